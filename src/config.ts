@@ -1,0 +1,132 @@
+// Configuration is read from the environment once, at start-up. A bad value
+// stops start-up with one line naming the variable (ConfigError).
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const postgresUrl = z
+  .string()
+  .refine((v) => {
+    try {
+      const url = new URL(v);
+      return (url.protocol === 'postgres:' || url.protocol === 'postgresql:') && url.hostname !== '';
+    } catch {
+      return false;
+    }
+  }, 'must be a postgres:// or postgresql:// URL with a host');
+
+const redisUrl = z.string().refine((v) => {
+  try {
+    const url = new URL(v);
+    return (url.protocol === 'redis:' || url.protocol === 'rediss:') && url.hostname !== '';
+  } catch {
+    return false;
+  }
+}, 'must be a redis:// or rediss:// URL with a host');
+
+const port = z.coerce.number().int().min(0).max(65535);
+const positiveInt = z.coerce.number().int().positive();
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  PORT: port.default(4000),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  HEDDLE_DATA_DIR: z.string().min(1).default('.heddle'),
+  DATABASE_URL: postgresUrl.optional(),
+  DATABASE_POOL_SIZE: positiveInt.max(1000).default(10),
+  REDIS_URL: redisUrl.optional(),
+  HEDDLE_JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  HEDDLE_SHUTDOWN_TIMEOUT_MS: positiveInt.default(4000),
+  HEDDLE_EVENT_RETENTION_HOURS: positiveInt.default(24 * 7),
+});
+
+export type Config = {
+  env: 'development' | 'production' | 'test';
+  host: string;
+  port: number;
+  logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
+  dataDir: string;
+  database: { kind: 'pglite'; dataDir: string } | { kind: 'postgres'; url: string; poolSize: number };
+  pubsub: { kind: 'memory' } | { kind: 'redis'; url: string };
+  jwt: { secret: string; isDevelopmentSecret: boolean };
+  shutdownTimeoutMs: number;
+  eventRetentionHours: number;
+};
+
+const DEV_SECRET_FILE = 'dev-jwt-secret';
+
+/** Parses the environment into a Config, or throws a ConfigError naming the variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // Empty strings count as unset, the way shells and .env files usually mean them.
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = envSchema.safeParse(present);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ConfigError(`${issue.path.join('.')} ${issue.message}`);
+  }
+  const e = parsed.data;
+  const dataDir = path.resolve(e.HEDDLE_DATA_DIR);
+  const production = e.NODE_ENV === 'production';
+
+  let jwt: Config['jwt'];
+  if (e.HEDDLE_JWT_SECRET) {
+    jwt = { secret: e.HEDDLE_JWT_SECRET, isDevelopmentSecret: false };
+  } else if (production) {
+    throw new ConfigError('HEDDLE_JWT_SECRET is required when NODE_ENV=production');
+  } else {
+    jwt = { secret: developmentSecret(dataDir, DEV_SECRET_FILE), isDevelopmentSecret: true };
+  }
+  if (production && jwt.secret === readExistingSecret(dataDir, DEV_SECRET_FILE)) {
+    throw new ConfigError('HEDDLE_JWT_SECRET is the development secret; production needs its own');
+  }
+
+  return {
+    env: e.NODE_ENV,
+    host: e.HOST,
+    port: e.PORT,
+    logLevel: e.LOG_LEVEL,
+    dataDir,
+    database: e.DATABASE_URL
+      ? { kind: 'postgres', url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE }
+      : { kind: 'pglite', dataDir: path.join(dataDir, 'pglite') },
+    pubsub: e.REDIS_URL ? { kind: 'redis', url: e.REDIS_URL } : { kind: 'memory' },
+    jwt,
+    shutdownTimeoutMs: e.HEDDLE_SHUTDOWN_TIMEOUT_MS,
+    eventRetentionHours: e.HEDDLE_EVENT_RETENTION_HOURS,
+  };
+}
+
+function readExistingSecret(dataDir: string, file: string): string | undefined {
+  try {
+    return readFileSync(path.join(dataDir, file), 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+}
+
+/** A per-machine development secret, created once under the data directory. */
+function developmentSecret(dataDir: string, file: string): string {
+  const existing = readExistingSecret(dataDir, file);
+  if (existing) return existing;
+  const secret = randomBytes(32).toString('base64url');
+  mkdirSync(dataDir, { recursive: true });
+  writeFileSync(path.join(dataDir, file), secret + '\n', { mode: 0o600 });
+  return secret;
+}
+
+/** A URL with its password hidden, for log lines and error messages. */
+export function redactUrl(value: string): string {
+  try {
+    const url = new URL(value);
+    if (url.password) url.password = '***';
+    return url.toString();
+  } catch {
+    return '<unparseable>';
+  }
+}
