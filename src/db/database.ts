@@ -3,6 +3,7 @@
 import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import { PrismaPg } from '@prisma/adapter-pg';
+import type { SqlDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import pg from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { redactUrl, type Config } from '../config.js';
@@ -37,9 +38,9 @@ export async function openDatabase(
   return config.kind === 'pglite' ? openPglite(config.dataDir, options) : openPostgres(config, options);
 }
 
-function createPrisma(adapter: ConstructorParameters<typeof PrismaClient>[0]['adapter'], onQuery?: QueryListener) {
+function createPrisma(adapter: SqlDriverAdapterFactory, onQuery?: QueryListener): PrismaClient {
   if (!onQuery) return new PrismaClient({ adapter });
-  const prisma = new PrismaClient({ adapter, log: [{ emit: 'event', level: 'query' }] });
+  const prisma = new PrismaClient({ adapter, log: [{ emit: 'event' as const, level: 'query' as const }] });
   prisma.$on('query', (e) => onQuery({ query: e.query, duration: e.duration }));
   return prisma as unknown as PrismaClient;
 }

@@ -1,0 +1,47 @@
+// Typed domain errors. Mutations return them as members of their result union
+// (`interface Error { message code }`); every failure has a stable ErrorCode.
+
+export const ERROR_CODES = [
+  'VALIDATION_ERROR',
+  'CONFLICT',
+  'ALIAS_CONFLICT',
+  'NOT_FOUND',
+  'FORBIDDEN',
+  'SCOPE_DENIED',
+  'CONNECTION_REQUIRED',
+  'AMBIGUOUS_INTEGRATION',
+  'ACTION_NOT_ALLOWED',
+  'QUOTA_EXCEEDED',
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export abstract class HeddleError extends Error {
+  abstract readonly code: ErrorCode;
+}
+
+export interface FieldError {
+  path: string[];
+  message: string;
+}
+
+export class ValidationError extends HeddleError {
+  readonly code = 'VALIDATION_ERROR' as const;
+  constructor(readonly fieldErrors: FieldError[]) {
+    super(fieldErrors.map((e) => `${e.path.join('.')}: ${e.message}`).join('; ') || 'invalid input');
+  }
+}
+
+export class ConflictError extends HeddleError {
+  readonly code = 'CONFLICT' as const;
+  constructor(message: string, readonly path: string[] = []) {
+    super(message);
+  }
+}
+
+/** Missing, or belonging to another tenant: callers cannot tell which. */
+export class NotFoundError extends HeddleError {
+  readonly code = 'NOT_FOUND' as const;
+  constructor(what = 'resource') {
+    super(`${what} not found`);
+  }
+}

@@ -1,0 +1,96 @@
+// The durable outbox. A config change bumps the workspace's configVersion and
+// stores its event in the change's own transaction; after commit the event is
+// announced on the pub/sub and marked published. Events whose announcement
+// failed (Redis down, process died) are re-announced by the relay loop.
+import type { ConfigEvent, Prisma, PrismaClient } from '../generated/prisma/client.js';
+import type { Logger } from '../logger.js';
+import type { ConfigEventMessage, PubSubHandle } from './pubsub.js';
+
+export type Tx = Prisma.TransactionClient;
+
+export function toMessage(event: ConfigEvent): ConfigEventMessage {
+  return {
+    topic: event.topic,
+    subjectId: event.subjectId,
+    workspaceId: event.workspaceId,
+    version: event.version,
+    kind: event.kind,
+    payload: (event.payload ?? {}) as Record<string, unknown>,
+    occurredAt: event.occurredAt.toISOString(),
+  };
+}
+
+/** Inside a transaction: raises the workspace's configVersion by one and stores the event. */
+export async function recordWorkspaceConfigChange(
+  tx: Tx,
+  workspaceId: string,
+  kind: string,
+  payload: Record<string, string | null> = {},
+): Promise<ConfigEvent> {
+  // The row lock taken by this UPDATE serialises concurrent changes: versions never skip or repeat.
+  const { configVersion } = await tx.workspace.update({
+    where: { id: workspaceId },
+    data: { configVersion: { increment: 1 } },
+    select: { configVersion: true },
+  });
+  return tx.configEvent.create({
+    data: { topic: 'WORKSPACE_CONFIG', subjectId: workspaceId, workspaceId, version: configVersion, kind, payload },
+  });
+}
+
+export class Outbox {
+  private relayTimer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly pubsub: PubSubHandle,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Runs `work` in a transaction and announces the config events it recorded once it commits. */
+  async commit<T>(work: (tx: Tx) => Promise<{ result: T; events: ConfigEvent[] }>): Promise<T> {
+    const { result, events } = await this.prisma.$transaction(work);
+    await this.announce(events);
+    return result;
+  }
+
+  async announce(events: ConfigEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    try {
+      for (const event of events) {
+        if (event.topic === 'WORKSPACE_CONFIG') {
+          this.pubsub.pubsub.publish('workspace-config', event.subjectId, toMessage(event));
+        }
+      }
+      await this.prisma.configEvent.updateMany({
+        where: { id: { in: events.map((e) => e.id) } },
+        data: { publishedAt: new Date() },
+      });
+    } catch (error) {
+      // The events are committed; the relay loop will announce them again.
+      this.logger.warn({ err: (error as Error).message }, 'config event announcement failed; will retry');
+    }
+  }
+
+  /** Re-announces events left unpublished for longer than `graceMs`. */
+  async relayPending(graceMs = 2000): Promise<number> {
+    const pending = await this.prisma.configEvent.findMany({
+      where: { publishedAt: null, occurredAt: { lt: new Date(Date.now() - graceMs) } },
+      orderBy: { id: 'asc' },
+      take: 500,
+    });
+    await this.announce(pending);
+    return pending.length;
+  }
+
+  startRelay(intervalMs = 5000): void {
+    this.relayTimer = setInterval(() => {
+      this.relayPending().catch((error: Error) => this.logger.warn({ err: error.message }, 'outbox relay failed'));
+    }, intervalMs);
+    this.relayTimer.unref();
+  }
+
+  stopRelay(): void {
+    clearInterval(this.relayTimer);
+  }
+}

@@ -1,0 +1,77 @@
+// The pub/sub that tells subscribers a committed change exists: in-process by
+// default, Redis when REDIS_URL is set so that every instance hears every change.
+// It is only a doorbell: the outbox in the database is the record (outbox.ts).
+import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
+import { createPubSub, type PubSub } from 'graphql-yoga';
+import { Redis } from 'ioredis';
+import { redactUrl, type Config } from '../config.js';
+import type { Logger } from '../logger.js';
+
+export interface ConfigEventMessage {
+  topic: 'WORKSPACE_CONFIG' | 'MCP_TOOLS';
+  subjectId: string;
+  workspaceId: string;
+  version: number;
+  kind: string;
+  payload: Record<string, unknown>;
+  occurredAt: string;
+}
+
+export type Topics = {
+  'workspace-config': [workspaceId: string, event: ConfigEventMessage];
+};
+
+export interface PubSubHandle {
+  kind: 'memory' | 'redis';
+  pubsub: PubSub<Topics>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export class PubSubUnavailableError extends Error {
+  override name = 'PubSubUnavailableError';
+}
+
+export async function openPubSub(config: Config['pubsub'], logger: Logger): Promise<PubSubHandle> {
+  if (config.kind === 'memory') {
+    return { kind: 'memory', pubsub: createPubSub<Topics>(), ping: async () => {}, close: async () => {} };
+  }
+  await probeRedis(config.url);
+  const publishClient = new Redis(config.url, { connectionName: 'heddle-publish' });
+  const subscribeClient = new Redis(config.url, { connectionName: 'heddle-subscribe' });
+  for (const client of [publishClient, subscribeClient]) {
+    // ioredis reconnects by itself; an outage is logged, never fatal.
+    client.on('error', (error: Error) => logger.warn({ err: error.message }, 'redis connection error'));
+  }
+  const eventTarget = createRedisEventTarget<never>({ publishClient, subscribeClient });
+  return {
+    kind: 'redis',
+    pubsub: createPubSub<Topics>({ eventTarget }),
+    async ping() {
+      await publishClient.ping();
+    },
+    async close() {
+      await Promise.allSettled([publishClient.quit(), subscribeClient.quit()]);
+    },
+  };
+}
+
+/** Fails fast, with the variable's name, when Redis cannot be reached at start-up. */
+async function probeRedis(url: string): Promise<void> {
+  const probe = new Redis(url, {
+    lazyConnect: true,
+    connectTimeout: 3000,
+    maxRetriesPerRequest: 0,
+    enableOfflineQueue: false,
+    retryStrategy: () => null,
+  });
+  probe.on('error', () => {});
+  try {
+    await probe.connect();
+    await probe.ping();
+  } catch (error) {
+    throw new PubSubUnavailableError(`cannot reach REDIS_URL (${redactUrl(url)}): ${(error as Error).message}`);
+  } finally {
+    probe.disconnect();
+  }
+}

@@ -1,0 +1,20 @@
+// Imports every type module for its side effects and builds the subgraph schema.
+import './modules/common/scalars.js';
+import './modules/common/errors.js';
+import './modules/viewer/viewer.js';
+import './modules/organization/organization.js';
+import './modules/workspace/workspace.js';
+import './modules/workspace/config-events.js';
+import { printSubgraphSchema } from '@apollo/subgraph';
+import { builder } from './builder.js';
+
+// Federation v2.6 link: subscriptions through Apollo Router need at least 2.4.
+export const schema = builder.toSubGraphSchema({
+  linkUrl: 'https://specs.apollo.dev/federation/v2.6',
+  federationDirectives: ['@key', '@shareable', '@external', '@requires', '@provides'],
+});
+
+/** The SDL that `_service { sdl }` returns and schema.graphql holds. */
+export function printSchemaSdl(): string {
+  return printSubgraphSchema(schema).trimEnd() + '\n';
+}

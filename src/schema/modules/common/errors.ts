@@ -1,0 +1,46 @@
+// `interface Error { message code }`, the ErrorCode enum, and the error types
+// that mutations return as members of their result unions.
+import { ConflictError, ERROR_CODES, HeddleError, NotFoundError, ValidationError } from '../../../domain/errors.js';
+import { builder } from '../../builder.js';
+
+export const ErrorCodeEnum = builder.enumType('ErrorCode', { values: ERROR_CODES });
+
+export const ErrorInterface = builder.interfaceRef<HeddleError>('Error').implement({
+  fields: (t) => ({
+    message: t.exposeString('message'),
+    code: t.field({ type: ErrorCodeEnum, resolve: (error) => error.code }),
+  }),
+});
+
+const FieldErrorRef = builder.objectRef<{ path: string[]; message: string }>('FieldError').implement({
+  description: 'One offending input value: its path from the mutation argument, and what is wrong.',
+  fields: (t) => ({
+    path: t.exposeStringList('path'),
+    message: t.exposeString('message'),
+  }),
+});
+
+builder.objectType(ValidationError, {
+  name: 'ValidationError',
+  interfaces: [ErrorInterface],
+  isTypeOf: (value) => value instanceof ValidationError,
+  fields: (t) => ({
+    fieldErrors: t.field({ type: [FieldErrorRef], resolve: (error) => error.fieldErrors }),
+  }),
+});
+
+builder.objectType(ConflictError, {
+  name: 'ConflictError',
+  interfaces: [ErrorInterface],
+  isTypeOf: (value) => value instanceof ConflictError,
+  fields: (t) => ({
+    path: t.exposeStringList('path', { description: 'The input path of the value that conflicts.' }),
+  }),
+});
+
+builder.objectType(NotFoundError, {
+  name: 'NotFoundError',
+  interfaces: [ErrorInterface],
+  isTypeOf: (value) => value instanceof NotFoundError,
+  fields: () => ({}),
+});

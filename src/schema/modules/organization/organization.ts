@@ -1,0 +1,87 @@
+import { GraphQLError } from 'graphql';
+import { z } from 'zod';
+import { visibleOrganizations } from '../../../auth/tenancy.js';
+import { uniqueViolation } from '../../../db/errors.js';
+import { ConflictError, NotFoundError, ValidationError } from '../../../domain/errors.js';
+import { displayNameSchema, slugSchema } from '../../../domain/identifiers.js';
+import { parseInput } from '../../../domain/validate.js';
+import { builder } from '../../builder.js';
+import { decodeId, safeUuid } from '../../ids.js';
+
+export const OrganizationRef = builder.prismaNode('Organization', {
+  id: { field: 'id' },
+  findUnique: (id, ctx) => ({ id: safeUuid(id), AND: [visibleOrganizations(ctx.principal)] }),
+  fields: (t) => ({
+    slug: t.exposeString('slug'),
+    name: t.exposeString('name'),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
+    workspaces: t.relatedConnection('workspaces', {
+      cursor: 'id',
+      totalCount: true,
+      query: () => ({ orderBy: { createdAt: 'asc' } }),
+    }),
+  }),
+});
+
+builder.asEntity(OrganizationRef, {
+  key: builder.selection<{ id: string }>('id'),
+  resolveReference: ({ id }, ctx) => {
+    const rowId = decodeId(id, 'Organization');
+    return rowId
+      ? ctx.prisma.organization.findFirst({ where: { id: rowId, AND: [visibleOrganizations(ctx.principal)] } })
+      : null;
+  },
+});
+
+builder.queryField('organization', (t) =>
+  t.prismaField({
+    type: 'Organization',
+    nullable: true,
+    description: 'An organization the caller can see, by id or by slug (exactly one).',
+    args: { id: t.arg.id(), slug: t.arg.string() },
+    resolve: (query, _root, args, ctx) => {
+      if ((args.id == null) === (args.slug == null)) {
+        throw new GraphQLError('give exactly one of id or slug', { extensions: { code: 'VALIDATION_ERROR' } });
+      }
+      const id = args.id != null ? decodeId(String(args.id), 'Organization') : undefined;
+      if (id === null) return null;
+      return ctx.prisma.organization.findFirst({
+        ...query,
+        where: { ...(id ? { id } : { slug: args.slug! }), AND: [visibleOrganizations(ctx.principal)] },
+      });
+    },
+  }),
+);
+
+const CreateOrganizationInput = builder.inputType('CreateOrganizationInput', {
+  fields: (t) => ({
+    name: t.string({ required: true }),
+    slug: t.string({ required: true }),
+  }),
+});
+
+const createOrganizationSchema = z.object({ name: displayNameSchema, slug: slugSchema });
+
+builder.mutationField('createOrganization', (t) =>
+  t.prismaField({
+    type: 'Organization',
+    description: 'Creates an organization; the caller becomes its OWNER.',
+    authScopes: { member: true },
+    errors: { types: [ValidationError, ConflictError], union: { name: 'CreateOrganizationResult' } },
+    args: { input: t.arg({ type: CreateOrganizationInput, required: true }) },
+    resolve: async (query, _root, args, ctx) => {
+      const input = parseInput(createOrganizationSchema, args.input);
+      if (ctx.principal.kind !== 'member') throw new NotFoundError('user');
+      try {
+        return await ctx.prisma.organization.create({
+          ...query,
+          data: { ...input, members: { create: { userId: ctx.principal.userId, role: 'OWNER' } } },
+        });
+      } catch (error) {
+        if (uniqueViolation(error)) throw new ConflictError(`slug "${input.slug}" is taken`, ['input', 'slug']);
+        throw error;
+      }
+    },
+  }),
+);

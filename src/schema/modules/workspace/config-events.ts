@@ -1,0 +1,58 @@
+import { GraphQLError } from 'graphql';
+import { visibleWorkspaces } from '../../../auth/tenancy.js';
+import { workspaceConfigEvents } from '../../../realtime/config-stream.js';
+import type { ConfigEventMessage } from '../../../realtime/pubsub.js';
+import { builder } from '../../builder.js';
+import { decodeId } from '../../ids.js';
+
+export const ConfigChangeKind = builder.enumType('ConfigChangeKind', {
+  values: [
+    'WORKSPACE_UPDATED',
+    'INTEGRATION_ADDED',
+    'INTEGRATION_UPDATED',
+    'INTEGRATION_REMOVED',
+    'MCP_SERVER_ADDED',
+    'MCP_SERVER_UPDATED',
+    'MCP_SERVER_REMOVED',
+  ] as const,
+});
+
+// Events carry ids only; the workspace is re-read when the event is delivered, so it is never stale.
+const WorkspaceConfigEventRef = builder.objectRef<ConfigEventMessage>('WorkspaceConfigEvent').implement({
+  fields: (t) => ({
+    version: t.exposeInt('version'),
+    kind: t.field({ type: ConfigChangeKind, resolve: (event) => event.kind as typeof ConfigChangeKind.$inferType }),
+    occurredAt: t.field({ type: 'DateTime', resolve: (event) => new Date(event.occurredAt) }),
+    workspace: t.prismaField({
+      type: 'Workspace',
+      resolve: (query, event, _args, ctx) =>
+        ctx.prisma.workspace.findUniqueOrThrow({ ...query, where: { id: event.workspaceId } }),
+    }),
+  }),
+});
+
+builder.subscriptionField('workspaceConfigChanged', (t) =>
+  t.field({
+    type: WorkspaceConfigEventRef,
+    description:
+      'Every committed config change of the workspace, in version order. With sinceVersion, first replays the stored events after it.',
+    authScopes: { member: true },
+    args: {
+      workspaceId: t.arg.id({ required: true }),
+      sinceVersion: t.arg.int(),
+    },
+    subscribe: async (_root, args, ctx) => {
+      const id = decodeId(String(args.workspaceId), 'Workspace');
+      const workspace =
+        id && (await ctx.prisma.workspace.findFirst({ where: { id, AND: [visibleWorkspaces(ctx.principal)] }, select: { id: true } }));
+      if (!workspace) throw new GraphQLError('workspace not found', { extensions: { code: 'NOT_FOUND' } });
+      return workspaceConfigEvents({
+        prisma: ctx.prisma,
+        pubsub: ctx.pubsub,
+        workspaceId: workspace.id,
+        sinceVersion: args.sinceVersion ?? null,
+      });
+    },
+    resolve: (event) => event,
+  }),
+);

@@ -1,0 +1,135 @@
+import { z } from 'zod';
+import { visibleOrganizations, visibleWorkspaces } from '../../../auth/tenancy.js';
+import { uniqueViolation } from '../../../db/errors.js';
+import { ConflictError, NotFoundError, ValidationError } from '../../../domain/errors.js';
+import { displayNameSchema, slugSchema } from '../../../domain/identifiers.js';
+import { parseInput } from '../../../domain/validate.js';
+import { recordWorkspaceConfigChange } from '../../../realtime/outbox.js';
+import { builder } from '../../builder.js';
+import { decodeId, safeUuid } from '../../ids.js';
+
+export const WorkspaceRef = builder.prismaNode('Workspace', {
+  id: { field: 'id' },
+  findUnique: (id, ctx) => ({ id: safeUuid(id), AND: [visibleWorkspaces(ctx.principal)] }),
+  fields: (t) => ({
+    slug: t.exposeString('slug'),
+    name: t.exposeString('name'),
+    configVersion: t.exposeInt('configVersion', {
+      description: 'Grows by one with every committed config change; pass it as sinceVersion to resume.',
+    }),
+    organization: t.relation('organization'),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
+  }),
+});
+
+builder.asEntity(WorkspaceRef, {
+  key: builder.selection<{ id: string }>('id'),
+  resolveReference: ({ id }, ctx) => {
+    const rowId = decodeId(id, 'Workspace');
+    return rowId ? ctx.prisma.workspace.findFirst({ where: { id: rowId, AND: [visibleWorkspaces(ctx.principal)] } }) : null;
+  },
+});
+
+builder.queryField('workspace', (t) =>
+  t.prismaField({
+    type: 'Workspace',
+    nullable: true,
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (query, _root, args, ctx) => {
+      const id = decodeId(String(args.id), 'Workspace');
+      return id ? ctx.prisma.workspace.findFirst({ ...query, where: { id, AND: [visibleWorkspaces(ctx.principal)] } }) : null;
+    },
+  }),
+);
+
+const CreateWorkspaceInput = builder.inputType('CreateWorkspaceInput', {
+  fields: (t) => ({
+    organizationId: t.id({ required: true }),
+    name: t.string({ required: true }),
+    slug: t.string({ required: true }),
+  }),
+});
+
+const UpdateWorkspaceInput = builder.inputType('UpdateWorkspaceInput', {
+  fields: (t) => ({
+    id: t.id({ required: true }),
+    name: t.string(),
+    slug: t.string(),
+  }),
+});
+
+const createWorkspaceSchema = z.object({
+  organizationId: z.string(),
+  name: displayNameSchema,
+  slug: slugSchema,
+});
+
+const updateWorkspaceSchema = z.object({
+  id: z.string(),
+  name: displayNameSchema.nullish(),
+  slug: slugSchema.nullish(),
+});
+
+function slugConflict(error: unknown, slug: string | null | undefined): never {
+  if (uniqueViolation(error)) throw new ConflictError(`workspace slug "${slug}" is taken in this organization`, ['input', 'slug']);
+  throw error;
+}
+
+builder.mutationField('createWorkspace', (t) =>
+  t.prismaField({
+    type: 'Workspace',
+    authScopes: { member: true },
+    errors: { types: [ValidationError, ConflictError, NotFoundError], union: { name: 'CreateWorkspaceResult' } },
+    args: { input: t.arg({ type: CreateWorkspaceInput, required: true }) },
+    resolve: async (query, _root, args, ctx) => {
+      const input = parseInput(createWorkspaceSchema, args.input);
+      const organizationId = decodeId(input.organizationId, 'Organization');
+      const organization =
+        organizationId &&
+        (await ctx.prisma.organization.findFirst({
+          where: { id: organizationId, AND: [visibleOrganizations(ctx.principal)] },
+          select: { id: true },
+        }));
+      if (!organization) throw new NotFoundError('organization');
+      try {
+        return await ctx.prisma.workspace.create({
+          ...query,
+          data: { organizationId: organization.id, name: input.name, slug: input.slug },
+        });
+      } catch (error) {
+        slugConflict(error, input.slug);
+      }
+    },
+  }),
+);
+
+builder.mutationField('updateWorkspace', (t) =>
+  t.prismaField({
+    type: 'Workspace',
+    description: "Changes the workspace's own settings: a config change (configVersion grows, subscribers hear it).",
+    authScopes: { member: true },
+    errors: { types: [ValidationError, ConflictError, NotFoundError], union: { name: 'UpdateWorkspaceResult' } },
+    args: { input: t.arg({ type: UpdateWorkspaceInput, required: true }) },
+    resolve: async (query, _root, args, ctx) => {
+      const input = parseInput(updateWorkspaceSchema, args.input);
+      const id = decodeId(input.id, 'Workspace');
+      const visible =
+        id && (await ctx.prisma.workspace.findFirst({ where: { id, AND: [visibleWorkspaces(ctx.principal)] }, select: { id: true } }));
+      if (!visible) throw new NotFoundError('workspace');
+      try {
+        return await ctx.outbox.commit(async (tx) => {
+          await tx.workspace.update({
+            where: { id: visible.id },
+            data: { ...(input.name ? { name: input.name } : {}), ...(input.slug ? { slug: input.slug } : {}) },
+          });
+          const event = await recordWorkspaceConfigChange(tx, visible.id, 'WORKSPACE_UPDATED');
+          const result = await tx.workspace.findUniqueOrThrow({ ...query, where: { id: visible.id } });
+          return { result, events: [event] };
+        });
+      } catch (error) {
+        slugConflict(error, input.slug);
+      }
+    },
+  }),
+);

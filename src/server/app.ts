@@ -1,0 +1,169 @@
+// Builds the Heddle process: one HTTP server on one port serving GraphQL over
+// HTTP and SSE (Yoga), graphql-ws on the same path, /healthz and /readyz.
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
+import { createYoga } from 'graphql-yoga';
+import { useServer } from 'graphql-ws/use/ws';
+import { WebSocketServer } from 'ws';
+import { createAuthenticator, type Principal } from '../auth/principal.js';
+import type { Config } from '../config.js';
+import { openDatabase, type Database, type QueryListener } from '../db/database.js';
+import { migrate } from '../db/migrate.js';
+import { createLogger, type Logger } from '../logger.js';
+import { Outbox } from '../realtime/outbox.js';
+import { openPubSub } from '../realtime/pubsub.js';
+import { schema } from '../schema/index.js';
+import type { Context, Services } from './context.js';
+
+export const GRAPHQL_PATH = '/graphql';
+
+export interface App {
+  config: Config;
+  services: Services;
+  database: Database;
+  /** http://host:port once started. */
+  url: string;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface AppOptions {
+  logger?: Logger;
+  onQuery?: QueryListener;
+}
+
+export async function buildApp(config: Config, options: AppOptions = {}): Promise<App> {
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const database = await openDatabase(config.database, { onQuery: options.onQuery });
+  let pubsub;
+  try {
+    const applied = await migrate(database);
+    if (applied.length) logger.info({ migrations: applied }, 'applied migrations');
+    pubsub = await openPubSub(config.pubsub, logger);
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+  const outbox = new Outbox(database.prisma, pubsub, logger);
+  const services: Services = { config, prisma: database.prisma, pubsub, outbox, logger };
+  const authenticator = createAuthenticator({ prisma: database.prisma, jwtSecret: config.jwt.secret });
+
+  let graphiqlPage: string | undefined;
+  const yoga = createYoga<{ principal?: Principal }, Context>({
+    schema,
+    graphqlEndpoint: GRAPHQL_PATH,
+    landingPage: false,
+    graphiql: config.env !== 'production',
+    // The bundled GraphiQL (no CDN) is ~9 MB: render it once.
+    renderGraphiQL: (opts) => (graphiqlPage ??= renderGraphiQL(opts)),
+    logging: {
+      debug: (...args) => logger.debug(args.map(String).join(' ')),
+      info: (...args) => logger.info(args.map(String).join(' ')),
+      warn: (...args) => logger.warn(args.map(String).join(' ')),
+      error: (...args) => logger.error(args.map(String).join(' ')),
+    },
+    context: async (initial) => ({
+      ...services,
+      // graphql-ws authenticates once in connection_init and hands the principal in.
+      principal: initial.principal ?? (await authenticator.authenticate(initial.request.headers.get('authorization'))),
+    }),
+  });
+
+  // Long-lived SSE responses are ended at shutdown instead of being waited for.
+  const eventStreams = new Set<ServerResponse>();
+  const httpServer = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === '/healthz') return sendJson(res, 200, { status: 'ok' });
+    if (path === '/readyz') {
+      return void Promise.all([database.ping(), pubsub.ping()]).then(
+        () => sendJson(res, 200, { status: 'ok', database: database.kind, pubsub: pubsub.kind }),
+        (error: Error) => sendJson(res, 503, { status: 'unavailable', error: error.message }),
+      );
+    }
+    if (req.headers.accept?.includes('text/event-stream')) {
+      eventStreams.add(res);
+      res.once('close', () => eventStreams.delete(res));
+    }
+    return yoga(req, res);
+  });
+
+  const wsServer = new WebSocketServer({ server: httpServer, path: GRAPHQL_PATH });
+  const wsHandle = useServer<Record<string, unknown>, { principal?: Principal }>(
+    {
+      execute: (args) => (args.rootValue as EnvelopedRoot).execute(args),
+      subscribe: (args) => (args.rootValue as EnvelopedRoot).subscribe(args),
+      onConnect: async (ctx) => {
+        try {
+          const authorization = ctx.connectionParams?.authorization;
+          ctx.extra.principal = await authenticator.authenticate(typeof authorization === 'string' ? authorization : null);
+          return true;
+        } catch {
+          return false; // graphql-ws closes with 4403 Forbidden
+        }
+      },
+      onSubscribe: async (ctx, _id, payload) => {
+        const { schema: envelopedSchema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
+          ...ctx,
+          principal: ctx.extra.principal,
+          params: payload,
+        });
+        const args = {
+          schema: envelopedSchema,
+          operationName: payload.operationName,
+          document: parse(payload.query),
+          variableValues: payload.variables,
+          contextValue: await contextFactory(),
+          rootValue: { execute, subscribe },
+        };
+        const errors = validate(args.schema, args.document);
+        return errors.length ? errors : args;
+      },
+    },
+    wsServer,
+  );
+
+  let stopping: Promise<void> | undefined;
+  const app: App = {
+    config,
+    services,
+    database,
+    url: '',
+    async start() {
+      await new Promise<void>((resolve, reject) => {
+        httpServer.once('error', reject);
+        httpServer.listen(config.port, config.host, () => resolve());
+      });
+      const { port } = httpServer.address() as AddressInfo;
+      const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
+      app.url = `http://${host}:${port}`;
+      outbox.startRelay();
+    },
+    stop() {
+      stopping ??= (async () => {
+        outbox.stopRelay();
+        const closed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
+        // Stop accepting; close every websocket with a close frame (1001 Going Away).
+        await wsHandle.dispose();
+        for (const res of eventStreams) res.end();
+        httpServer.closeIdleConnections();
+        const timer = setTimeout(() => httpServer.closeAllConnections(), config.shutdownTimeoutMs);
+        await closed;
+        clearTimeout(timer);
+        await pubsub.close();
+        await database.close();
+      })();
+      return stopping;
+    },
+  };
+  return app;
+}
+
+type EnvelopedRoot = {
+  execute: (args: unknown) => ReturnType<typeof import('graphql').execute>;
+  subscribe: (args: unknown) => ReturnType<typeof import('graphql').subscribe>;
+};
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+}

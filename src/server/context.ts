@@ -1,0 +1,20 @@
+// The per-request (or per-websocket-operation) context every resolver sees.
+import type { Principal } from '../auth/principal.js';
+import type { Config } from '../config.js';
+import type { PrismaClient } from '../generated/prisma/client.js';
+import type { Logger } from '../logger.js';
+import type { Outbox } from '../realtime/outbox.js';
+import type { PubSubHandle } from '../realtime/pubsub.js';
+
+/** What lives for the whole process and is shared by every request. */
+export interface Services {
+  config: Config;
+  prisma: PrismaClient;
+  pubsub: PubSubHandle;
+  outbox: Outbox;
+  logger: Logger;
+}
+
+export interface Context extends Services {
+  principal: Principal;
+}
