@@ -29,8 +29,10 @@ const redisUrl = z.string().refine((v) => {
   }
 }, 'must be a redis:// or rediss:// URL with a host');
 
-const port = z.coerce.number().int().min(0).max(65535);
-const positiveInt = z.coerce.number().int().positive();
+const integer = (message: string, min: number, max: number) =>
+  z.string().regex(/^\d+$/, message).transform(Number).pipe(z.number().min(min, message).max(max, message));
+const port = integer('must be an integer from 0 to 65535', 0, 65535);
+const positiveInt = integer('must be a positive integer', 1, Number.MAX_SAFE_INTEGER);
 
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -39,7 +41,7 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   HEDDLE_DATA_DIR: z.string().min(1).default('.heddle'),
   DATABASE_URL: postgresUrl.optional(),
-  DATABASE_POOL_SIZE: positiveInt.max(1000).default(10),
+  DATABASE_POOL_SIZE: integer('must be an integer from 1 to 1000', 1, 1000).default(10),
   REDIS_URL: redisUrl.optional(),
   HEDDLE_JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   HEDDLE_SHUTDOWN_TIMEOUT_MS: positiveInt.default(4000),

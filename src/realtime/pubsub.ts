@@ -65,12 +65,15 @@ async function probeRedis(url: string): Promise<void> {
     enableOfflineQueue: false,
     retryStrategy: () => null,
   });
-  probe.on('error', () => {});
+  let cause: Error | undefined;
+  probe.on('error', (error: Error) => (cause ??= error));
   try {
     await probe.connect();
     await probe.ping();
   } catch (error) {
-    throw new PubSubUnavailableError(`cannot reach REDIS_URL (${redactUrl(url)}): ${(error as Error).message}`);
+    // ioredis rejects with "Connection is closed"; the 'error' event has the real reason.
+    const reason = (cause ?? (error as Error)).message;
+    throw new PubSubUnavailableError(`cannot reach REDIS_URL (${redactUrl(url)}): ${reason}`);
   } finally {
     probe.disconnect();
   }

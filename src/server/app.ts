@@ -35,14 +35,19 @@ export interface AppOptions {
 
 export async function buildApp(config: Config, options: AppOptions = {}): Promise<App> {
   const logger = options.logger ?? createLogger(config.logLevel);
-  const database = await openDatabase(config.database, { onQuery: options.onQuery });
-  let pubsub;
+  const pubsub = await openPubSub(config.pubsub, logger);
+  let database: Database;
+  try {
+    database = await openDatabase(config.database, { onQuery: options.onQuery });
+  } catch (error) {
+    await pubsub.close();
+    throw error;
+  }
   try {
     const applied = await migrate(database);
     if (applied.length) logger.info({ migrations: applied }, 'applied migrations');
-    pubsub = await openPubSub(config.pubsub, logger);
   } catch (error) {
-    await database.close();
+    await Promise.all([database.close(), pubsub.close()]);
     throw error;
   }
   const outbox = new Outbox(database.prisma, pubsub, logger);

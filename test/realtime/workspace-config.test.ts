@@ -86,8 +86,11 @@ describeEachBackend('workspaceConfigChanged', (backend) => {
     const workspaceId = await seedWorkspace(t, token, 'secret');
     const stranger = await t.memberToken('stranger@example.com');
     const sub = subscribeWs(t.wsClient(stranger), WorkspaceConfigChanged, { workspaceId });
-    const result = await sub.next().catch((errors: unknown) => ({ errors }) as never);
-    const errors = (result as { errors: { extensions?: { code?: string } }[] }).errors;
+    // graphql-ws rejects the iteration with the operation's errors.
+    const errors = await sub.next().then(
+      () => [],
+      (rejected: { extensions?: { code?: string } }[]) => rejected,
+    );
     expect(errors[0]?.extensions?.code).toBe('NOT_FOUND');
   });
 
