@@ -1,42 +1,43 @@
-// Structured logs. Authorization headers, connection params and anything that
-// looks like a secret field are redacted before a line is written.
+// Structured logs (pino). Every line passes through `redactSecrets`: values
+// under secret-looking keys (authorization, tokens, passwords, credentials…)
+// are replaced at any depth, so no caller can leak one by logging an object.
 import { pino, type Logger } from 'pino';
 
-export const REDACTED_PATHS = [
-  'req.headers.authorization',
-  'req.headers.cookie',
-  'headers.authorization',
-  'authorization',
-  'connectionParams.authorization',
-  '*.authorization',
-  '*.password',
-  '*.clientSecret',
-  '*.accessToken',
-  '*.refreshToken',
-  '*.apiKey',
-  '*.plainKey',
-  '*.token',
-  '*.credentials',
-  '*.secret',
-  'password',
-  'clientSecret',
-  'accessToken',
-  'refreshToken',
-  'apiKey',
-  'plainKey',
-  'token',
-  'credentials',
-  'secret',
-];
+const SECRET_KEYS = new Set(
+  [
+    'authorization',
+    'cookie',
+    'password',
+    'secret',
+    'clientSecret',
+    'accessToken',
+    'refreshToken',
+    'apiKey',
+    'plainKey',
+    'token',
+    'credentials',
+    'connectionParams',
+  ].map((k) => k.toLowerCase()),
+);
 
-export function createLogger(
-  level: string,
-  destination?: NodeJS.WritableStream,
-): Logger {
-  const options = {
+export const REDACTED = '[redacted]';
+
+export function redactSecrets(value: unknown, depth = 0): unknown {
+  if (depth > 8 || value === null || typeof value !== 'object') return value;
+  if (value instanceof Error) return { type: value.name, message: value.message, stack: value.stack };
+  if (Array.isArray(value)) return value.map((item) => redactSecrets(item, depth + 1));
+  const out: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(value)) {
+    out[key] = SECRET_KEYS.has(key.toLowerCase()) ? REDACTED : redactSecrets(item, depth + 1);
+  }
+  return out;
+}
+
+export function createLogger(level: string, destination?: NodeJS.WritableStream): Logger {
+  const options: pino.LoggerOptions = {
     level,
     base: { service: 'heddle' },
-    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+    formatters: { log: (object) => redactSecrets(object) as Record<string, unknown> },
   };
   return destination ? pino(options, destination as pino.DestinationStream) : pino(options);
 }

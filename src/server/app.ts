@@ -3,7 +3,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
-import { createYoga } from 'graphql-yoga';
+import { getOperationAST } from 'graphql';
+import { createYoga, type Plugin } from 'graphql-yoga';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { createAuthenticator, type Principal } from '../auth/principal.js';
@@ -63,11 +64,12 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     // The bundled GraphiQL (no CDN) is ~9 MB: render it once.
     renderGraphiQL: (opts) => (graphiqlPage ??= renderGraphiQL(opts)),
     logging: {
-      debug: (...args) => logger.debug(args.map(String).join(' ')),
-      info: (...args) => logger.info(args.map(String).join(' ')),
-      warn: (...args) => logger.warn(args.map(String).join(' ')),
-      error: (...args) => logger.error(args.map(String).join(' ')),
+      debug: (...args) => logger.debug(toLogFields(args)),
+      info: (...args) => logger.info(toLogFields(args)),
+      warn: (...args) => logger.warn(toLogFields(args)),
+      error: (...args) => logger.error(toLogFields(args)),
     },
+    plugins: [useRequestLog(logger)],
     context: async (initial) => ({
       ...services,
       // graphql-ws authenticates once in connection_init and hands the principal in.
@@ -168,6 +170,37 @@ type EnvelopedRoot = {
   execute: (args: unknown) => ReturnType<typeof import('graphql').execute>;
   subscribe: (args: unknown) => ReturnType<typeof import('graphql').subscribe>;
 };
+
+/** Yoga logs strings, errors and objects; pino wants one object with `msg`. */
+function toLogFields(args: unknown[]): Record<string, unknown> {
+  const err = args.find((a) => a instanceof Error);
+  const msg = args.filter((a) => typeof a === 'string').join(' ');
+  return { msg, ...(err ? { err } : {}) };
+}
+
+/** One debug line per GraphQL request: operation, principal kind, duration (headers redacted by the logger). */
+function useRequestLog(logger: Logger): Plugin<Context> {
+  return {
+    onExecute({ args }) {
+      const started = performance.now();
+      return {
+        onExecuteDone({ result }) {
+          if (!logger.isLevelEnabled('debug')) return;
+          logger.debug(
+            {
+              operation: getOperationAST(args.document, args.operationName)?.name?.value ?? null,
+              principal: args.contextValue.principal.kind,
+              ms: Math.round(performance.now() - started),
+              errors: 'errors' in result ? (result.errors?.length ?? 0) : 0,
+              headers: Object.fromEntries((args.contextValue as { request?: Request }).request?.headers ?? []),
+            },
+            'graphql request',
+          );
+        },
+      };
+    },
+  };
+}
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));

@@ -1,0 +1,55 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { expect, test } from 'vitest';
+import { ConfigError, loadConfig } from '../src/config.js';
+
+const dataDir = () => mkdtempSync(path.join(tmpdir(), 'heddle-config-'));
+
+test('no configuration means the embedded default: PGlite under the data dir, in-process pub/sub', () => {
+  const dir = dataDir();
+  const config = loadConfig({ HEDDLE_DATA_DIR: dir });
+  expect(config.port).toBe(4000);
+  expect(config.database).toEqual({ kind: 'pglite', dataDir: path.join(dir, 'pglite') });
+  expect(config.pubsub).toEqual({ kind: 'memory' });
+  // A development secret is created once and kept.
+  expect(config.jwt.isDevelopmentSecret).toBe(true);
+  expect(readFileSync(path.join(dir, 'dev-jwt-secret'), 'utf8').trim()).toBe(config.jwt.secret);
+  expect(loadConfig({ HEDDLE_DATA_DIR: dir }).jwt.secret).toBe(config.jwt.secret);
+});
+
+test('DATABASE_URL and REDIS_URL switch to PostgreSQL and Redis', () => {
+  const config = loadConfig({
+    HEDDLE_DATA_DIR: dataDir(),
+    DATABASE_URL: 'postgresql://u:p@db.internal:5432/heddle',
+    DATABASE_POOL_SIZE: '20',
+    REDIS_URL: 'redis://cache:6379',
+  });
+  expect(config.database).toEqual({ kind: 'postgres', url: 'postgresql://u:p@db.internal:5432/heddle', poolSize: 20 });
+  expect(config.pubsub).toEqual({ kind: 'redis', url: 'redis://cache:6379' });
+});
+
+test.each([
+  [{ DATABASE_URL: 'localhost:5432/heddle' }, 'DATABASE_URL'],
+  [{ REDIS_URL: 'http://cache' }, 'REDIS_URL'],
+  [{ PORT: '70000' }, 'PORT'],
+  [{ HEDDLE_JWT_SECRET: 'short' }, 'HEDDLE_JWT_SECRET'],
+  [{ NODE_ENV: 'staging' }, 'NODE_ENV'],
+])('%o is refused with a message naming %s', (env, variable) => {
+  expect(() => loadConfig({ HEDDLE_DATA_DIR: dataDir(), ...env })).toThrow(ConfigError);
+  expect(() => loadConfig({ HEDDLE_DATA_DIR: dataDir(), ...env })).toThrow(new RegExp(`^${variable} `));
+});
+
+test('production refuses the development secret', () => {
+  const dir = dataDir();
+  const devSecret = loadConfig({ HEDDLE_DATA_DIR: dir }).jwt.secret;
+  expect(() => loadConfig({ HEDDLE_DATA_DIR: dir, NODE_ENV: 'production' })).toThrow(/HEDDLE_JWT_SECRET is required/);
+  expect(() => loadConfig({ HEDDLE_DATA_DIR: dir, NODE_ENV: 'production', HEDDLE_JWT_SECRET: devSecret })).toThrow(
+    /development secret/,
+  );
+  const own = 'a-production-secret-of-sufficient-length-42';
+  expect(loadConfig({ HEDDLE_DATA_DIR: dir, NODE_ENV: 'production', HEDDLE_JWT_SECRET: own }).jwt).toEqual({
+    secret: own,
+    isDevelopmentSecret: false,
+  });
+});
