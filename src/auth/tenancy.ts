@@ -18,3 +18,13 @@ export function visibleOrganizations(principal: Principal): Prisma.OrganizationW
 export function visibleWorkspaces(principal: Principal): Prisma.WorkspaceWhereInput {
   return { organization: visibleOrganizations(principal) };
 }
+
+/** Rows that hang off a workspace (integrations, directories, spaces, end users, MCP servers). */
+export function inVisibleWorkspace(principal: Principal): { workspace: Prisma.WorkspaceWhereInput } {
+  return { workspace: visibleWorkspaces(principal) };
+}
+
+/** Rows that hang off an organization (connections, triggers). */
+export function inVisibleOrganization(principal: Principal): { organization: Prisma.OrganizationWhereInput } {
+  return { organization: visibleOrganizations(principal) };
+}

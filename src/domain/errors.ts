@@ -41,7 +41,7 @@ export class ConflictError extends HeddleError {
 /** Missing, or belonging to another tenant: callers cannot tell which. */
 export class NotFoundError extends HeddleError {
   readonly code = 'NOT_FOUND' as const;
-  constructor(what = 'resource') {
+  constructor(what = 'resource', readonly path: string[] = []) {
     super(`${what} not found`);
   }
 }

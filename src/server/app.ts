@@ -3,8 +3,9 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
-import { getOperationAST } from 'graphql';
-import { createYoga, type Plugin } from 'graphql-yoga';
+import { getOperationAST, GraphQLError } from 'graphql';
+import { createYoga, maskError, type Plugin } from 'graphql-yoga';
+import { HeddleError } from '../domain/errors.js';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { createAuthenticator, type Principal } from '../auth/principal.js';
@@ -60,6 +61,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     schema,
     graphqlEndpoint: GRAPHQL_PATH,
     landingPage: false,
+    maskedErrors: { maskError: exposeDomainErrors },
     graphiql: config.env !== 'production',
     // The bundled GraphiQL (no CDN) is ~9 MB: render it once.
     renderGraphiQL: (opts) => (graphiqlPage ??= renderGraphiQL(opts)),
@@ -170,6 +172,19 @@ type EnvelopedRoot = {
   execute: (args: unknown) => ReturnType<typeof import('graphql').execute>;
   subscribe: (args: unknown) => ReturnType<typeof import('graphql').subscribe>;
 };
+
+/**
+ * Domain errors thrown outside a mutation's result union (queries, subscriptions)
+ * keep their message and stable code; anything unexpected stays masked.
+ */
+function exposeDomainErrors(error: unknown, message: string, isDev?: boolean): Error {
+  const original = error instanceof GraphQLError ? error.originalError : error;
+  if (original instanceof HeddleError) {
+    const path = error instanceof GraphQLError ? error.path : undefined;
+    return new GraphQLError(original.message, { path, extensions: { code: original.code } });
+  }
+  return maskError(error, message, isDev);
+}
 
 /** Yoga logs strings, errors and objects; pino wants one object with `msg`. */
 function toLogFields(args: unknown[]): Record<string, unknown> {

@@ -42,5 +42,7 @@ builder.objectType(NotFoundError, {
   name: 'NotFoundError',
   interfaces: [ErrorInterface],
   isTypeOf: (value) => value instanceof NotFoundError,
-  fields: () => ({}),
+  fields: (t) => ({
+    path: t.exposeStringList('path', { description: 'The input path of the id that was not found, when it came from the input.' }),
+  }),
 });

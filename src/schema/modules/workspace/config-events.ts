@@ -1,9 +1,7 @@
-import { GraphQLError } from 'graphql';
-import { visibleWorkspaces } from '../../../auth/tenancy.js';
 import { workspaceConfigEvents } from '../../../realtime/config-stream.js';
 import type { ConfigEventMessage } from '../../../realtime/pubsub.js';
 import { builder } from '../../builder.js';
-import { decodeId } from '../../ids.js';
+import { requireWorkspace } from '../../lookup.js';
 
 export const ConfigChangeKind = builder.enumType('ConfigChangeKind', {
   values: [
@@ -42,10 +40,7 @@ builder.subscriptionField('workspaceConfigChanged', (t) =>
       sinceVersion: t.arg.int(),
     },
     subscribe: async (_root, args, ctx) => {
-      const id = decodeId(String(args.workspaceId), 'Workspace');
-      const workspace =
-        id && (await ctx.prisma.workspace.findFirst({ where: { id, AND: [visibleWorkspaces(ctx.principal)] }, select: { id: true } }));
-      if (!workspace) throw new GraphQLError('workspace not found', { extensions: { code: 'NOT_FOUND' } });
+      const workspace = await requireWorkspace(ctx, String(args.workspaceId), ['workspaceId']);
       return workspaceConfigEvents({
         prisma: ctx.prisma,
         pubsub: ctx.pubsub,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { visibleOrganizations, visibleWorkspaces } from '../../../auth/tenancy.js';
+import { visibleWorkspaces } from '../../../auth/tenancy.js';
 import { uniqueViolation } from '../../../db/errors.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../../domain/errors.js';
 import { displayNameSchema, slugSchema } from '../../../domain/identifiers.js';
@@ -7,6 +7,7 @@ import { parseInput } from '../../../domain/validate.js';
 import { recordWorkspaceConfigChange } from '../../../realtime/outbox.js';
 import { builder } from '../../builder.js';
 import { decodeId, safeUuid } from '../../ids.js';
+import { requireOrganization, requireWorkspace } from '../../lookup.js';
 
 export const WorkspaceRef = builder.prismaNode('Workspace', {
   id: { field: 'id' },
@@ -84,14 +85,7 @@ builder.mutationField('createWorkspace', (t) =>
     args: { input: t.arg({ type: CreateWorkspaceInput, required: true }) },
     resolve: async (query, _root, args, ctx) => {
       const input = parseInput(createWorkspaceSchema, args.input);
-      const organizationId = decodeId(input.organizationId, 'Organization');
-      const organization =
-        organizationId &&
-        (await ctx.prisma.organization.findFirst({
-          where: { id: organizationId, AND: [visibleOrganizations(ctx.principal)] },
-          select: { id: true },
-        }));
-      if (!organization) throw new NotFoundError('organization');
+      const organization = await requireOrganization(ctx, input.organizationId, ['input', 'organizationId']);
       try {
         return await ctx.prisma.workspace.create({
           ...query,
@@ -113,10 +107,7 @@ builder.mutationField('updateWorkspace', (t) =>
     args: { input: t.arg({ type: UpdateWorkspaceInput, required: true }) },
     resolve: async (query, _root, args, ctx) => {
       const input = parseInput(updateWorkspaceSchema, args.input);
-      const id = decodeId(input.id, 'Workspace');
-      const visible =
-        id && (await ctx.prisma.workspace.findFirst({ where: { id, AND: [visibleWorkspaces(ctx.principal)] }, select: { id: true } }));
-      if (!visible) throw new NotFoundError('workspace');
+      const visible = await requireWorkspace(ctx, input.id, ['input', 'id']);
       try {
         return await ctx.outbox.commit(async (tx) => {
           await tx.workspace.update({
