@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { parseKeyRing, type KeyRing } from './crypto/credential-store.js';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -44,6 +45,7 @@ const envSchema = z.object({
   DATABASE_POOL_SIZE: integer('must be an integer from 1 to 1000', 1, 1000).default(10),
   REDIS_URL: redisUrl.optional(),
   HEDDLE_JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  HEDDLE_ENCRYPTION_KEYS: z.string().optional(),
   HEDDLE_SHUTDOWN_TIMEOUT_MS: positiveInt.default(4000),
   HEDDLE_EVENT_RETENTION_HOURS: positiveInt.default(24 * 7),
 });
@@ -57,11 +59,13 @@ export type Config = {
   database: { kind: 'pglite'; dataDir: string } | { kind: 'postgres'; url: string; poolSize: number };
   pubsub: { kind: 'memory' } | { kind: 'redis'; url: string };
   jwt: { secret: string; isDevelopmentSecret: boolean };
+  encryption: { ring: KeyRing; isDevelopmentKey: boolean };
   shutdownTimeoutMs: number;
   eventRetentionHours: number;
 };
 
 const DEV_SECRET_FILE = 'dev-jwt-secret';
+const DEV_KEY_FILE = 'dev-encryption-key';
 
 /** Parses the environment into a Config, or throws a ConfigError naming the variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -88,6 +92,26 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError('HEDDLE_JWT_SECRET is the development secret; production needs its own');
   }
 
+  let encryption: Config['encryption'];
+  if (e.HEDDLE_ENCRYPTION_KEYS) {
+    try {
+      encryption = { ring: parseKeyRing(e.HEDDLE_ENCRYPTION_KEYS), isDevelopmentKey: false };
+    } catch (error) {
+      throw new ConfigError(`HEDDLE_ENCRYPTION_KEYS ${(error as Error).message}`);
+    }
+  } else if (production) {
+    throw new ConfigError('HEDDLE_ENCRYPTION_KEYS is required when NODE_ENV=production');
+  } else {
+    const key = developmentSecret(dataDir, DEV_KEY_FILE, () => randomBytes(32).toString('base64'));
+    encryption = { ring: parseKeyRing(`1:${key}`), isDevelopmentKey: true };
+  }
+  if (production && readExistingSecret(dataDir, DEV_KEY_FILE) !== undefined) {
+    const devKey = Buffer.from(readExistingSecret(dataDir, DEV_KEY_FILE)!, 'base64');
+    if ([...encryption.ring.keys.values()].some((k) => k.equals(devKey))) {
+      throw new ConfigError('HEDDLE_ENCRYPTION_KEYS contains the development key; production needs its own');
+    }
+  }
+
   return {
     env: e.NODE_ENV,
     host: e.HOST,
@@ -99,6 +123,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       : { kind: 'pglite', dataDir: path.join(dataDir, 'pglite') },
     pubsub: e.REDIS_URL ? { kind: 'redis', url: e.REDIS_URL } : { kind: 'memory' },
     jwt,
+    encryption,
     shutdownTimeoutMs: e.HEDDLE_SHUTDOWN_TIMEOUT_MS,
     eventRetentionHours: e.HEDDLE_EVENT_RETENTION_HOURS,
   };
@@ -113,10 +138,10 @@ function readExistingSecret(dataDir: string, file: string): string | undefined {
 }
 
 /** A per-machine development secret, created once under the data directory. */
-function developmentSecret(dataDir: string, file: string): string {
+function developmentSecret(dataDir: string, file: string, generate = () => randomBytes(32).toString('base64url')): string {
   const existing = readExistingSecret(dataDir, file);
   if (existing) return existing;
-  const secret = randomBytes(32).toString('base64url');
+  const secret = generate();
   mkdirSync(dataDir, { recursive: true });
   writeFileSync(path.join(dataDir, file), secret + '\n', { mode: 0o600 });
   return secret;

@@ -40,6 +40,9 @@ logger.info(
   },
   'heddle is listening',
 );
+if (config.encryption.isDevelopmentKey) {
+  logger.warn(`encrypting credentials with the development key kept in ${config.dataDir}; set HEDDLE_ENCRYPTION_KEYS for production`);
+}
 if (config.jwt.isDevelopmentSecret) {
   logger.warn(`using the development JWT secret kept in ${config.dataDir}; set HEDDLE_JWT_SECRET for production`);
 }

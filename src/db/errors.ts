@@ -12,3 +12,8 @@ export function uniqueViolation(error: unknown): string[] | null {
   }
   return null;
 }
+
+/** True when `error` is a foreign key violation (a row still referenced, or a missing parent). */
+export function foreignKeyViolation(error: unknown): boolean {
+  return error instanceof Prisma.PrismaClientKnownRequestError && (error.code === 'P2003' || error.code === 'P2014');
+}

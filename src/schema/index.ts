@@ -1,10 +1,15 @@
 // Imports every type module for its side effects and builds the subgraph schema.
 import './modules/common/scalars.js';
 import './modules/common/errors.js';
+import './modules/common/deleted.js';
 import './modules/viewer/viewer.js';
 import './modules/organization/organization.js';
 import './modules/workspace/workspace.js';
 import './modules/workspace/config-events.js';
+import './modules/catalog/integration.js';
+import './modules/connection/connection.js';
+import './modules/integration/workspace-integration.js';
+import './modules/trigger/trigger.js';
 import { printSubgraphSchema } from '@apollo/subgraph';
 import { builder } from './builder.js';
 

@@ -10,6 +10,7 @@ import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { createAuthenticator, type Principal } from '../auth/principal.js';
 import type { Config } from '../config.js';
+import { createCredentialStore } from '../crypto/credential-store.js';
 import { openDatabase, type Database, type QueryListener } from '../db/database.js';
 import { migrate } from '../db/migrate.js';
 import { createLogger, type Logger } from '../logger.js';
@@ -53,7 +54,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     throw error;
   }
   const outbox = new Outbox(database.prisma, pubsub, logger);
-  const services: Services = { config, prisma: database.prisma, pubsub, outbox, logger };
+  const credentials = createCredentialStore(config.encryption.ring);
+  const services: Services = { config, prisma: database.prisma, pubsub, outbox, credentials, logger };
   const authenticator = createAuthenticator({ prisma: database.prisma, jwtSecret: config.jwt.secret });
 
   let graphiqlPage: string | undefined;

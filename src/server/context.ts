@@ -1,6 +1,7 @@
 // The per-request (or per-websocket-operation) context every resolver sees.
 import type { Principal } from '../auth/principal.js';
 import type { Config } from '../config.js';
+import type { CredentialStore } from '../crypto/credential-store.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import type { Logger } from '../logger.js';
 import type { Outbox } from '../realtime/outbox.js';
@@ -12,6 +13,7 @@ export interface Services {
   prisma: PrismaClient;
   pubsub: PubSubHandle;
   outbox: Outbox;
+  credentials: CredentialStore;
   logger: Logger;
 }
 

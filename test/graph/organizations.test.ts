@@ -124,6 +124,22 @@ describeEachBackend('organizations and workspaces', (backend) => {
     expect(elsewhere.data?.createWorkspace.__typename).toBe('Workspace');
   });
 
+  test('50 concurrent createWorkspace calls with one slug: one succeeds, 49 get CONFLICT, no extra rows', async () => {
+    const org = await createOrganization(alice, 'race');
+    const results = await Promise.all(
+      Array.from({ length: 50 }, (_, i) =>
+        t.request(CreateWorkspace, { input: { organizationId: org.id, name: `Racer ${i}`, slug: 'contested' } }, alice),
+      ),
+    );
+    expect(results.every((r) => r.errors === undefined)).toBe(true);
+    const kinds = results.map((r) => r.data?.createWorkspace.__typename);
+    expect(kinds.filter((k) => k === 'Workspace')).toHaveLength(1);
+    expect(kinds.filter((k) => k === 'ConflictError')).toHaveLength(49);
+    const viewer = await t.request(ViewerOrganizations, undefined, alice);
+    const race = viewer.data?.viewer.organizations.edges.find((e) => e.node.slug === 'race')?.node;
+    expect(race?.workspaces.totalCount).toBe(1);
+  });
+
   test("another tenant's organization is NOT_FOUND through every path, like an id that does not exist", async () => {
     const org = await createOrganization(alice, 'private');
     const missingId = Buffer.from('Organization:01900000-0000-7000-8000-000000000000').toString('base64');

@@ -26,6 +26,15 @@ const WorkspaceConfigEventRef = builder.objectRef<ConfigEventMessage>('Workspace
       resolve: (query, event, _args, ctx) =>
         ctx.prisma.workspace.findUniqueOrThrow({ ...query, where: { id: event.workspaceId } }),
     }),
+    integration: t.prismaField({
+      type: 'WorkspaceIntegration',
+      nullable: true,
+      description: 'The workspace integration the change was about; null for workspace settings and once it is removed.',
+      resolve: (query, event, _args, ctx) => {
+        const id = event.payload.integrationId;
+        return typeof id === 'string' ? ctx.prisma.workspaceIntegration.findUnique({ ...query, where: { id } }) : null;
+      },
+    }),
   }),
 });
 

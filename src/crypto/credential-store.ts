@@ -1,0 +1,117 @@
+// The credential store: the only code that sees plaintext secrets.
+// Envelope encryption with AES-256-GCM: each connection has its own random data
+// key, wrapped by the newest master key of the versioned key ring. Every secret
+// field is sealed separately with associated data naming its organization,
+// connection and field, so a ciphertext copied to another row or field fails to open.
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+
+export interface ConnectionSecret {
+  accessToken?: string;
+  refreshToken?: string;
+  clientId?: string;
+  clientSecret?: string;
+  apiKey?: string;
+  username?: string;
+  password?: string;
+  fields?: Record<string, string>;
+}
+
+export interface SealedSecret {
+  secretCiphertext: Uint8Array<ArrayBuffer>;
+  wrappedDataKey: Uint8Array<ArrayBuffer>;
+  keyVersion: number;
+}
+
+export interface SecretBinding {
+  organizationId: string;
+  connectionId: string;
+}
+
+export interface CredentialStore {
+  seal(binding: SecretBinding, secret: ConnectionSecret): SealedSecret;
+  open(binding: SecretBinding, sealed: SealedSecret): ConnectionSecret;
+}
+
+/** Master keys by version; new data keys are wrapped by the newest. */
+export interface KeyRing {
+  currentVersion: number;
+  keys: ReadonlyMap<number, Buffer>;
+}
+
+export class CredentialDecryptionError extends Error {
+  override name = 'CredentialDecryptionError';
+}
+
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
+
+function encrypt(key: Buffer, plaintext: Buffer, aad: string): Buffer {
+  const iv = randomBytes(IV_BYTES);
+  const cipher = createCipheriv('aes-256-gcm', key, iv);
+  cipher.setAAD(Buffer.from(aad));
+  const body = Buffer.concat([cipher.update(plaintext), cipher.final()]);
+  return Buffer.concat([iv, cipher.getAuthTag(), body]);
+}
+
+function decrypt(key: Buffer, sealed: Buffer, aad: string): Buffer {
+  const decipher = createDecipheriv('aes-256-gcm', key, sealed.subarray(0, IV_BYTES));
+  decipher.setAAD(Buffer.from(aad));
+  decipher.setAuthTag(sealed.subarray(IV_BYTES, IV_BYTES + TAG_BYTES));
+  return Buffer.concat([decipher.update(sealed.subarray(IV_BYTES + TAG_BYTES)), decipher.final()]);
+}
+
+const aadFor = (binding: SecretBinding, part: string) =>
+  `heddle/v1|org:${binding.organizationId}|connection:${binding.connectionId}|${part}`;
+
+export function createCredentialStore(ring: KeyRing): CredentialStore {
+  const masterKey = (version: number) => {
+    const key = ring.keys.get(version);
+    if (!key) throw new CredentialDecryptionError(`master key version ${version} is not in the key ring`);
+    return key;
+  };
+  return {
+    seal(binding, secret) {
+      const dataKey = randomBytes(32);
+      const fields: Record<string, string> = {};
+      for (const [name, value] of Object.entries(secret)) {
+        if (value === undefined) continue;
+        const plaintext = Buffer.from(JSON.stringify(value));
+        fields[name] = encrypt(dataKey, plaintext, aadFor(binding, `field:${name}`)).toString('base64');
+      }
+      return {
+        secretCiphertext: new Uint8Array(Buffer.from(JSON.stringify(fields))),
+        wrappedDataKey: new Uint8Array(encrypt(masterKey(ring.currentVersion), dataKey, aadFor(binding, 'data-key'))),
+        keyVersion: ring.currentVersion,
+      };
+    },
+    open(binding, sealed) {
+      try {
+        const dataKey = decrypt(masterKey(sealed.keyVersion), Buffer.from(sealed.wrappedDataKey), aadFor(binding, 'data-key'));
+        const fields = JSON.parse(Buffer.from(sealed.secretCiphertext).toString()) as Record<string, string>;
+        const secret: Record<string, unknown> = {};
+        for (const [name, value] of Object.entries(fields)) {
+          const plaintext = decrypt(dataKey, Buffer.from(value, 'base64'), aadFor(binding, `field:${name}`));
+          secret[name] = JSON.parse(plaintext.toString());
+        }
+        return secret as ConnectionSecret;
+      } catch (error) {
+        if (error instanceof CredentialDecryptionError) throw error;
+        throw new CredentialDecryptionError('stored credentials could not be decrypted for this connection');
+      }
+    },
+  };
+}
+
+/** Parses HEDDLE_ENCRYPTION_KEYS: comma-separated `version:base64key`, each key 32 bytes. */
+export function parseKeyRing(value: string): KeyRing {
+  const keys = new Map<number, Buffer>();
+  for (const entry of value.split(',').map((e) => e.trim()).filter(Boolean)) {
+    const match = /^(\d+):(.+)$/.exec(entry);
+    if (!match) throw new Error('entries must look like <version>:<base64 key>');
+    const key = Buffer.from(match[2]!, 'base64');
+    if (key.length !== 32) throw new Error(`key version ${match[1]} must be 32 bytes of base64`);
+    keys.set(Number(match[1]), key);
+  }
+  if (keys.size === 0) throw new Error('must list at least one key');
+  return { currentVersion: Math.max(...keys.keys()), keys };
+}

@@ -1,0 +1,44 @@
+// The built-in integration catalog, read-only.
+import { CATALOG_VERSION, getIntegration, listIntegrations } from '../../../catalog/catalog.js';
+import type { CatalogAction, CatalogIntegration, CatalogTrigger } from '../../../catalog/types.js';
+import { builder } from '../../builder.js';
+import { ConnectionTypeEnum } from '../connection/connection.js';
+
+export const IntegrationActionRef = builder.objectRef<CatalogAction>('IntegrationAction').implement({
+  fields: (t) => ({
+    name: t.exposeString('name'),
+    displayName: t.exposeString('displayName'),
+    description: t.exposeString('description'),
+    inputSchema: t.field({ type: 'JSON', description: 'JSON Schema of the action input.', resolve: (a) => a.inputSchema }),
+  }),
+});
+
+const IntegrationTriggerRef = builder.objectRef<CatalogTrigger>('IntegrationTrigger').implement({
+  fields: (t) => ({
+    name: t.exposeString('name'),
+    displayName: t.exposeString('displayName'),
+    description: t.exposeString('description'),
+  }),
+});
+
+export const IntegrationRef = builder.objectRef<CatalogIntegration>('Integration').implement({
+  description: `An integration of the built-in catalog (version ${CATALOG_VERSION}).`,
+  fields: (t) => ({
+    name: t.exposeString('name'),
+    displayName: t.exposeString('displayName'),
+    description: t.exposeString('description'),
+    authTypes: t.field({ type: [ConnectionTypeEnum], resolve: (i) => i.authTypes }),
+    actions: t.field({ type: [IntegrationActionRef], resolve: (i) => i.actions }),
+    triggers: t.field({ type: [IntegrationTriggerRef], resolve: (i) => i.triggers }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  integrations: t.field({ type: [IntegrationRef], resolve: () => listIntegrations() }),
+  integration: t.field({
+    type: IntegrationRef,
+    nullable: true,
+    args: { name: t.arg.string({ required: true }) },
+    resolve: (_root, args) => getIntegration(args.name) ?? null,
+  }),
+}));
