@@ -48,8 +48,29 @@ test('production refuses the development secret', () => {
     /development secret/,
   );
   const own = 'a-production-secret-of-sufficient-length-42';
-  expect(loadConfig({ HEDDLE_DATA_DIR: dir, NODE_ENV: 'production', HEDDLE_JWT_SECRET: own }).jwt).toEqual({
+  const keys = `1:${Buffer.alloc(32, 7).toString('base64')}`;
+  expect(loadConfig({ HEDDLE_DATA_DIR: dir, NODE_ENV: 'production', HEDDLE_JWT_SECRET: own, HEDDLE_ENCRYPTION_KEYS: keys }).jwt).toEqual({
     secret: own,
     isDevelopmentSecret: false,
   });
+});
+
+test('credential encryption: a development key under the data dir; production needs its own key ring', () => {
+  const dir = dataDir();
+  const dev = loadConfig({ HEDDLE_DATA_DIR: dir }).encryption;
+  expect(dev.isDevelopmentKey).toBe(true);
+  expect(dev.ring.currentVersion).toBe(1);
+  expect(dev.ring.keys.get(1)?.length).toBe(32);
+  const devKey = readFileSync(path.join(dir, 'dev-encryption-key'), 'utf8').trim();
+  const secret = 'a-production-secret-of-sufficient-length-42';
+  const production = { HEDDLE_DATA_DIR: dir, NODE_ENV: 'production', HEDDLE_JWT_SECRET: secret };
+  expect(() => loadConfig(production)).toThrow(/^HEDDLE_ENCRYPTION_KEYS is required/);
+  expect(() => loadConfig({ ...production, HEDDLE_ENCRYPTION_KEYS: `1:${devKey}` })).toThrow(/development key/);
+  expect(() => loadConfig({ ...production, HEDDLE_ENCRYPTION_KEYS: '1:c2hvcnQ=' })).toThrow(/^HEDDLE_ENCRYPTION_KEYS key version 1 must be 32 bytes/);
+  const ring = loadConfig({
+    ...production,
+    HEDDLE_ENCRYPTION_KEYS: `1:${Buffer.alloc(32, 1).toString('base64')},2:${Buffer.alloc(32, 2).toString('base64')}`,
+  }).encryption.ring;
+  expect(ring.currentVersion).toBe(2);
+  expect([...ring.keys.keys()]).toEqual([1, 2]);
 });

@@ -10,6 +10,9 @@ import './modules/catalog/integration.js';
 import './modules/connection/connection.js';
 import './modules/integration/workspace-integration.js';
 import './modules/trigger/trigger.js';
+import './modules/directory/directory.js';
+import './modules/space/space.js';
+import './modules/end-user/end-user.js';
 import { printSubgraphSchema } from '@apollo/subgraph';
 import { builder } from './builder.js';
 

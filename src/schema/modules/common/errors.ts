@@ -12,7 +12,7 @@ export const ErrorInterface = builder.interfaceRef<HeddleError>('Error').impleme
   }),
 });
 
-const FieldErrorRef = builder.objectRef<{ path: string[]; message: string }>('FieldError').implement({
+export const FieldErrorRef = builder.objectRef<{ path: string[]; message: string }>('FieldError').implement({
   description: 'One offending input value: its path from the mutation argument, and what is wrong.',
   fields: (t) => ({
     path: t.exposeStringList('path'),
