@@ -51,6 +51,14 @@ const RemoveIntegration = graphql(`
     removeWorkspaceIntegration(input: $input) { __typename ... on Deleted { id } ... on Error { code } }
   }
 `);
+const DeleteWorkspace = graphql(`
+  mutation WiDeleteWorkspace($input: DeleteWorkspaceInput!) {
+    deleteWorkspace(input: $input) { __typename ... on Deleted { id } ... on Error { code } }
+  }
+`);
+const NodeById = graphql(`
+  query WiNode($id: ID!) { node(id: $id) { id } }
+`);
 const WorkspaceIntegrations = graphql(`
   query WiWorkspaceIntegrations($id: ID!) {
     workspace(id: $id) { configVersion integrations(first: 50) { totalCount edges { node { alias } } } }
@@ -227,5 +235,28 @@ describeEachBackend('workspace integrations', (backend) => {
     await t.request(RemoveIntegration, { input: { id: (added as { id: string }).id } }, token);
     const deleted = await t.request(DeleteConnection, { input: { id: connectionId } }, token);
     expect(deleted.data?.deleteConnection).toEqual({ __typename: 'Deleted', id: connectionId });
+  });
+
+  test('deleting a workspace removes everything in it, and leaves organization connections alone', async () => {
+    const workspaceId = await newWorkspace();
+    const orgConnectionId = await orgConnection();
+    const fixed = await add({ workspaceId, integrationName: 'slack', connectionStrategy: 'FIXED', connectionId: orgConnectionId });
+    const placed = await t.request(
+      CreateConnection,
+      { input: { scope: 'WORKSPACE', workspaceId, type: 'SECRET_TEXT', integrationName: 'slack', displayName: 'ws bot', credentials: { apiKey: 'k' } } },
+      token,
+    );
+    const workspaceConnectionId = (placed.data!.createConnection as { id: string }).id;
+    const fallback = await add({ workspaceId, integrationName: 'slack', alias: 'slack-ws', connectionStrategy: 'PER_USER_WITH_FALLBACK', connectionId: workspaceConnectionId });
+    const userConnection = await t.request(
+      CreateConnection,
+      { input: { scope: 'USER', workspaceId, externalId: 'someone', type: 'SECRET_TEXT', integrationName: 'slack', displayName: 'mine', credentials: { apiKey: 'k' } } },
+      token,
+    );
+    const deleted = await t.request(DeleteWorkspace, { input: { id: workspaceId } }, token);
+    expect(deleted.data?.deleteWorkspace).toEqual({ __typename: 'Deleted', id: workspaceId });
+    const gone = [workspaceId, (fixed as { id: string }).id, (fallback as { id: string }).id, workspaceConnectionId, (userConnection.data!.createConnection as { id: string }).id];
+    for (const id of gone) expect((await t.request(NodeById, { id }, token)).data?.node).toBeNull();
+    expect((await t.request(NodeById, { id: orgConnectionId }, token)).data?.node).toEqual({ id: orgConnectionId });
   });
 });

@@ -7,6 +7,7 @@ import { displayNameSchema, slugSchema } from '../../../domain/identifiers.js';
 import { parseInput } from '../../../domain/validate.js';
 import { builder } from '../../builder.js';
 import { decodeId, safeUuid } from '../../ids.js';
+import { requireOrganization } from '../../lookup.js';
 
 export const OrganizationRef = builder.prismaNode('Organization', {
   id: { field: 'id' },
@@ -77,6 +78,40 @@ builder.mutationField('createOrganization', (t) =>
         return await ctx.prisma.organization.create({
           ...query,
           data: { ...input, members: { create: { userId: ctx.principal.userId, role: 'OWNER' } } },
+        });
+      } catch (error) {
+        if (uniqueViolation(error)) throw new ConflictError(`slug "${input.slug}" is taken`, ['input', 'slug']);
+        throw error;
+      }
+    },
+  }),
+);
+
+const UpdateOrganizationInput = builder.inputType('UpdateOrganizationInput', {
+  description: 'Omitted fields stay as they are.',
+  fields: (t) => ({
+    id: t.id({ required: true }),
+    name: t.string(),
+    slug: t.string(),
+  }),
+});
+
+const updateOrganizationSchema = z.object({ id: z.string(), name: displayNameSchema.nullish(), slug: slugSchema.nullish() });
+
+builder.mutationField('updateOrganization', (t) =>
+  t.prismaField({
+    type: 'Organization',
+    authScopes: { member: true },
+    errors: { types: [ValidationError, ConflictError, NotFoundError], union: { name: 'UpdateOrganizationResult' } },
+    args: { input: t.arg({ type: UpdateOrganizationInput, required: true }) },
+    resolve: async (query, _root, args, ctx) => {
+      const input = parseInput(updateOrganizationSchema, args.input);
+      const organization = await requireOrganization(ctx, input.id, ['input', 'id']);
+      try {
+        return await ctx.prisma.organization.update({
+          ...query,
+          where: { id: organization.id },
+          data: { ...(input.name ? { name: input.name } : {}), ...(input.slug ? { slug: input.slug } : {}) },
         });
       } catch (error) {
         if (uniqueViolation(error)) throw new ConflictError(`slug "${input.slug}" is taken`, ['input', 'slug']);
