@@ -1,0 +1,43 @@
+import { randomBytes } from 'node:crypto';
+import { expect, test } from 'vitest';
+import { createCredentialStore, CredentialDecryptionError, parseKeyRing } from '../../src/crypto/credential-store.js';
+
+const key = () => randomBytes(32).toString('base64');
+const binding = { organizationId: 'org-1', connectionId: 'conn-1' };
+const secret = { accessToken: 'access-canary', refreshToken: 'refresh-canary', fields: { domain: 'acme' } };
+
+test('sealed secrets contain no plaintext and open to the same value', () => {
+  const store = createCredentialStore(parseKeyRing(`1:${key()}`));
+  const sealed = store.seal(binding, secret);
+  const stored = Buffer.concat([Buffer.from(sealed.secretCiphertext), Buffer.from(sealed.wrappedDataKey)]).toString('latin1');
+  expect(stored).not.toContain('canary');
+  expect(store.open(binding, sealed)).toEqual(secret);
+});
+
+test('a ciphertext is bound to its organization, connection and field', () => {
+  const store = createCredentialStore(parseKeyRing(`1:${key()}`));
+  const sealed = store.seal(binding, secret);
+  expect(() => store.open({ ...binding, connectionId: 'conn-2' }, sealed)).toThrow(CredentialDecryptionError);
+  expect(() => store.open({ ...binding, organizationId: 'org-2' }, sealed)).toThrow(CredentialDecryptionError);
+  // Swapping two fields' ciphertexts inside the row does not decrypt either.
+  const fields = JSON.parse(Buffer.from(sealed.secretCiphertext).toString()) as Record<string, string>;
+  const swapped = { ...fields, accessToken: fields.refreshToken!, refreshToken: fields.accessToken! };
+  const tampered = { ...sealed, secretCiphertext: new Uint8Array(Buffer.from(JSON.stringify(swapped))) };
+  expect(() => store.open(binding, tampered)).toThrow(CredentialDecryptionError);
+});
+
+test('new secrets use the newest master key; older versions stay readable while they are in the ring', () => {
+  const v1 = key();
+  const old = createCredentialStore(parseKeyRing(`1:${v1}`)).seal(binding, secret);
+  const rotated = createCredentialStore(parseKeyRing(`1:${v1},2:${key()}`));
+  expect(rotated.seal(binding, secret).keyVersion).toBe(2);
+  expect(rotated.open(binding, old)).toEqual(secret);
+  const withoutV1 = createCredentialStore(parseKeyRing(`2:${key()}`));
+  expect(() => withoutV1.open(binding, old)).toThrow(/version 1/);
+});
+
+test('malformed key rings are refused', () => {
+  expect(() => parseKeyRing('')).toThrow(/at least one key/);
+  expect(() => parseKeyRing('one:abc')).toThrow(/version/);
+  expect(() => parseKeyRing(`1:${randomBytes(16).toString('base64')}`)).toThrow(/32 bytes/);
+});
