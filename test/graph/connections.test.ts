@@ -2,17 +2,8 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import { graphql } from '../generated/index.js';
 import { describeEachBackend } from '../support/backends.js';
 import { startTestApp, type TestApp } from '../support/app.js';
+import { seedOrganization, seedWorkspace } from '../support/fixtures.js';
 
-const CreateOrganization = graphql(`
-  mutation CnCreateOrganization($input: CreateOrganizationInput!) {
-    createOrganization(input: $input) { __typename ... on Organization { id } }
-  }
-`);
-const CreateWorkspace = graphql(`
-  mutation CnCreateWorkspace($input: CreateWorkspaceInput!) {
-    createWorkspace(input: $input) { __typename ... on Workspace { id } }
-  }
-`);
 const CreateConnection = graphql(`
   mutation CnCreateConnection($input: CreateConnectionInput!) {
     createConnection(input: $input) {
@@ -61,13 +52,8 @@ describeEachBackend('connections', (backend) => {
   beforeAll(async () => {
     t = await startTestApp(backend);
     token = await t.memberToken('cn@example.com');
-    const org = await t.request(CreateOrganization, { input: { name: 'CN', slug: 'cn' } }, token);
-    orgId = (org.data!.createOrganization as { id: string }).id;
-    const ids: string[] = [];
-    for (const slug of ['main', 'other']) {
-      const ws = await t.request(CreateWorkspace, { input: { organizationId: orgId, name: slug, slug } }, token);
-      ids.push((ws.data!.createWorkspace as { id: string }).id);
-    }
+    orgId = await seedOrganization(t, token, 'cn');
+    const ids = [await seedWorkspace(t, token, orgId, 'main'), await seedWorkspace(t, token, orgId, 'other')];
     [workspaceId, otherWorkspaceId] = ids as [string, string];
   });
   afterAll(() => t.stop());

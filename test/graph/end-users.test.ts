@@ -2,17 +2,8 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import { graphql } from '../generated/index.js';
 import { describeEachBackend } from '../support/backends.js';
 import { startTestApp, type TestApp } from '../support/app.js';
+import { seedConnection, seedOrganization, seedWorkspace } from '../support/fixtures.js';
 
-const CreateOrganization = graphql(`
-  mutation EuCreateOrganization($input: CreateOrganizationInput!) {
-    createOrganization(input: $input) { __typename ... on Organization { id } }
-  }
-`);
-const CreateWorkspace = graphql(`
-  mutation EuCreateWorkspace($input: CreateWorkspaceInput!) {
-    createWorkspace(input: $input) { __typename ... on Workspace { id } }
-  }
-`);
 const Upsert = graphql(`
   mutation EuUpsert($input: UpsertEndUserInput!) {
     upsertEndUser(input: $input) {
@@ -80,11 +71,6 @@ const EndUsers = graphql(`
     workspace(id: $ws) { endUsers(first: 5, search: $search, directoryId: $directoryId) { totalCount edges { node { externalId } } } }
   }
 `);
-const CreateConnection = graphql(`
-  mutation EuCreateConnection($input: CreateConnectionInput!) {
-    createConnection(input: $input) { __typename ... on Connection { id } }
-  }
-`);
 const DeleteEndUser = graphql(`
   mutation EuDeleteEndUser($input: DeleteEndUserInput!) {
     deleteEndUser(input: $input) { __typename ... on Deleted { id } ... on Error { code } }
@@ -101,16 +87,14 @@ describeEachBackend('end users, directories and spaces', (backend) => {
   beforeAll(async () => {
     t = await startTestApp(backend);
     token = await t.memberToken('eu@example.com');
-    const org = await t.request(CreateOrganization, { input: { name: 'EU', slug: 'eu' } }, token);
-    orgId = (org.data!.createOrganization as { id: string }).id;
+    orgId = await seedOrganization(t, token, 'eu');
   });
   afterAll(() => t.stop());
 
   let count = 0;
   async function newWorkspace(): Promise<string> {
     const slug = `eu-${++count}`;
-    const ws = await t.request(CreateWorkspace, { input: { organizationId: orgId, name: slug, slug } }, token);
-    return (ws.data!.createWorkspace as { id: string }).id;
+    return seedWorkspace(t, token, orgId, slug);
   }
   const upsert = (input: Record<string, unknown>) => t.request(Upsert, { input: input as never }, token).then((r) => r.data!.upsertEndUser);
   const endUserId = async (workspaceId: string, externalId: string) => ((await upsert({ workspaceId, externalId })) as { id: string }).id;
@@ -236,12 +220,7 @@ describeEachBackend('end users, directories and spaces', (backend) => {
     const second = await t.request(Sync, { input: { workspaceId, users } }, token);
     expect(second.data?.syncEndUsers).toMatchObject({ created: 0, updated: 0, unchanged: 997, failed: 3, removed: 0 });
 
-    const connection = await t.request(
-      CreateConnection,
-      { input: { scope: 'USER', workspaceId, externalId: 'user-7', type: 'SECRET_TEXT', integrationName: 'slack', displayName: 'u7', credentials: { apiKey: 'k' } } },
-      token,
-    );
-    const connectionId = (connection.data!.createConnection as { id: string }).id;
+    const connectionId = await seedConnection(t, token, { scope: 'USER', workspaceId, externalId: 'user-7', integrationName: 'slack' });
     const kept = users.slice(0, 5).filter((_, i) => i !== 3).map((u) => ({ externalId: u.externalId }));
     const third = await t.request(Sync, { input: { workspaceId, users: kept, removeMissing: true } }, token);
     expect(third.data?.syncEndUsers).toMatchObject({ unchanged: 4, removed: 993 });
@@ -264,12 +243,7 @@ describeEachBackend('end users, directories and spaces', (backend) => {
     const found = await t.request(EndUsers, { ws: workspaceId, search: 'DANV' }, token);
     expect(found.data?.workspace?.endUsers.edges.map((e) => e.node.externalId)).toEqual(['carol']);
 
-    const connection = await t.request(
-      CreateConnection,
-      { input: { scope: 'USER', workspaceId, externalId: 'dave', type: 'SECRET_TEXT', integrationName: 'slack', displayName: 'dave', credentials: { apiKey: 'k' } } },
-      token,
-    );
-    const connectionId = (connection.data!.createConnection as { id: string }).id;
+    const connectionId = await seedConnection(t, token, { scope: 'USER', workspaceId, externalId: 'dave', integrationName: 'slack' });
     const deleted = await t.request(DeleteEndUser, { input: { id: await endUserId(workspaceId, 'dave') } }, token);
     expect(deleted.data?.deleteEndUser.__typename).toBe('Deleted');
     expect((await t.request(NodeById, { id: connectionId }, token)).data?.node).toBeNull();

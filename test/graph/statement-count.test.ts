@@ -3,22 +3,8 @@
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { graphql } from '../generated/index.js';
 import { startTestApp, type TestApp } from '../support/app.js';
+import { seedConnection, seedOrganization, seedWorkspace } from '../support/fixtures.js';
 
-const CreateOrganization = graphql(`
-  mutation ScCreateOrganization($input: CreateOrganizationInput!) {
-    createOrganization(input: $input) { __typename ... on Organization { id } }
-  }
-`);
-const CreateWorkspace = graphql(`
-  mutation ScCreateWorkspace($input: CreateWorkspaceInput!) {
-    createWorkspace(input: $input) { __typename ... on Workspace { id } }
-  }
-`);
-const CreateConnection = graphql(`
-  mutation ScCreateConnection($input: CreateConnectionInput!) {
-    createConnection(input: $input) { __typename ... on Connection { id } ... on Error { message } }
-  }
-`);
 const AddIntegration = graphql(`
   mutation ScAddIntegration($input: AddWorkspaceIntegrationInput!) {
     addWorkspaceIntegration(input: $input) { __typename ... on Error { message } }
@@ -57,20 +43,13 @@ let token: string;
 beforeAll(async () => {
   t = await startTestApp({ database: 'pglite', pubsub: 'memory' }, { onQuery: (e) => statements.push(e.query) });
   token = await t.memberToken('n-plus-one@example.com');
-  const org = await t.request(CreateOrganization, { input: { name: 'Big', slug: 'big' } }, token);
-  orgId = (org.data!.createOrganization as { id: string }).id;
+  orgId = await seedOrganization(t, token, 'big');
   const orgConnections: Record<string, string> = {};
   for (const integrationName of INTEGRATIONS) {
-    const created = await t.request(
-      CreateConnection,
-      { input: { scope: 'ORGANIZATION', organizationId: orgId, type: 'SECRET_TEXT', integrationName, displayName: integrationName, credentials: { apiKey: 'k' } } },
-      token,
-    );
-    orgConnections[integrationName] = (created.data!.createConnection as { id: string }).id;
+    orgConnections[integrationName] = await seedConnection(t, token, { scope: 'ORGANIZATION', organizationId: orgId, integrationName });
   }
   for (let w = 0; w < 10; w++) {
-    const ws = await t.request(CreateWorkspace, { input: { organizationId: orgId, name: `W${w}`, slug: `w${w}` } }, token);
-    const workspaceId = (ws.data!.createWorkspace as { id: string }).id;
+    const workspaceId = await seedWorkspace(t, token, orgId, `w${w}`);
     for (const integrationName of INTEGRATIONS) {
       const added = await t.request(
         AddIntegration,
@@ -81,17 +60,7 @@ beforeAll(async () => {
     }
     for (let u = 0; u < 20; u++) {
       // The first connection for an unknown externalId creates the end user.
-      const created = await t.request(
-        CreateConnection,
-        {
-          input: {
-            scope: 'USER', workspaceId, externalId: `user-${u}`, type: 'SECRET_TEXT', integrationName: 'slack',
-            displayName: `user ${u} slack`, credentials: { apiKey: 'k' },
-          },
-        },
-        token,
-      );
-      expect(created.data?.createConnection.__typename).toBe('Connection');
+      await seedConnection(t, token, { scope: 'USER', workspaceId, externalId: `user-${u}`, integrationName: 'slack', displayName: `user ${u} slack` });
     }
   }
 }, 240_000);

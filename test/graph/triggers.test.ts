@@ -2,17 +2,8 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import { graphql } from '../generated/index.js';
 import { describeEachBackend } from '../support/backends.js';
 import { startTestApp, type TestApp } from '../support/app.js';
+import { seedOrganization, seedWorkspace } from '../support/fixtures.js';
 
-const CreateOrganization = graphql(`
-  mutation TrCreateOrganization($input: CreateOrganizationInput!) {
-    createOrganization(input: $input) { __typename ... on Organization { id } }
-  }
-`);
-const CreateWorkspace = graphql(`
-  mutation TrCreateWorkspace($input: CreateWorkspaceInput!) {
-    createWorkspace(input: $input) { __typename ... on Workspace { id } }
-  }
-`);
 const Events = graphql(`
   query TrEvents($name: String!) { integration(name: $name) { triggers { name } } }
 `);
@@ -54,9 +45,8 @@ describeEachBackend('triggers', (backend) => {
   beforeAll(async () => {
     t = await startTestApp(backend);
     token = await t.memberToken('tr@example.com');
-    orgId = ((await t.request(CreateOrganization, { input: { name: 'TR', slug: 'tr' } }, token)).data!.createOrganization as { id: string }).id;
-    workspaceId = ((await t.request(CreateWorkspace, { input: { organizationId: orgId, name: 'W', slug: 'w' } }, token)).data!
-      .createWorkspace as { id: string }).id;
+    orgId = await seedOrganization(t, token, 'tr');
+    workspaceId = await seedWorkspace(t, token, orgId, 'w');
     githubEvents = (await t.request(Events, { name: 'github' })).data!.integration!.triggers.map((e) => e.name);
   });
   afterAll(() => t.stop());

@@ -2,22 +2,8 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import { graphql } from '../generated/index.js';
 import { describeEachBackend } from '../support/backends.js';
 import { startTestApp, type TestApp } from '../support/app.js';
+import { seedConnection, seedOrganization, seedWorkspace } from '../support/fixtures.js';
 
-const CreateOrganization = graphql(`
-  mutation WiCreateOrganization($input: CreateOrganizationInput!) {
-    createOrganization(input: $input) { __typename ... on Organization { id } }
-  }
-`);
-const CreateWorkspace = graphql(`
-  mutation WiCreateWorkspace($input: CreateWorkspaceInput!) {
-    createWorkspace(input: $input) { __typename ... on Workspace { id } }
-  }
-`);
-const CreateConnection = graphql(`
-  mutation WiCreateConnection($input: CreateConnectionInput!) {
-    createConnection(input: $input) { __typename ... on Connection { id } ... on Error { code message } }
-  }
-`);
 const DeleteConnection = graphql(`
   mutation WiDeleteConnection($input: DeleteConnectionInput!) {
     deleteConnection(input: $input) { __typename ... on Deleted { id } ... on Error { code message } }
@@ -73,9 +59,7 @@ describeEachBackend('workspace integrations', (backend) => {
   beforeAll(async () => {
     t = await startTestApp(backend);
     token = await t.memberToken('wi@example.com');
-    const org = await t.request(CreateOrganization, { input: { name: 'WI', slug: 'wi' } }, token);
-    if (org.data?.createOrganization.__typename !== 'Organization') throw new Error(JSON.stringify(org));
-    orgId = org.data.createOrganization.id;
+    orgId = await seedOrganization(t, token, 'wi');
     const actions = await t.request(IntegrationActions, { name: 'slack' });
     slackActions = actions.data!.integration!.actions.map((a) => a.name);
   });
@@ -84,28 +68,11 @@ describeEachBackend('workspace integrations', (backend) => {
   let workspaceCount = 0;
   async function newWorkspace(): Promise<string> {
     const slug = `ws-${++workspaceCount}`;
-    const ws = await t.request(CreateWorkspace, { input: { organizationId: orgId, name: slug, slug } }, token);
-    if (ws.data?.createWorkspace.__typename !== 'Workspace') throw new Error(JSON.stringify(ws));
-    return ws.data.createWorkspace.id;
+    return seedWorkspace(t, token, orgId, slug);
   }
-  async function orgConnection(integrationName = 'slack', organizationId = orgId, as = token): Promise<string> {
-    const created = await t.request(
-      CreateConnection,
-      {
-        input: {
-          scope: 'ORGANIZATION',
-          organizationId,
-          type: 'SECRET_TEXT',
-          integrationName,
-          displayName: `${integrationName} key`,
-          credentials: { apiKey: 'k-123' },
-        },
-      },
-      as,
-    );
-    if (created.data?.createConnection.__typename !== 'Connection') throw new Error(JSON.stringify(created));
-    return created.data.createConnection.id;
-  }
+  const orgConnection = (integrationName = 'slack', organizationId = orgId, as = token) =>
+    seedConnection(t, as, { scope: 'ORGANIZATION', organizationId, integrationName, displayName: `${integrationName} key` });
+
   // Inputs here are deliberately loose: many of them are invalid on purpose.
   const add = (input: Record<string, unknown>) =>
     t.request(AddIntegration, { input: input as never }, token).then((r) => r.data!.addWorkspaceIntegration);
@@ -154,27 +121,12 @@ describeEachBackend('workspace integrations', (backend) => {
     expect(mismatch).toMatchObject({ code: 'VALIDATION_ERROR', fieldErrors: [{ path: ['input', 'connectionId'] }] });
 
     const otherWorkspace = await newWorkspace();
-    const placedElsewhere = await t.request(
-      CreateConnection,
-      {
-        input: {
-          scope: 'WORKSPACE',
-          workspaceId: otherWorkspace,
-          type: 'SECRET_TEXT',
-          integrationName: 'slack',
-          displayName: 'other workspace bot',
-          credentials: { apiKey: 'k' },
-        },
-      },
-      token,
-    );
-    const elsewhereId = (placedElsewhere.data?.createConnection as { id: string }).id;
+    const elsewhereId = await seedConnection(t, token, { scope: 'WORKSPACE', workspaceId: otherWorkspace, integrationName: 'slack' });
     const invisible = await add({ workspaceId, integrationName: 'slack', connectionStrategy: 'FIXED', connectionId: elsewhereId });
     expect(invisible).toMatchObject({ code: 'VALIDATION_ERROR', fieldErrors: [{ path: ['input', 'connectionId'] }] });
 
     const stranger = await t.memberToken('stranger-wi@example.com');
-    const strangerOrg = await t.request(CreateOrganization, { input: { name: 'S', slug: 'stranger-wi' } }, stranger);
-    const foreign = await orgConnection('slack', (strangerOrg.data!.createOrganization as { id: string }).id, stranger);
+    const foreign = await orgConnection('slack', await seedOrganization(t, stranger, 'stranger-wi'), stranger);
     const notFound = await add({ workspaceId, integrationName: 'slack', connectionStrategy: 'FIXED', connectionId: foreign });
     expect(notFound).toMatchObject({ __typename: 'NotFoundError', code: 'NOT_FOUND' });
   });
@@ -241,21 +193,12 @@ describeEachBackend('workspace integrations', (backend) => {
     const workspaceId = await newWorkspace();
     const orgConnectionId = await orgConnection();
     const fixed = await add({ workspaceId, integrationName: 'slack', connectionStrategy: 'FIXED', connectionId: orgConnectionId });
-    const placed = await t.request(
-      CreateConnection,
-      { input: { scope: 'WORKSPACE', workspaceId, type: 'SECRET_TEXT', integrationName: 'slack', displayName: 'ws bot', credentials: { apiKey: 'k' } } },
-      token,
-    );
-    const workspaceConnectionId = (placed.data!.createConnection as { id: string }).id;
+    const workspaceConnectionId = await seedConnection(t, token, { scope: 'WORKSPACE', workspaceId, integrationName: 'slack' });
     const fallback = await add({ workspaceId, integrationName: 'slack', alias: 'slack-ws', connectionStrategy: 'PER_USER_WITH_FALLBACK', connectionId: workspaceConnectionId });
-    const userConnection = await t.request(
-      CreateConnection,
-      { input: { scope: 'USER', workspaceId, externalId: 'someone', type: 'SECRET_TEXT', integrationName: 'slack', displayName: 'mine', credentials: { apiKey: 'k' } } },
-      token,
-    );
+    const userConnectionId = await seedConnection(t, token, { scope: 'USER', workspaceId, externalId: 'someone', integrationName: 'slack' });
     const deleted = await t.request(DeleteWorkspace, { input: { id: workspaceId } }, token);
     expect(deleted.data?.deleteWorkspace).toEqual({ __typename: 'Deleted', id: workspaceId });
-    const gone = [workspaceId, (fixed as { id: string }).id, (fallback as { id: string }).id, workspaceConnectionId, (userConnection.data!.createConnection as { id: string }).id];
+    const gone = [workspaceId, (fixed as { id: string }).id, (fallback as { id: string }).id, workspaceConnectionId, userConnectionId];
     for (const id of gone) expect((await t.request(NodeById, { id }, token)).data?.node).toBeNull();
     expect((await t.request(NodeById, { id: orgConnectionId }, token)).data?.node).toEqual({ id: orgConnectionId });
   });

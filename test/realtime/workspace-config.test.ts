@@ -2,17 +2,8 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import { graphql } from '../generated/index.js';
 import { ALL_BACKENDS, describeEachBackend } from '../support/backends.js';
 import { createPostgresDatabase, startTestApp, subscribeSse, subscribeWs, type TestApp } from '../support/app.js';
+import { seedOrganization, seedWorkspace as seedWorkspaceIn } from '../support/fixtures.js';
 
-const CreateOrganization = graphql(`
-  mutation RtCreateOrganization($input: CreateOrganizationInput!) {
-    createOrganization(input: $input) { __typename ... on Organization { id } }
-  }
-`);
-const CreateWorkspace = graphql(`
-  mutation RtCreateWorkspace($input: CreateWorkspaceInput!) {
-    createWorkspace(input: $input) { __typename ... on Workspace { id } }
-  }
-`);
 const UpdateWorkspace = graphql(`
   mutation RtUpdateWorkspace($input: UpdateWorkspaceInput!) {
     updateWorkspace(input: $input) { __typename ... on Workspace { name configVersion } ... on Error { code } }
@@ -30,11 +21,7 @@ const WorkspaceConfigChanged = graphql(`
 `);
 
 async function seedWorkspace(t: TestApp, token: string, slug: string): Promise<string> {
-  const org = await t.request(CreateOrganization, { input: { name: slug, slug } }, token);
-  if (org.data?.createOrganization.__typename !== 'Organization') throw new Error(JSON.stringify(org));
-  const ws = await t.request(CreateWorkspace, { input: { organizationId: org.data.createOrganization.id, name: 'Prod', slug: 'prod' } }, token);
-  if (ws.data?.createWorkspace.__typename !== 'Workspace') throw new Error(JSON.stringify(ws));
-  return ws.data.createWorkspace.id;
+  return seedWorkspaceIn(t, token, await seedOrganization(t, token, slug), 'prod');
 }
 
 describeEachBackend('workspaceConfigChanged', (backend) => {

@@ -1,0 +1,45 @@
+// Test data built through the public API, shared by the suites.
+import { graphql } from '../generated/index.js';
+import type { TestApp } from './app.js';
+
+const CreateOrganization = graphql(`
+  mutation FixtureCreateOrganization($input: CreateOrganizationInput!) {
+    createOrganization(input: $input) { __typename ... on Organization { id } ... on Error { code message } }
+  }
+`);
+const CreateWorkspace = graphql(`
+  mutation FixtureCreateWorkspace($input: CreateWorkspaceInput!) {
+    createWorkspace(input: $input) { __typename ... on Workspace { id } ... on Error { code message } }
+  }
+`);
+const CreateConnection = graphql(`
+  mutation FixtureCreateConnection($input: CreateConnectionInput!) {
+    createConnection(input: $input) { __typename ... on Connection { id } ... on Error { code message } }
+  }
+`);
+
+function idOf(result: { __typename: string; id?: string } | undefined, what: string): string {
+  if (!result?.id) throw new Error(`${what} failed: ${JSON.stringify(result)}`);
+  return result.id;
+}
+
+/** A new organization owned by the holder of `token`; returns its global id. */
+export async function seedOrganization(t: TestApp, token: string, slug: string): Promise<string> {
+  const result = await t.request(CreateOrganization, { input: { name: `Org ${slug}`, slug } }, token);
+  return idOf(result.data?.createOrganization, 'createOrganization');
+}
+
+export async function seedWorkspace(t: TestApp, token: string, organizationId: string, slug: string): Promise<string> {
+  const result = await t.request(CreateWorkspace, { input: { organizationId, name: `Workspace ${slug}`, slug } }, token);
+  return idOf(result.data?.createWorkspace, 'createWorkspace');
+}
+
+/** A connection; defaults to an API-key (SECRET_TEXT) connection with a throwaway secret. */
+export async function seedConnection(t: TestApp, token: string, input: Record<string, unknown>): Promise<string> {
+  const result = await t.request(
+    CreateConnection,
+    { input: { type: 'SECRET_TEXT', displayName: 'test connection', credentials: { apiKey: 'k' }, ...input } as never },
+    token,
+  );
+  return idOf(result.data?.createConnection, 'createConnection');
+}
