@@ -1,3 +1,5 @@
+import { NotFoundError } from '../../../domain/errors.js';
+import type { Context } from '../../../server/context.js';
 import { builder } from '../../builder.js';
 
 /** What a delete mutation returns on success: the global id that no longer resolves. */
@@ -10,3 +12,33 @@ builder.objectType(Deleted, {
   isTypeOf: (value) => value instanceof Deleted,
   fields: (t) => ({ id: t.exposeID('id') }),
 });
+
+/**
+ * `name(input: { id }): Deleted | NotFoundError`: finds the row through its
+ * tenancy-filtered lookup, removes it, and answers with the id.
+ */
+export function deleteMutation<Row>(
+  name: string,
+  options: {
+    description?: string;
+    find: (ctx: Context, globalId: string, path: string[]) => Promise<Row>;
+    remove: (ctx: Context, row: Row) => Promise<unknown>;
+  },
+): void {
+  const typeName = name[0]!.toUpperCase() + name.slice(1);
+  const Input = builder.inputType(`${typeName}Input`, { fields: (t) => ({ id: t.id({ required: true }) }) });
+  builder.mutationField(name, (t) =>
+    t.field({
+      type: Deleted,
+      description: options.description,
+      authScopes: { member: true },
+      errors: { types: [NotFoundError], union: { name: `${typeName}Result` } },
+      args: { input: t.arg({ type: Input, required: true }) },
+      resolve: async (_root, args, ctx) => {
+        const row = await options.find(ctx, String(args.input.id), ['input', 'id']);
+        await options.remove(ctx, row);
+        return new Deleted(String(args.input.id));
+      },
+    }),
+  );
+}

@@ -8,7 +8,7 @@ import { parseInput } from '../../../domain/validate.js';
 import { builder } from '../../builder.js';
 import { safeUuid } from '../../ids.js';
 import { requireDirectory, requireWorkspace } from '../../lookup.js';
-import { Deleted } from '../common/deleted.js';
+import { deleteMutation } from '../common/deleted.js';
 
 builder.prismaNode('Directory', {
   id: { field: 'id' },
@@ -37,7 +37,6 @@ const CreateDirectoryInput = builder.inputType('CreateDirectoryInput', {
 const RenameDirectoryInput = builder.inputType('RenameDirectoryInput', {
   fields: (t) => ({ id: t.id({ required: true }), name: t.string({ required: true }) }),
 });
-const DeleteDirectoryInput = builder.inputType('DeleteDirectoryInput', { fields: (t) => ({ id: t.id({ required: true }) }) });
 
 const directoryErrors = { types: [ValidationError, ConflictError, NotFoundError] };
 
@@ -77,17 +76,8 @@ builder.mutationField('renameDirectory', (t) =>
   }),
 );
 
-builder.mutationField('deleteDirectory', (t) =>
-  t.field({
-    type: Deleted,
-    description: "Its end users move to the workspace's default directory; its DIRECTORY connections are deleted.",
-    authScopes: { member: true },
-    errors: { types: [NotFoundError], union: { name: 'DeleteDirectoryResult' } },
-    args: { input: t.arg({ type: DeleteDirectoryInput, required: true }) },
-    resolve: async (_root, args, ctx) => {
-      const directory = await requireDirectory(ctx, String(args.input.id), ['input', 'id']);
-      await ctx.prisma.directory.delete({ where: { id: directory.id } });
-      return new Deleted(String(args.input.id));
-    },
-  }),
-);
+deleteMutation('deleteDirectory', {
+  description: "Its end users move to the workspace's default directory; its DIRECTORY connections are deleted.",
+  find: requireDirectory,
+  remove: (ctx, directory) => ctx.prisma.directory.delete({ where: { id: directory.id } }),
+});

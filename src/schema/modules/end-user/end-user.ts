@@ -13,7 +13,7 @@ import type { Prisma } from '../../../generated/prisma/client.js';
 import { builder } from '../../builder.js';
 import { decodeId, safeUuid } from '../../ids.js';
 import { requireDirectory, requireEndUser, requireWorkspace } from '../../lookup.js';
-import { Deleted } from '../common/deleted.js';
+import { deleteMutation } from '../common/deleted.js';
 import { FieldErrorRef } from '../common/errors.js';
 import { ConnectionStatusEnum } from '../connection/connection.js';
 
@@ -201,22 +201,11 @@ builder.mutationField('upsertEndUser', (t) =>
   }),
 );
 
-const DeleteEndUserInput = builder.inputType('DeleteEndUserInput', { fields: (t) => ({ id: t.id({ required: true }) }) });
-
-builder.mutationField('deleteEndUser', (t) =>
-  t.field({
-    type: Deleted,
-    description: 'Deletes the end user and its connections.',
-    authScopes: { member: true },
-    errors: { types: [NotFoundError], union: { name: 'DeleteEndUserResult' } },
-    args: { input: t.arg({ type: DeleteEndUserInput, required: true }) },
-    resolve: async (_root, args, ctx) => {
-      const user = await requireEndUser(ctx, String(args.input.id), ['input', 'id']);
-      await ctx.prisma.endUser.delete({ where: { id: user.id } });
-      return new Deleted(String(args.input.id));
-    },
-  }),
-);
+deleteMutation('deleteEndUser', {
+  description: 'Deletes the end user and its connections.',
+  find: requireEndUser,
+  remove: (ctx, user) => ctx.prisma.endUser.delete({ where: { id: user.id } }),
+});
 
 const SetEndUserDirectoryInput = builder.inputType('SetEndUserDirectoryInput', {
   fields: (t) => ({

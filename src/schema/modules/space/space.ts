@@ -10,7 +10,7 @@ import type { Context } from '../../../server/context.js';
 import { builder } from '../../builder.js';
 import { decodeId, safeUuid } from '../../ids.js';
 import { requireSpace, requireWorkspace } from '../../lookup.js';
-import { Deleted } from '../common/deleted.js';
+import { deleteMutation } from '../common/deleted.js';
 
 builder.prismaNode('Space', {
   id: { field: 'id' },
@@ -46,7 +46,6 @@ const CreateSpaceInput = builder.inputType('CreateSpaceInput', {
 const UpdateSpaceInput = builder.inputType('UpdateSpaceInput', {
   fields: (t) => ({ id: t.id({ required: true }), name: t.string() }),
 });
-const DeleteSpaceInput = builder.inputType('DeleteSpaceInput', { fields: (t) => ({ id: t.id({ required: true }) }) });
 const SpaceMembersInput = builder.inputType('SpaceMembersInput', {
   fields: (t) => ({ spaceId: t.id({ required: true }), endUserIds: t.idList({ required: true }) }),
 });
@@ -83,19 +82,10 @@ builder.mutationField('updateSpace', (t) =>
   }),
 );
 
-builder.mutationField('deleteSpace', (t) =>
-  t.field({
-    type: Deleted,
-    authScopes: { member: true },
-    errors: { types: [NotFoundError], union: { name: 'DeleteSpaceResult' } },
-    args: { input: t.arg({ type: DeleteSpaceInput, required: true }) },
-    resolve: async (_root, args, ctx) => {
-      const space = await requireSpace(ctx, String(args.input.id), ['input', 'id']);
-      await ctx.prisma.space.delete({ where: { id: space.id } });
-      return new Deleted(String(args.input.id));
-    },
-  }),
-);
+deleteMutation('deleteSpace', {
+  find: requireSpace,
+  remove: (ctx, space) => ctx.prisma.space.delete({ where: { id: space.id } }),
+});
 
 /** The end users named by the input, all of the space's workspace (else NOT_FOUND at their index). */
 async function spaceMembers(ctx: Context, workspaceId: string, globalIds: readonly (string | number)[]): Promise<string[]> {

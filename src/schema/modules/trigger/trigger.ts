@@ -8,7 +8,7 @@ import type { Context } from '../../../server/context.js';
 import { builder } from '../../builder.js';
 import { safeUuid } from '../../ids.js';
 import { requireConnection, requireOrganization, requireTrigger, requireWorkspace } from '../../lookup.js';
-import { Deleted } from '../common/deleted.js';
+import { deleteMutation } from '../common/deleted.js';
 
 builder.prismaNode('Trigger', {
   id: { field: 'id' },
@@ -163,18 +163,7 @@ builder.mutationField('updateTrigger', (t) =>
   }),
 );
 
-const DeleteTriggerInput = builder.inputType('DeleteTriggerInput', { fields: (t) => ({ id: t.id({ required: true }) }) });
-
-builder.mutationField('deleteTrigger', (t) =>
-  t.field({
-    type: Deleted,
-    authScopes: { member: true },
-    errors: { types: [NotFoundError], union: { name: 'DeleteTriggerResult' } },
-    args: { input: t.arg({ type: DeleteTriggerInput, required: true }) },
-    resolve: async (_root, args, ctx) => {
-      const trigger = await requireTrigger(ctx, String(args.input.id), ['input', 'id']);
-      await ctx.prisma.trigger.delete({ where: { id: trigger.id } });
-      return new Deleted(String(args.input.id));
-    },
-  }),
-);
+deleteMutation('deleteTrigger', {
+  find: requireTrigger,
+  remove: (ctx, trigger) => ctx.prisma.trigger.delete({ where: { id: trigger.id } }),
+});

@@ -8,7 +8,7 @@ import { recordWorkspaceConfigChange } from '../../../realtime/outbox.js';
 import { builder } from '../../builder.js';
 import { decodeId, safeUuid } from '../../ids.js';
 import { requireOrganization, requireWorkspace } from '../../lookup.js';
-import { Deleted } from '../common/deleted.js';
+import { deleteMutation } from '../common/deleted.js';
 
 export const WorkspaceRef = builder.prismaNode('Workspace', {
   id: { field: 'id' },
@@ -126,22 +126,9 @@ builder.mutationField('updateWorkspace', (t) =>
   }),
 );
 
-const DeleteWorkspaceInput = builder.inputType('DeleteWorkspaceInput', {
-  fields: (t) => ({ id: t.id({ required: true }) }),
+deleteMutation('deleteWorkspace', {
+  description: 'Deletes the workspace and everything in it: integrations, directories, spaces, end users, their connections, triggers and MCP servers.',
+  find: requireWorkspace,
+  // One statement: the database cascades to every row that belongs to the workspace.
+  remove: (ctx, workspace) => ctx.prisma.workspace.delete({ where: { id: workspace.id } }),
 });
-
-builder.mutationField('deleteWorkspace', (t) =>
-  t.field({
-    type: Deleted,
-    description: 'Deletes the workspace and everything in it: integrations, directories, spaces, end users, their connections, triggers and MCP servers.',
-    authScopes: { member: true },
-    errors: { types: [NotFoundError], union: { name: 'DeleteWorkspaceResult' } },
-    args: { input: t.arg({ type: DeleteWorkspaceInput, required: true }) },
-    resolve: async (_root, args, ctx) => {
-      const workspace = await requireWorkspace(ctx, String(args.input.id), ['input', 'id']);
-      // One statement: the database cascades to every row that belongs to the workspace.
-      await ctx.prisma.workspace.delete({ where: { id: workspace.id } });
-      return new Deleted(String(args.input.id));
-    },
-  }),
-);
