@@ -46,6 +46,9 @@ const envSchema = z.object({
   REDIS_URL: redisUrl.optional(),
   HEDDLE_JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   HEDDLE_ENCRYPTION_KEYS: z.string().optional(),
+  HEDDLE_JWKS_URL: z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).optional(),
+  HEDDLE_JWT_ISSUER: z.string().min(1).optional(),
+  HEDDLE_JWT_AUDIENCE: z.string().min(1).optional(),
   HEDDLE_SHUTDOWN_TIMEOUT_MS: positiveInt.default(4000),
   HEDDLE_EVENT_RETENTION_HOURS: positiveInt.default(24 * 7),
 });
@@ -58,7 +61,14 @@ export type Config = {
   dataDir: string;
   database: { kind: 'pglite'; dataDir: string } | { kind: 'postgres'; url: string; poolSize: number };
   pubsub: { kind: 'memory' } | { kind: 'redis'; url: string };
-  jwt: { secret: string; isDevelopmentSecret: boolean };
+  jwt: {
+    secret: string;
+    isDevelopmentSecret: boolean;
+    /** Member sessions are verified against this JWKS instead of the secret when set. */
+    jwksUrl?: string;
+    issuer?: string;
+    audience?: string;
+  };
   encryption: { ring: KeyRing; isDevelopmentKey: boolean };
   shutdownTimeoutMs: number;
   eventRetentionHours: number;
@@ -88,6 +98,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   } else {
     jwt = { secret: developmentSecret(dataDir, DEV_SECRET_FILE), isDevelopmentSecret: true };
   }
+  if (e.HEDDLE_JWKS_URL) {
+    if (!e.HEDDLE_JWT_ISSUER) throw new ConfigError('HEDDLE_JWT_ISSUER is required with HEDDLE_JWKS_URL');
+    if (!e.HEDDLE_JWT_AUDIENCE) throw new ConfigError('HEDDLE_JWT_AUDIENCE is required with HEDDLE_JWKS_URL');
+  }
+  jwt = { ...jwt, jwksUrl: e.HEDDLE_JWKS_URL, issuer: e.HEDDLE_JWT_ISSUER, audience: e.HEDDLE_JWT_AUDIENCE };
   if (production && jwt.secret === readExistingSecret(dataDir, DEV_SECRET_FILE)) {
     throw new ConfigError('HEDDLE_JWT_SECRET is the development secret; production needs its own');
   }

@@ -1,14 +1,39 @@
 // Who is calling. Every request and every websocket resolves its
-// `Authorization: Bearer …` credential to one Principal, once.
+// `Authorization: Bearer …` credential to one Principal, once:
+//   hdl_…  an API key (hash looked up; revoked or expired keys fail at once)
+//   a JWT  signed by Heddle for an end user (issueEndUserToken), or a member
+//          session (HS256 with HEDDLE_JWT_SECRET, or the configured JWKS).
+import { createHash } from 'node:crypto';
 import { GraphQLError } from 'graphql';
-import { jwtVerify, SignJWT } from 'jose';
+import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify, SignJWT, type JWTVerifyGetKey } from 'jose';
+import type { Config } from '../config.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
+import type { ApiKeyUsage } from './api-key-usage.js';
 
 export type Principal =
   | { kind: 'anonymous' }
-  | { kind: 'member'; userId: string; email: string };
+  | { kind: 'member'; userId: string; email: string }
+  | {
+      kind: 'apiKey';
+      apiKeyId: string;
+      organizationId: string;
+      /** null: org-wide; otherwise the only workspaces the key may reach. */
+      workspaceIds: string[] | null;
+      permissions: string[];
+    }
+  | {
+      kind: 'endUser';
+      endUserId: string;
+      externalId: string;
+      workspaceId: string;
+      organizationId: string;
+      directoryId: string | null;
+    };
 
 export const ANONYMOUS: Principal = { kind: 'anonymous' };
+
+export const API_KEY_PREFIX = 'hdl_';
+const END_USER_TOKEN_KIND = 'heddle:end-user';
 
 export class UnauthenticatedError extends GraphQLError {
   constructor(message: string) {
@@ -16,17 +41,67 @@ export class UnauthenticatedError extends GraphQLError {
   }
 }
 
+export function hashApiKey(plainKey: string): string {
+  return createHash('sha256').update(plainKey).digest('hex');
+}
+
 export interface Authenticator {
   authenticate(authorization: string | null | undefined): Promise<Principal>;
 }
 
-export function createAuthenticator(deps: { prisma: PrismaClient; jwtSecret: string }): Authenticator {
-  const key = new TextEncoder().encode(deps.jwtSecret);
+export function createAuthenticator(deps: { prisma: PrismaClient; jwt: Config['jwt']; apiKeyUsage: ApiKeyUsage }): Authenticator {
+  const { prisma } = deps;
+  const secret = new TextEncoder().encode(deps.jwt.secret);
+  const jwks: JWTVerifyGetKey | null = deps.jwt.jwksUrl ? createRemoteJWKSet(new URL(deps.jwt.jwksUrl)) : null;
 
-  async function memberFromJwt(token: string): Promise<Principal> {
+  async function apiKey(plainKey: string): Promise<Principal> {
+    const key = await prisma.apiKey.findUnique({
+      where: { keyHash: hashApiKey(plainKey) },
+      select: { id: true, organizationId: true, permissions: true, expiresAt: true, revokedAt: true, workspaces: { select: { workspaceId: true } } },
+    });
+    if (!key || key.revokedAt || (key.expiresAt && key.expiresAt <= new Date())) {
+      throw new UnauthenticatedError('invalid, revoked or expired API key');
+    }
+    deps.apiKeyUsage.touch(key.id);
+    return {
+      kind: 'apiKey',
+      apiKeyId: key.id,
+      organizationId: key.organizationId,
+      workspaceIds: key.workspaces.length ? key.workspaces.map((w) => w.workspaceId) : null,
+      permissions: key.permissions,
+    };
+  }
+
+  async function endUser(token: string): Promise<Principal> {
+    let claims;
+    try {
+      ({ payload: claims } = await jwtVerify(token, secret, { algorithms: ['HS256'], typ: END_USER_TOKEN_KIND }));
+    } catch {
+      throw new UnauthenticatedError('invalid or expired end-user token');
+    }
+    // The end user must still exist; its directory decides its peers.
+    const user = await prisma.endUser.findUnique({
+      where: { id: String(claims.sub) },
+      select: { id: true, externalId: true, workspaceId: true, directoryId: true, workspace: { select: { organizationId: true } } },
+    });
+    if (!user) throw new UnauthenticatedError('invalid or expired end-user token');
+    return {
+      kind: 'endUser',
+      endUserId: user.id,
+      externalId: user.externalId,
+      workspaceId: user.workspaceId,
+      organizationId: user.workspace.organizationId,
+      directoryId: user.directoryId,
+    };
+  }
+
+  async function member(token: string): Promise<Principal> {
     let claims: { sub?: string; email?: unknown; name?: unknown };
     try {
-      ({ payload: claims } = await jwtVerify(token, key, { algorithms: ['HS256'] }));
+      const options = { issuer: deps.jwt.issuer, audience: deps.jwt.audience };
+      ({ payload: claims } = jwks
+        ? await jwtVerify(token, jwks, options)
+        : await jwtVerify(token, secret, { ...options, algorithms: ['HS256'] }));
     } catch {
       throw new UnauthenticatedError('invalid or expired session token');
     }
@@ -36,8 +111,8 @@ export function createAuthenticator(deps: { prisma: PrismaClient; jwtSecret: str
     const name = typeof claims.name === 'string' ? claims.name : null;
     // Created on first use; later requests only read.
     const user =
-      (await deps.prisma.user.findUnique({ where: { subject: claims.sub }, select: { id: true, email: true } })) ??
-      (await deps.prisma.user.upsert({
+      (await prisma.user.findUnique({ where: { subject: claims.sub }, select: { id: true, email: true } })) ??
+      (await prisma.user.upsert({
         where: { subject: claims.sub },
         create: { subject: claims.sub, email: claims.email, name },
         update: {},
@@ -51,21 +126,42 @@ export function createAuthenticator(deps: { prisma: PrismaClient; jwtSecret: str
       if (!authorization) return ANONYMOUS;
       const match = /^Bearer\s+(\S+)$/i.exec(authorization.trim());
       if (!match) throw new UnauthenticatedError('Authorization must be "Bearer <token>"');
-      return memberFromJwt(match[1]!);
+      const token = match[1]!;
+      if (token.startsWith(API_KEY_PREFIX)) return apiKey(token);
+      if (isEndUserToken(token)) return endUser(token);
+      return member(token);
     },
   };
+}
+
+function isEndUserToken(token: string): boolean {
+  try {
+    return decodeProtectedHeader(token).typ === END_USER_TOKEN_KIND;
+  } catch {
+    return false;
+  }
 }
 
 /** A member session token signed with the configured secret (development and tests). */
 export async function signMemberToken(
   secret: string,
   claims: { sub: string; email: string; name?: string },
-  expiresIn = '12h',
+  expiresIn: string | number = '12h',
 ): Promise<string> {
   return new SignJWT({ email: claims.email, name: claims.name })
     .setProtectedHeader({ alg: 'HS256' })
     .setSubject(claims.sub)
     .setIssuedAt()
     .setExpirationTime(expiresIn)
+    .sign(new TextEncoder().encode(secret));
+}
+
+/** An end-user token: a short-lived HS256 JWT whose header type marks it as one. */
+export async function signEndUserToken(secret: string, endUserId: string, expiresAt: Date): Promise<string> {
+  return new SignJWT({})
+    .setProtectedHeader({ alg: 'HS256', typ: END_USER_TOKEN_KIND })
+    .setSubject(endUserId)
+    .setIssuedAt()
+    .setExpirationTime(Math.floor(expiresAt.getTime() / 1000))
     .sign(new TextEncoder().encode(secret));
 }

@@ -1,30 +1,53 @@
 // The tenancy filter: the one place that says which rows a principal may see.
-// Every resolver that reads by id or lists goes through these predicates, so a
-// row of another tenant is indistinguishable from a missing one.
+// Every lookup, node resolution and list goes through these predicates, so a
+// row of another tenant is indistinguishable from a missing one (NOT_FOUND).
+// A workspace-restricted API key sees its whole organization here; reaching
+// a workspace outside its list is SCOPE_DENIED (see keyScope.ts), not NOT_FOUND.
 import type { Prisma } from '../generated/prisma/client.js';
+import { peersWhere } from '../domain/end-users.js';
 import type { Principal } from './principal.js';
 
 const NOTHING = { id: { in: [] as string[] } };
 
-export function visibleOrganizations(principal: Principal): Prisma.OrganizationWhereInput {
+function organizations(principal: Principal): Prisma.OrganizationWhereInput {
   switch (principal.kind) {
     case 'member':
       return { members: { some: { userId: principal.userId } } };
+    case 'apiKey':
+      return { id: principal.organizationId };
+    case 'endUser':
     case 'anonymous':
       return NOTHING;
   }
 }
 
-export function visibleWorkspaces(principal: Principal): Prisma.WorkspaceWhereInput {
-  return { organization: visibleOrganizations(principal) };
+const workspaces = (principal: Principal): Prisma.WorkspaceWhereInput => ({ organization: organizations(principal) });
+
+/** An end user sees itself and the end users it can interact with. */
+function endUsers(principal: Principal): Prisma.EndUserWhereInput {
+  if (principal.kind === 'endUser') {
+    const self = { id: principal.endUserId, workspaceId: principal.workspaceId, directoryId: principal.directoryId };
+    return { OR: [{ id: self.id }, peersWhere(self)] };
+  }
+  return { workspace: workspaces(principal) };
 }
 
-/** Rows that hang off a workspace (integrations, directories, spaces, end users, MCP servers). */
-export function inVisibleWorkspace(principal: Principal): { workspace: Prisma.WorkspaceWhereInput } {
-  return { workspace: visibleWorkspaces(principal) };
+function connections(principal: Principal): Prisma.ConnectionWhereInput {
+  if (principal.kind === 'endUser') return { endUserId: principal.endUserId };
+  return { organization: organizations(principal) };
 }
 
-/** Rows that hang off an organization (connections, triggers). */
-export function inVisibleOrganization(principal: Principal): { organization: Prisma.OrganizationWhereInput } {
-  return { organization: visibleOrganizations(principal) };
-}
+const inWorkspace = (principal: Principal) => ({ workspace: workspaces(principal) });
+
+export const visible = {
+  organizations,
+  workspaces,
+  endUsers,
+  connections,
+  directories: inWorkspace,
+  spaces: inWorkspace,
+  workspaceIntegrations: inWorkspace,
+  mcpServers: inWorkspace,
+  triggers: (principal: Principal): Prisma.TriggerWhereInput => ({ organization: organizations(principal) }),
+  apiKeys: (principal: Principal): Prisma.ApiKeyWhereInput => ({ organization: organizations(principal) }),
+};

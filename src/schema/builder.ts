@@ -6,7 +6,8 @@ import FederationPlugin from '@pothos/plugin-federation';
 import PrismaPlugin from '@pothos/plugin-prisma';
 import RelayPlugin from '@pothos/plugin-relay';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
-import { GraphQLError } from 'graphql';
+import { authorizationError } from '../auth/errors.js';
+import { inKeyScope } from '../auth/key-scope.js';
 import type PrismaTypes from '../generated/pothos-types.js';
 import { getDatamodel } from '../generated/pothos-types.js';
 import type { Context } from '../server/context.js';
@@ -14,7 +15,16 @@ import type { Context } from '../server/context.js';
 export const builder = new SchemaBuilder<{
   Context: Context;
   PrismaTypes: PrismaTypes;
-  AuthScopes: { member: boolean };
+  AuthScopes: {
+    /** A member session (a person). */
+    member: boolean;
+    /** Acts for an organization: a member session or an API key (not an end user). */
+    staff: boolean;
+    /** An API key (issues end-user tokens). */
+    apiKey: boolean;
+    /** The workspace (by row id) is inside a workspace-restricted key's list; always true for others. */
+    workspaceInKeyScope: string;
+  };
   Scalars: {
     DateTime: { Input: Date; Output: Date };
     JSON: { Input: unknown; Output: unknown };
@@ -27,11 +37,13 @@ export const builder = new SchemaBuilder<{
   defaultFieldNullability: false,
   scopeAuth: {
     authorizeOnSubscribe: true,
-    authScopes: (ctx) => ({ member: ctx.principal.kind === 'member' }),
-    unauthorizedError: (_parent, context) =>
-      context.principal.kind === 'anonymous'
-        ? new GraphQLError('authentication required', { extensions: { code: 'UNAUTHENTICATED' } })
-        : new GraphQLError('not allowed', { extensions: { code: 'FORBIDDEN' } }),
+    authScopes: (ctx) => ({
+      member: ctx.principal.kind === 'member',
+      staff: ctx.principal.kind === 'member' || ctx.principal.kind === 'apiKey',
+      apiKey: ctx.principal.kind === 'apiKey',
+      workspaceInKeyScope: (workspaceId: string) => inKeyScope(ctx.principal, workspaceId),
+    }),
+    unauthorizedError: (_parent, context, _info, result) => authorizationError(context.principal, result.failure),
   },
   prisma: {
     client: (ctx) => ctx.prisma,

@@ -13,6 +13,7 @@ import './modules/trigger/trigger.js';
 import './modules/directory/directory.js';
 import './modules/space/space.js';
 import './modules/end-user/end-user.js';
+import './modules/api-key/api-key.js';
 import { printSubgraphSchema } from '@apollo/subgraph';
 import { builder } from './builder.js';
 

@@ -8,6 +8,7 @@ import { createYoga, maskError, type Plugin } from 'graphql-yoga';
 import { HeddleError } from '../domain/errors.js';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
+import { ApiKeyUsage } from '../auth/api-key-usage.js';
 import { createAuthenticator, type Principal } from '../auth/principal.js';
 import type { Config } from '../config.js';
 import { createCredentialStore } from '../crypto/credential-store.js';
@@ -55,8 +56,9 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   }
   const outbox = new Outbox(database.prisma, pubsub, logger);
   const credentials = createCredentialStore(config.encryption.ring);
-  const services: Services = { config, prisma: database.prisma, pubsub, outbox, credentials, logger };
-  const authenticator = createAuthenticator({ prisma: database.prisma, jwtSecret: config.jwt.secret });
+  const apiKeyUsage = new ApiKeyUsage(database.prisma, logger);
+  const services: Services = { config, prisma: database.prisma, pubsub, outbox, credentials, apiKeyUsage, logger };
+  const authenticator = createAuthenticator({ prisma: database.prisma, jwt: config.jwt, apiKeyUsage });
 
   let graphiqlPage: string | undefined;
   const yoga = createYoga<{ principal?: Principal }, Context>({
@@ -149,6 +151,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
       app.url = `http://${host}:${port}`;
       outbox.startRelay();
+      apiKeyUsage.start();
     },
     stop() {
       stopping ??= (async () => {
@@ -161,6 +164,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
         const timer = setTimeout(() => httpServer.closeAllConnections(), config.shutdownTimeoutMs);
         await closed;
         clearTimeout(timer);
+        await apiKeyUsage.stop();
         await pubsub.close();
         await database.close();
       })();

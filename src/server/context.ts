@@ -1,6 +1,7 @@
 // The per-request (or per-websocket-operation) context every resolver sees.
 import type { Principal } from '../auth/principal.js';
 import type { Config } from '../config.js';
+import type { ApiKeyUsage } from '../auth/api-key-usage.js';
 import type { CredentialStore } from '../crypto/credential-store.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import type { Logger } from '../logger.js';
@@ -14,6 +15,7 @@ export interface Services {
   pubsub: PubSubHandle;
   outbox: Outbox;
   credentials: CredentialStore;
+  apiKeyUsage: ApiKeyUsage;
   logger: Logger;
 }
 

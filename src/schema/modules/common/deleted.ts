@@ -31,7 +31,7 @@ export function deleteMutation<Row>(
     t.field({
       type: Deleted,
       description: options.description,
-      authScopes: { member: true },
+      authScopes: { staff: true },
       errors: { types: [NotFoundError], union: { name: `${typeName}Result` } },
       args: { input: t.arg({ type: Input, required: true }) },
       resolve: async (_root, args, ctx) => {

@@ -2,7 +2,7 @@
 // workspace, directory or end user. Secrets go in through the input and into
 // the credential store; no output type has a field that could carry one.
 import { z } from 'zod';
-import { inVisibleOrganization } from '../../../auth/tenancy.js';
+import { visible } from '../../../auth/tenancy.js';
 import { getIntegration } from '../../../catalog/catalog.js';
 import { foreignKeyViolation } from '../../../db/errors.js';
 import { uuidv7 } from '../../../db/uuid.js';
@@ -22,14 +22,16 @@ import { builder } from '../../builder.js';
 import { safeUuid } from '../../ids.js';
 import { requireConnection, requireDirectory, requireEndUser, requireOrganization, requireWorkspace } from '../../lookup.js';
 import { Deleted } from '../common/deleted.js';
+import { workspaceScoped } from '../../scopes.js';
 
 export const ConnectionTypeEnum = builder.enumType('ConnectionType', { values: CONNECTION_TYPES });
 export const ConnectionScopeEnum = builder.enumType('ConnectionScope', { values: CONNECTION_SCOPES });
 export const ConnectionStatusEnum = builder.enumType('ConnectionStatus', { values: ['ACTIVE', 'ERROR'] as const });
 
 export const ConnectionRef = builder.prismaNode('Connection', {
+  authScopes: workspaceScoped,
   id: { field: 'id' },
-  findUnique: (id, ctx) => ({ id: safeUuid(id), AND: [inVisibleOrganization(ctx.principal)] }),
+  findUnique: (id, ctx) => ({ id: safeUuid(id), AND: [visible.connections(ctx.principal)] }),
   fields: (t) => ({
     displayName: t.exposeString('displayName'),
     integrationName: t.exposeString('integrationName'),
@@ -184,7 +186,7 @@ function assertCatalogAllows(input: Pick<CreateConnectionInput, 'integrationName
 builder.mutationField('createConnection', (t) =>
   t.prismaField({
     type: 'Connection',
-    authScopes: { member: true },
+    authScopes: { staff: true },
     errors: { types: [ValidationError, NotFoundError], union: { name: 'CreateConnectionResult' } },
     args: { input: t.arg({ type: CreateConnectionInput, required: true }) },
     resolve: async (query, _root, args, ctx) => {
@@ -235,7 +237,7 @@ const RenameConnectionInput = builder.inputType('RenameConnectionInput', {
 builder.mutationField('renameConnection', (t) =>
   t.prismaField({
     type: 'Connection',
-    authScopes: { member: true },
+    authScopes: { staff: true },
     errors: { types: [ValidationError, NotFoundError], union: { name: 'RenameConnectionResult' } },
     args: { input: t.arg({ type: RenameConnectionInput, required: true }) },
     resolve: async (query, _root, args, ctx) => {
@@ -258,7 +260,7 @@ builder.mutationField('setConnectionStatus', (t) =>
   t.prismaField({
     type: 'Connection',
     description: 'Only ACTIVE connections resolve.',
-    authScopes: { member: true },
+    authScopes: { staff: true },
     errors: { types: [ValidationError, NotFoundError], union: { name: 'SetConnectionStatusResult' } },
     args: { input: t.arg({ type: SetConnectionStatusInput, required: true }) },
     resolve: async (query, _root, args, ctx) => {
@@ -284,7 +286,7 @@ builder.mutationField('deleteConnection', (t) =>
   t.field({
     type: Deleted,
     description: 'Refused with CONFLICT while a workspace integration uses the connection as its fixed or fallback connection.',
-    authScopes: { member: true },
+    authScopes: { staff: true },
     errors: { types: [ConflictError, NotFoundError], union: { name: 'DeleteConnectionResult' } },
     args: { input: t.arg({ type: DeleteConnectionInput, required: true }) },
     resolve: async (_root, args, ctx) => {

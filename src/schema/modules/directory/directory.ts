@@ -1,6 +1,6 @@
 // Directories group a workspace's end users; users in one directory can interact.
 import { z } from 'zod';
-import { inVisibleWorkspace } from '../../../auth/tenancy.js';
+import { visible } from '../../../auth/tenancy.js';
 import { uniqueViolation } from '../../../db/errors.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../../domain/errors.js';
 import { externalIdSchema } from '../../../domain/identifiers.js';
@@ -9,10 +9,12 @@ import { builder } from '../../builder.js';
 import { safeUuid } from '../../ids.js';
 import { requireDirectory, requireWorkspace } from '../../lookup.js';
 import { deleteMutation } from '../common/deleted.js';
+import { workspaceScoped } from '../../scopes.js';
 
 builder.prismaNode('Directory', {
+  authScopes: workspaceScoped,
   id: { field: 'id' },
-  findUnique: (id, ctx) => ({ id: safeUuid(id), AND: [inVisibleWorkspace(ctx.principal)] }),
+  findUnique: (id, ctx) => ({ id: safeUuid(id), AND: [visible.directories(ctx.principal)] }),
   fields: (t) => ({
     name: t.exposeString('name'),
     workspace: t.relation('workspace'),
@@ -43,7 +45,7 @@ const directoryErrors = { types: [ValidationError, ConflictError, NotFoundError]
 builder.mutationField('createDirectory', (t) =>
   t.prismaField({
     type: 'Directory',
-    authScopes: { member: true },
+    authScopes: { staff: true },
     errors: { ...directoryErrors, union: { name: 'CreateDirectoryResult' } },
     args: { input: t.arg({ type: CreateDirectoryInput, required: true }) },
     resolve: async (query, _root, args, ctx) => {
@@ -61,7 +63,7 @@ builder.mutationField('createDirectory', (t) =>
 builder.mutationField('renameDirectory', (t) =>
   t.prismaField({
     type: 'Directory',
-    authScopes: { member: true },
+    authScopes: { staff: true },
     errors: { ...directoryErrors, union: { name: 'RenameDirectoryResult' } },
     args: { input: t.arg({ type: RenameDirectoryInput, required: true }) },
     resolve: async (query, _root, args, ctx) => {

@@ -1,6 +1,6 @@
 // End users: the host product's users, mirrored per workspace, with the
 // directory/space interaction rule and their own connections.
-import { inVisibleWorkspace } from '../../../auth/tenancy.js';
+import { visible } from '../../../auth/tenancy.js';
 import { peersWhere } from '../../../domain/end-users.js';
 import {
   applyEndUserRecords,
@@ -16,10 +16,12 @@ import { requireDirectory, requireEndUser, requireWorkspace } from '../../lookup
 import { deleteMutation } from '../common/deleted.js';
 import { FieldErrorRef } from '../common/errors.js';
 import { ConnectionStatusEnum } from '../connection/connection.js';
+import { workspaceScoped } from '../../scopes.js';
 
-const EndUserRef = builder.prismaNode('EndUser', {
+export const EndUserRef = builder.prismaNode('EndUser', {
+  authScopes: workspaceScoped,
   id: { field: 'id' },
-  findUnique: (id, ctx) => ({ id: safeUuid(id), AND: [inVisibleWorkspace(ctx.principal)] }),
+  findUnique: (id, ctx) => ({ id: safeUuid(id), AND: [visible.endUsers(ctx.principal)] }),
   fields: (t) => ({
     externalId: t.exposeString('externalId', { description: "The host product's id for this user (Weavy's uid)." }),
     displayName: t.exposeString('displayName', { nullable: true }),
@@ -161,7 +163,7 @@ builder.mutationField('syncEndUsers', (t) =>
   t.field({
     type: SyncEndUsersResultRef,
     description: 'Creates or updates up to 1,000 end users. Invalid items are reported and skipped; valid ones are stored. Free: not counted as usage.',
-    authScopes: { member: true },
+    authScopes: { staff: true },
     errors: { types: [ValidationError, NotFoundError], union: { name: 'SyncEndUsersResultOrError' } },
     args: { input: t.arg({ type: SyncEndUsersInput, required: true }) },
     resolve: async (_root, args, ctx) => {
@@ -185,7 +187,7 @@ builder.mutationField('upsertEndUser', (t) =>
   t.prismaField({
     type: 'EndUser',
     description: 'Creates the end user, or updates the fields given. Free: not counted as usage.',
-    authScopes: { member: true },
+    authScopes: { staff: true },
     errors: { types: [ValidationError, NotFoundError], union: { name: 'UpsertEndUserResult' } },
     args: { input: t.arg({ type: UpsertEndUserInput, required: true }) },
     resolve: async (query, _root, args, ctx) => {
@@ -218,7 +220,7 @@ builder.mutationField('setEndUserDirectory', (t) =>
   t.prismaField({
     type: 'EndUser',
     description: 'An end user is in at most one directory: this replaces the old one.',
-    authScopes: { member: true },
+    authScopes: { staff: true },
     errors: { types: [NotFoundError], union: { name: 'SetEndUserDirectoryResult' } },
     args: { input: t.arg({ type: SetEndUserDirectoryInput, required: true }) },
     resolve: async (query, _root, args, ctx) => {

@@ -2,7 +2,7 @@
 // resolves its connection, and which actions it allows. Every change is a
 // config change: configVersion grows and subscribers hear it.
 import { z } from 'zod';
-import { inVisibleOrganization, inVisibleWorkspace } from '../../../auth/tenancy.js';
+import { visible } from '../../../auth/tenancy.js';
 import { actionNames, getAction, getIntegration } from '../../../catalog/catalog.js';
 import { uniqueViolation } from '../../../db/errors.js';
 import { HeddleError, NotFoundError, ValidationError } from '../../../domain/errors.js';
@@ -23,6 +23,7 @@ import { requireWorkspace, requireWorkspaceIntegration } from '../../lookup.js';
 import { IntegrationActionRef, IntegrationRef } from '../catalog/integration.js';
 import { ErrorInterface } from '../common/errors.js';
 import { Deleted } from '../common/deleted.js';
+import { workspaceScoped } from '../../scopes.js';
 
 export class AliasConflictError extends HeddleError {
   readonly code = 'ALIAS_CONFLICT' as const;
@@ -43,8 +44,9 @@ export const ConnectionStrategyEnum = builder.enumType('ConnectionStrategy', { v
 const allowedActionsOf = (value: unknown): string[] | null => (Array.isArray(value) ? (value as string[]) : null);
 
 builder.prismaNode('WorkspaceIntegration', {
+  authScopes: workspaceScoped,
   id: { field: 'id' },
-  findUnique: (id, ctx) => ({ id: safeUuid(id), AND: [inVisibleWorkspace(ctx.principal)] }),
+  findUnique: (id, ctx) => ({ id: safeUuid(id), AND: [visible.workspaceIntegrations(ctx.principal)] }),
   fields: (t) => ({
     alias: t.exposeString('alias'),
     integrationName: t.exposeString('integrationName'),
@@ -122,7 +124,7 @@ async function candidateConnection(ctx: Context, globalId: string | null): Promi
   const connection =
     id &&
     (await ctx.prisma.connection.findFirst({
-      where: { id, ...inVisibleOrganization(ctx.principal) },
+      where: { id, AND: [visible.connections(ctx.principal)] },
       select: { id: true, organizationId: true, workspaceId: true, scope: true, integrationName: true },
     }));
   if (!connection) throw new NotFoundError('connection', ['input', 'connectionId']);
@@ -144,7 +146,7 @@ const mutationErrors = [ValidationError, AliasConflictError, NotFoundError];
 builder.mutationField('addWorkspaceIntegration', (t) =>
   t.prismaField({
     type: 'WorkspaceIntegration',
-    authScopes: { member: true },
+    authScopes: { staff: true },
     errors: { types: mutationErrors, union: { name: 'AddWorkspaceIntegrationResult' } },
     args: { input: t.arg({ type: AddWorkspaceIntegrationInput, required: true }) },
     resolve: async (query, _root, args, ctx) => {
@@ -178,7 +180,7 @@ builder.mutationField('addWorkspaceIntegration', (t) =>
 builder.mutationField('updateWorkspaceIntegration', (t) =>
   t.prismaField({
     type: 'WorkspaceIntegration',
-    authScopes: { member: true },
+    authScopes: { staff: true },
     errors: { types: mutationErrors, union: { name: 'UpdateWorkspaceIntegrationResult' } },
     args: { input: t.arg({ type: UpdateWorkspaceIntegrationInput, required: true }) },
     resolve: async (query, _root, args, ctx) => {
@@ -238,7 +240,7 @@ const RemoveWorkspaceIntegrationInput = builder.inputType('RemoveWorkspaceIntegr
 builder.mutationField('removeWorkspaceIntegration', (t) =>
   t.field({
     type: Deleted,
-    authScopes: { member: true },
+    authScopes: { staff: true },
     errors: { types: [NotFoundError], union: { name: 'RemoveWorkspaceIntegrationResult' } },
     args: { input: t.arg({ type: RemoveWorkspaceIntegrationInput, required: true }) },
     resolve: async (_root, args, ctx) => {

@@ -1,6 +1,7 @@
 import { GraphQLError } from 'graphql';
 import { z } from 'zod';
-import { visibleOrganizations } from '../../../auth/tenancy.js';
+import { keyScopeWorkspaces } from '../../../auth/key-scope.js';
+import { visible } from '../../../auth/tenancy.js';
 import { uniqueViolation } from '../../../db/errors.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../../domain/errors.js';
 import { displayNameSchema, slugSchema } from '../../../domain/identifiers.js';
@@ -11,7 +12,7 @@ import { requireOrganization } from '../../lookup.js';
 
 export const OrganizationRef = builder.prismaNode('Organization', {
   id: { field: 'id' },
-  findUnique: (id, ctx) => ({ id: safeUuid(id), AND: [visibleOrganizations(ctx.principal)] }),
+  findUnique: (id, ctx) => ({ id: safeUuid(id), AND: [visible.organizations(ctx.principal)] }),
   fields: (t) => ({
     slug: t.exposeString('slug'),
     name: t.exposeString('name'),
@@ -20,7 +21,8 @@ export const OrganizationRef = builder.prismaNode('Organization', {
     workspaces: t.relatedConnection('workspaces', {
       cursor: 'id',
       totalCount: true,
-      query: () => ({ orderBy: { createdAt: 'asc' } }),
+      // A workspace-restricted key lists only its workspaces.
+      query: (_args, ctx) => ({ where: keyScopeWorkspaces(ctx.principal), orderBy: { createdAt: 'asc' } }),
     }),
   }),
 });
@@ -30,7 +32,7 @@ builder.asEntity(OrganizationRef, {
   resolveReference: ({ id }, ctx) => {
     const rowId = decodeId(id, 'Organization');
     return rowId
-      ? ctx.prisma.organization.findFirst({ where: { id: rowId, AND: [visibleOrganizations(ctx.principal)] } })
+      ? ctx.prisma.organization.findFirst({ where: { id: rowId, AND: [visible.organizations(ctx.principal)] } })
       : null;
   },
 });
@@ -49,7 +51,7 @@ builder.queryField('organization', (t) =>
       if (id === null) return null;
       return ctx.prisma.organization.findFirst({
         ...query,
-        where: { ...(id ? { id } : { slug: args.slug! }), AND: [visibleOrganizations(ctx.principal)] },
+        where: { ...(id ? { id } : { slug: args.slug! }), AND: [visible.organizations(ctx.principal)] },
       });
     },
   }),
@@ -101,7 +103,7 @@ const updateOrganizationSchema = z.object({ id: z.string(), name: displayNameSch
 builder.mutationField('updateOrganization', (t) =>
   t.prismaField({
     type: 'Organization',
-    authScopes: { member: true },
+    authScopes: { staff: true },
     errors: { types: [ValidationError, ConflictError, NotFoundError], union: { name: 'UpdateOrganizationResult' } },
     args: { input: t.arg({ type: UpdateOrganizationInput, required: true }) },
     resolve: async (query, _root, args, ctx) => {

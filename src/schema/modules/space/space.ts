@@ -1,7 +1,7 @@
 // Spaces let end users of different directories interact: members of a common
 // space are peers whatever their directories.
 import { z } from 'zod';
-import { inVisibleWorkspace } from '../../../auth/tenancy.js';
+import { visible } from '../../../auth/tenancy.js';
 import { uniqueViolation } from '../../../db/errors.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../../domain/errors.js';
 import { displayNameSchema, externalIdSchema } from '../../../domain/identifiers.js';
@@ -11,10 +11,12 @@ import { builder } from '../../builder.js';
 import { decodeId, safeUuid } from '../../ids.js';
 import { requireSpace, requireWorkspace } from '../../lookup.js';
 import { deleteMutation } from '../common/deleted.js';
+import { workspaceScoped } from '../../scopes.js';
 
 builder.prismaNode('Space', {
+  authScopes: workspaceScoped,
   id: { field: 'id' },
-  findUnique: (id, ctx) => ({ id: safeUuid(id), AND: [inVisibleWorkspace(ctx.principal)] }),
+  findUnique: (id, ctx) => ({ id: safeUuid(id), AND: [visible.spaces(ctx.principal)] }),
   fields: (t) => ({
     uid: t.exposeString('uid'),
     name: t.exposeString('name', { nullable: true }),
@@ -53,7 +55,7 @@ const SpaceMembersInput = builder.inputType('SpaceMembersInput', {
 builder.mutationField('createSpace', (t) =>
   t.prismaField({
     type: 'Space',
-    authScopes: { member: true },
+    authScopes: { staff: true },
     errors: { types: [ValidationError, ConflictError, NotFoundError], union: { name: 'CreateSpaceResult' } },
     args: { input: t.arg({ type: CreateSpaceInput, required: true }) },
     resolve: async (query, _root, args, ctx) => {
@@ -71,7 +73,7 @@ builder.mutationField('createSpace', (t) =>
 builder.mutationField('updateSpace', (t) =>
   t.prismaField({
     type: 'Space',
-    authScopes: { member: true },
+    authScopes: { staff: true },
     errors: { types: [ValidationError, NotFoundError], union: { name: 'UpdateSpaceResult' } },
     args: { input: t.arg({ type: UpdateSpaceInput, required: true }) },
     resolve: async (query, _root, args, ctx) => {
@@ -104,7 +106,7 @@ builder.mutationField('addSpaceMembers', (t) =>
   t.prismaField({
     type: 'Space',
     description: 'Adding a member that is already in the space changes nothing.',
-    authScopes: { member: true },
+    authScopes: { staff: true },
     errors: { types: [NotFoundError], union: { name: 'AddSpaceMembersResult' } },
     args: { input: t.arg({ type: SpaceMembersInput, required: true }) },
     resolve: async (query, _root, args, ctx) => {
@@ -119,7 +121,7 @@ builder.mutationField('addSpaceMembers', (t) =>
 builder.mutationField('removeSpaceMembers', (t) =>
   t.prismaField({
     type: 'Space',
-    authScopes: { member: true },
+    authScopes: { staff: true },
     errors: { types: [NotFoundError], union: { name: 'RemoveSpaceMembersResult' } },
     args: { input: t.arg({ type: SpaceMembersInput, required: true }) },
     resolve: async (query, _root, args, ctx) => {

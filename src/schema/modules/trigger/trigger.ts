@@ -1,6 +1,6 @@
 // Triggers: a callback for an integration's events, in an organization or one of its workspaces.
 import { z } from 'zod';
-import { inVisibleOrganization } from '../../../auth/tenancy.js';
+import { visible } from '../../../auth/tenancy.js';
 import { NotFoundError, ValidationError } from '../../../domain/errors.js';
 import { callbackUrlSchema, pollingIntervalSchema, triggerErrors } from '../../../domain/triggers.js';
 import { parseInput } from '../../../domain/validate.js';
@@ -9,10 +9,12 @@ import { builder } from '../../builder.js';
 import { safeUuid } from '../../ids.js';
 import { requireConnection, requireOrganization, requireTrigger, requireWorkspace } from '../../lookup.js';
 import { deleteMutation } from '../common/deleted.js';
+import { workspaceScoped } from '../../scopes.js';
 
 builder.prismaNode('Trigger', {
+  authScopes: workspaceScoped,
   id: { field: 'id' },
-  findUnique: (id, ctx) => ({ id: safeUuid(id), AND: [inVisibleOrganization(ctx.principal)] }),
+  findUnique: (id, ctx) => ({ id: safeUuid(id), AND: [visible.triggers(ctx.principal)] }),
   fields: (t) => ({
     integrationName: t.exposeString('integrationName'),
     eventName: t.exposeString('eventName'),
@@ -105,7 +107,7 @@ function assertValid(...args: Parameters<typeof triggerErrors>) {
 builder.mutationField('createTrigger', (t) =>
   t.prismaField({
     type: 'Trigger',
-    authScopes: { member: true },
+    authScopes: { staff: true },
     errors: { types: [ValidationError, NotFoundError], union: { name: 'CreateTriggerResult' } },
     args: { input: t.arg({ type: CreateTriggerInput, required: true }) },
     resolve: async (query, _root, args, ctx) => {
@@ -134,7 +136,7 @@ builder.mutationField('createTrigger', (t) =>
 builder.mutationField('updateTrigger', (t) =>
   t.prismaField({
     type: 'Trigger',
-    authScopes: { member: true },
+    authScopes: { staff: true },
     errors: { types: [ValidationError, NotFoundError], union: { name: 'UpdateTriggerResult' } },
     args: { input: t.arg({ type: UpdateTriggerInput, required: true }) },
     resolve: async (query, _root, args, ctx) => {

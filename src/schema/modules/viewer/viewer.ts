@@ -1,4 +1,4 @@
-import { visibleOrganizations } from '../../../auth/tenancy.js';
+import { visible } from '../../../auth/tenancy.js';
 import type { Principal } from '../../../auth/principal.js';
 import { builder } from '../../builder.js';
 import { safeUuid } from '../../ids.js';
@@ -13,14 +13,16 @@ builder.prismaNode('User', {
   }),
 });
 
-const PrincipalKind = builder.enumType('PrincipalKind', { values: ['ANONYMOUS', 'MEMBER'] as const });
+const PrincipalKind = builder.enumType('PrincipalKind', { values: ['ANONYMOUS', 'MEMBER', 'API_KEY', 'END_USER'] as const });
+
+const KIND_NAMES = { anonymous: 'ANONYMOUS', member: 'MEMBER', apiKey: 'API_KEY', endUser: 'END_USER' } as const;
 
 const ViewerRef = builder.objectRef<Principal>('Viewer').implement({
   description: 'Whoever is calling, and what they can see.',
   fields: (t) => ({
     kind: t.field({
       type: PrincipalKind,
-      resolve: (principal) => (principal.kind === 'member' ? 'MEMBER' : 'ANONYMOUS'),
+      resolve: (principal) => KIND_NAMES[principal.kind],
     }),
     user: t.prismaField({
       type: 'User',
@@ -28,12 +30,19 @@ const ViewerRef = builder.objectRef<Principal>('Viewer').implement({
       resolve: (query, principal, _args, ctx) =>
         principal.kind === 'member' ? ctx.prisma.user.findUnique({ ...query, where: { id: principal.userId } }) : null,
     }),
+    endUser: t.prismaField({
+      type: 'EndUser',
+      nullable: true,
+      description: 'The end user an end-user token acts as.',
+      resolve: (query, principal, _args, ctx) =>
+        principal.kind === 'endUser' ? ctx.prisma.endUser.findUnique({ ...query, where: { id: principal.endUserId } }) : null,
+    }),
     organizations: t.prismaConnection({
       type: 'Organization',
       cursor: 'id',
       resolve: (query, principal, _args, ctx) =>
-        ctx.prisma.organization.findMany({ ...query, where: visibleOrganizations(principal), orderBy: { createdAt: 'asc' } }),
-      totalCount: (principal, _args, ctx) => ctx.prisma.organization.count({ where: visibleOrganizations(principal) }),
+        ctx.prisma.organization.findMany({ ...query, where: visible.organizations(principal), orderBy: { createdAt: 'asc' } }),
+      totalCount: (principal, _args, ctx) => ctx.prisma.organization.count({ where: visible.organizations(principal) }),
     }),
   }),
 });

@@ -43,7 +43,7 @@ builder.subscriptionField('workspaceConfigChanged', (t) =>
     type: WorkspaceConfigEventRef,
     description:
       'Every committed config change of the workspace, in version order. With sinceVersion, first replays the stored events after it.',
-    authScopes: { member: true },
+    authScopes: { staff: true },
     args: {
       workspaceId: t.arg.id({ required: true }),
       sinceVersion: t.arg.int(),

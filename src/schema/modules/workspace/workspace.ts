@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { visibleWorkspaces } from '../../../auth/tenancy.js';
+import { visible } from '../../../auth/tenancy.js';
 import { uniqueViolation } from '../../../db/errors.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../../domain/errors.js';
 import { displayNameSchema, slugSchema } from '../../../domain/identifiers.js';
@@ -11,8 +11,9 @@ import { requireOrganization, requireWorkspace } from '../../lookup.js';
 import { deleteMutation } from '../common/deleted.js';
 
 export const WorkspaceRef = builder.prismaNode('Workspace', {
+  authScopes: (workspace) => ({ workspaceInKeyScope: workspace.id }),
   id: { field: 'id' },
-  findUnique: (id, ctx) => ({ id: safeUuid(id), AND: [visibleWorkspaces(ctx.principal)] }),
+  findUnique: (id, ctx) => ({ id: safeUuid(id), AND: [visible.workspaces(ctx.principal)] }),
   fields: (t) => ({
     slug: t.exposeString('slug'),
     name: t.exposeString('name'),
@@ -29,7 +30,7 @@ builder.asEntity(WorkspaceRef, {
   key: builder.selection<{ id: string }>('id'),
   resolveReference: ({ id }, ctx) => {
     const rowId = decodeId(id, 'Workspace');
-    return rowId ? ctx.prisma.workspace.findFirst({ where: { id: rowId, AND: [visibleWorkspaces(ctx.principal)] } }) : null;
+    return rowId ? ctx.prisma.workspace.findFirst({ where: { id: rowId, AND: [visible.workspaces(ctx.principal)] } }) : null;
   },
 });
 
@@ -40,7 +41,7 @@ builder.queryField('workspace', (t) =>
     args: { id: t.arg.id({ required: true }) },
     resolve: (query, _root, args, ctx) => {
       const id = decodeId(String(args.id), 'Workspace');
-      return id ? ctx.prisma.workspace.findFirst({ ...query, where: { id, AND: [visibleWorkspaces(ctx.principal)] } }) : null;
+      return id ? ctx.prisma.workspace.findFirst({ ...query, where: { id, AND: [visible.workspaces(ctx.principal)] } }) : null;
     },
   }),
 );
@@ -81,7 +82,7 @@ function slugConflict(error: unknown, slug: string | null | undefined): never {
 builder.mutationField('createWorkspace', (t) =>
   t.prismaField({
     type: 'Workspace',
-    authScopes: { member: true },
+    authScopes: { staff: true },
     errors: { types: [ValidationError, ConflictError, NotFoundError], union: { name: 'CreateWorkspaceResult' } },
     args: { input: t.arg({ type: CreateWorkspaceInput, required: true }) },
     resolve: async (query, _root, args, ctx) => {
@@ -103,7 +104,7 @@ builder.mutationField('updateWorkspace', (t) =>
   t.prismaField({
     type: 'Workspace',
     description: "Changes the workspace's own settings: a config change (configVersion grows, subscribers hear it).",
-    authScopes: { member: true },
+    authScopes: { staff: true },
     errors: { types: [ValidationError, ConflictError, NotFoundError], union: { name: 'UpdateWorkspaceResult' } },
     args: { input: t.arg({ type: UpdateWorkspaceInput, required: true }) },
     resolve: async (query, _root, args, ctx) => {
