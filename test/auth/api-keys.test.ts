@@ -1,0 +1,162 @@
+import { createHash } from 'node:crypto';
+import { PassThrough } from 'node:stream';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { graphql } from '../generated/index.js';
+import { startTestApp, type TestApp } from '../support/app.js';
+import { seedConnection, seedOrganization, seedWorkspace } from '../support/fixtures.js';
+
+const CreateApiKey = graphql(`
+  mutation AkCreate($input: CreateApiKeyInput!) {
+    createApiKey(input: $input) {
+      __typename
+      ... on CreatedApiKey { plainKey apiKey { id prefix permissions workspaces { id } } }
+      ... on Error { code }
+      ... on ValidationError { fieldErrors { path } }
+    }
+  }
+`);
+const RevokeApiKey = graphql(`
+  mutation AkRevoke($input: RevokeApiKeyInput!) {
+    revokeApiKey(input: $input) { __typename ... on ApiKey { revokedAt } ... on Error { code } }
+  }
+`);
+const Viewer = graphql(`
+  query AkViewer { viewer { kind organizations(first: 5) { edges { node { slug workspaces(first: 10) { totalCount } } } } } }
+`);
+const Workspace = graphql(`
+  query AkWorkspace($id: ID!) { workspace(id: $id) { slug } }
+`);
+const Keys = graphql(`
+  query AkKeys($org: ID!) { organization(id: $org) { apiKeys(first: 10) { edges { node { prefix lastUsedAt revokedAt } } } } }
+`);
+const IssueToken = graphql(`
+  mutation AkIssue($input: IssueEndUserTokenInput!) {
+    issueEndUserToken(input: $input) {
+      __typename
+      ... on EndUserToken { token expiresAt endUser { id externalId } }
+      ... on Error { code }
+      ... on ValidationError { fieldErrors { path } }
+    }
+  }
+`);
+const Upsert = graphql(`
+  mutation AkUpsert($input: UpsertEndUserInput!) { upsertEndUser(input: $input) { __typename ... on EndUser { id } } }
+`);
+const AsEndUser = graphql(`
+  query AkAsEndUser($ws: ID!, $other: ID!, $connection: ID!, $foreignConnection: ID!) {
+    viewer { kind endUser { externalId peers(first: 10) { edges { node { externalId } } } connections(first: 10) { totalCount } } }
+    workspace(id: $ws) { id }
+    other: node(id: $other) { id }
+    own: node(id: $connection) { id }
+    foreign: node(id: $foreignConnection) { id }
+  }
+`);
+
+const logs = new PassThrough();
+let logText = '';
+logs.on('data', (chunk: Buffer) => (logText += chunk.toString()));
+
+let t: TestApp;
+let owner: string;
+let orgId: string;
+let prodId: string;
+let stagingId: string;
+beforeAll(async () => {
+  t = await startTestApp({ database: 'pglite', pubsub: 'memory' }, { logStream: logs });
+  owner = await t.memberToken('keys@example.com');
+  orgId = await seedOrganization(t, owner, 'keys');
+  prodId = await seedWorkspace(t, owner, orgId, 'prod');
+  stagingId = await seedWorkspace(t, owner, orgId, 'staging');
+});
+afterAll(() => t.stop());
+
+async function createKey(input: Record<string, unknown>) {
+  const result = await t.request(CreateApiKey, { input: { organizationId: orgId, name: 'backend', ...input } as never }, owner);
+  const created = result.data!.createApiKey;
+  if (created.__typename !== 'CreatedApiKey') throw new Error(JSON.stringify(result));
+  return created;
+}
+
+test('a new key is shown once; only its hash and prefix are stored, and it never reaches the logs', async () => {
+  const created = await createKey({});
+  expect(created.plainKey).toMatch(/^hdl_[A-Za-z0-9_-]{43}$/);
+  expect(created.plainKey.startsWith(created.apiKey.prefix)).toBe(true);
+  const row = await t.app.database.prisma.apiKey.findUniqueOrThrow({ where: { keyHash: createHash('sha256').update(created.plainKey).digest('hex') } });
+  expect(JSON.stringify(row)).not.toContain(created.plainKey);
+  const listed = await t.request(Keys, { org: orgId }, owner);
+  expect(JSON.stringify(listed)).not.toContain(created.plainKey);
+  expect((await t.request(Viewer, undefined, created.plainKey)).data?.viewer.kind).toBe('API_KEY');
+  expect(logText).not.toContain(created.plainKey);
+});
+
+test('an org-wide key acts inside its organization only; lastUsedAt is recorded without a write per request', async () => {
+  const { plainKey } = await createKey({ name: 'org-wide' });
+  const viewer = await t.request(Viewer, undefined, plainKey);
+  expect(viewer.data?.viewer.organizations.edges).toEqual([{ node: { slug: 'keys', workspaces: { totalCount: 2 } } }]);
+  const otherOwner = await t.memberToken('other-keys@example.com');
+  const foreignWorkspace = await seedWorkspace(t, otherOwner, await seedOrganization(t, otherOwner, 'other-keys'), 'theirs');
+  expect((await t.request(Workspace, { id: foreignWorkspace }, plainKey)).data?.workspace).toBeNull();
+
+  const before = (await t.request(Keys, { org: orgId }, owner)).data!.organization!.apiKeys.edges.find((e) => plainKey.startsWith(e.node.prefix));
+  expect(before?.node.lastUsedAt).toBeNull();
+  await t.app.services.apiKeyUsage.flush();
+  const after = (await t.request(Keys, { org: orgId }, owner)).data!.organization!.apiKeys.edges.find((e) => plainKey.startsWith(e.node.prefix));
+  expect(after?.node.lastUsedAt).not.toBeNull();
+});
+
+test('a workspace-restricted key lists only its workspaces and gets SCOPE_DENIED outside them', async () => {
+  const { plainKey, apiKey } = await createKey({ name: 'prod only', workspaceIds: [prodId] });
+  expect(apiKey.workspaces).toEqual([{ id: prodId }]);
+  expect((await t.request(Workspace, { id: prodId }, plainKey)).data?.workspace).toEqual({ slug: 'prod' });
+  const outside = await t.request(Workspace, { id: stagingId }, plainKey);
+  expect(outside.data?.workspace ?? null).toBeNull();
+  expect(outside.errors?.[0]?.extensions?.code).toBe('SCOPE_DENIED');
+  const viewer = await t.request(Viewer, undefined, plainKey);
+  expect(viewer.data?.viewer.organizations.edges[0]?.node.workspaces.totalCount).toBe(1);
+});
+
+test('a revoked key fails on its next request; an expired key fails', async () => {
+  const { plainKey, apiKey } = await createKey({ name: 'to revoke' });
+  expect((await t.request(Viewer, undefined, plainKey)).data?.viewer.kind).toBe('API_KEY');
+  const revoked = await t.request(RevokeApiKey, { input: { id: apiKey.id } }, owner);
+  expect(revoked.data?.revokeApiKey.__typename).toBe('ApiKey');
+  expect((await t.request(Viewer, undefined, plainKey)).errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+
+  const soon = await createKey({ name: 'short-lived', expiresAt: new Date(Date.now() + 1000).toISOString() });
+  expect((await t.request(Viewer, undefined, soon.plainKey)).data?.viewer.kind).toBe('API_KEY');
+  await new Promise((r) => setTimeout(r, 1100));
+  expect((await t.request(Viewer, undefined, soon.plainKey)).errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+  const past = await t.request(CreateApiKey, { input: { organizationId: orgId, name: 'x', expiresAt: '2000-01-01T00:00:00Z' } }, owner);
+  expect(past.data?.createApiKey).toMatchObject({ code: 'VALIDATION_ERROR', fieldErrors: [{ path: ['input', 'expiresAt'] }] });
+});
+
+test('end-user tokens: API keys only, at most 24 h; the token sees itself, its connections and its peers, nothing else', async () => {
+  const { plainKey } = await createKey({ name: 'issuer' });
+  const asMember = await t.request(IssueToken, { input: { workspaceId: prodId, externalId: 'eve' } }, owner);
+  expect(asMember.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+  const tooLong = await t.request(IssueToken, { input: { workspaceId: prodId, externalId: 'eve', expiresIn: 86_401 } }, plainKey);
+  expect(tooLong.data?.issueEndUserToken).toMatchObject({ code: 'VALIDATION_ERROR', fieldErrors: [{ path: ['input', 'expiresIn'] }] });
+
+  await t.request(Upsert, { input: { workspaceId: prodId, externalId: 'frank', directory: 'team-a' } }, owner);
+  const stranger = await t.request(Upsert, { input: { workspaceId: prodId, externalId: 'grace', directory: 'team-b' } }, owner);
+  await t.request(Upsert, { input: { workspaceId: prodId, externalId: 'eve', directory: 'team-a' } }, owner);
+  const own = await seedConnection(t, owner, { scope: 'USER', workspaceId: prodId, externalId: 'eve', integrationName: 'slack' });
+  const franks = await seedConnection(t, owner, { scope: 'USER', workspaceId: prodId, externalId: 'frank', integrationName: 'slack' });
+
+  const issued = await t.request(IssueToken, { input: { workspaceId: prodId, externalId: 'eve', expiresIn: 2 } }, plainKey);
+  const { token } = issued.data!.issueEndUserToken as { token: string };
+  const seen = await t.request(
+    AsEndUser,
+    { ws: prodId, other: (stranger.data!.upsertEndUser as { id: string }).id, connection: own, foreignConnection: franks },
+    token,
+  );
+  expect(seen.data).toEqual({
+    viewer: { kind: 'END_USER', endUser: { externalId: 'eve', peers: { edges: [{ node: { externalId: 'frank' } }] }, connections: { totalCount: 1 } } },
+    workspace: null,
+    other: null,
+    own: { id: own },
+    foreign: null,
+  });
+  await new Promise((r) => setTimeout(r, 2100));
+  expect((await t.request(Viewer, undefined, token)).errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+});
