@@ -32,13 +32,26 @@ export interface CatalogOAuth2 {
   pkce: boolean;
 }
 
+export interface CatalogCustomAuthField {
+  name: string;
+  displayName: string;
+  /** Whether the value is a secret (masked in UIs, never echoed back). */
+  secret: boolean;
+}
+
 export interface CatalogIntegration {
+  /** Slug: ^[a-z0-9]+(-[a-z0-9]+)*$ */
   name: string;
   displayName: string;
   description: string;
+  /** Non-empty. */
   authTypes: AuthType[];
   /** Present exactly when authTypes includes OAUTH2 or PLATFORM_OAUTH2. */
   oauth2?: CatalogOAuth2;
+  /** For CUSTOM_AUTH: the keys a connection's `credentials.fields` must hold. */
+  customAuthFields?: CatalogCustomAuthField[];
+  /** At least three; names are snake_case and never contain `__` (MCP tools are `{alias}__{action}`). */
   actions: CatalogAction[];
+  /** Events the service emits; [] when none. */
   triggers: CatalogTrigger[];
 }

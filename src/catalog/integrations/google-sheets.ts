@@ -28,7 +28,7 @@ export const googleSheets: CatalogIntegration = {
       { spreadsheetId, range: string('Range in A1 notation.'), values: { type: 'array', description: 'Rows of cell values.', items: row } },
       ['spreadsheetId', 'range', 'values'],
     )),
-    action('create_spreadsheet', 'Create spreadsheet', 'Create a new spreadsheet.', input(
+    action('create_spreadsheet', 'Create spreadsheet', 'Create an empty spreadsheet and return its id and URL.', input(
       { title: string('Title of the spreadsheet.', { minLength: 1 }) },
       ['title'],
     )),

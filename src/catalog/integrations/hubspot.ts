@@ -1,4 +1,4 @@
-import { action, email, enumOf, input, limit, string, trigger } from '../schema.js';
+import { action, dateTime, email, enumOf, input, limit, string, trigger, uri } from '../schema.js';
 import type { CatalogIntegration } from '../types.js';
 
 export const hubspot: CatalogIntegration = {
@@ -13,16 +13,17 @@ export const hubspot: CatalogIntegration = {
     pkce: false,
   },
   actions: [
-    action('create_contact', 'Create contact', 'Create a contact.', input(
-      { email: email('Contact email.'), firstName: string('First name.'), lastName: string('Last name.'), company: string('Company name.') },
+    action('create_contact', 'Create contact', 'Create a HubSpot contact identified by its email address.', input(
+      { email: email('Contact email.'), firstName: string('First name.'), lastName: string('Last name.'), company: string('Company name.'), website: uri('Company website URL.') },
       ['email'],
     )),
     action('find_contact', 'Find contact', 'Find a contact by email address.', input({ email: email('Contact email.') }, ['email'])),
-    action('create_deal', 'Create deal', 'Create a deal in a pipeline.', input(
+    action('create_deal', 'Create deal', 'Create a deal in a pipeline stage, optionally associated with a contact.', input(
       {
         name: string('Deal name.', { minLength: 1 }),
         amount: { type: 'number', description: 'Deal amount in the account currency.', minimum: 0 },
         stage: string('Id of the pipeline stage.'),
+        closeDate: dateTime('Expected close date and time (ISO 8601).'),
         contactId: string('Id of a contact to associate.'),
       },
       ['name', 'stage'],

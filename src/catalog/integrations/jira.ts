@@ -12,8 +12,14 @@ export const jira: CatalogIntegration = {
     defaultScopes: ['read:jira-work', 'write:jira-work', 'offline_access'],
     pkce: true,
   },
+  // Jira Cloud API tokens are scoped to a site, so the site's domain travels with them.
+  customAuthFields: [
+    { name: 'domain', displayName: 'Site domain (your-site.atlassian.net)', secret: false },
+    { name: 'email', displayName: 'Account email', secret: false },
+    { name: 'apiToken', displayName: 'API token', secret: true },
+  ],
   actions: [
-    action('create_issue', 'Create issue', 'Create an issue in a project.', input(
+    action('create_issue', 'Create issue', 'Create a Jira issue in a project and return its key, such as ENG-42.', input(
       {
         projectKey: string('Key of the project, such as ENG.', { pattern: '^[A-Z][A-Z0-9_]+$' }),
         summary: string('One-line summary.', { minLength: 1, maxLength: 255 }),
@@ -31,7 +37,7 @@ export const jira: CatalogIntegration = {
       { issueKey: string('Key of the issue, such as ENG-42.'), transition: string('Name or id of the transition.') },
       ['issueKey', 'transition'],
     )),
-    action('add_comment', 'Add comment', 'Comment on an issue.', input(
+    action('add_comment', 'Add comment', 'Add a plain-text comment to a Jira issue.', input(
       { issueKey: string('Key of the issue.'), body: string('Comment in plain text.', { minLength: 1 }) },
       ['issueKey', 'body'],
     )),

@@ -13,13 +13,14 @@ export const linear: CatalogIntegration = {
     pkce: true,
   },
   actions: [
-    action('create_issue', 'Create issue', 'Create an issue in a team.', input(
+    action('create_issue', 'Create issue', 'Create a Linear issue in a team and return its identifier, such as ENG-123.', input(
       {
         teamId: string('Id of the team.'),
         title: string('Issue title.', { minLength: 1 }),
         description: string('Description in Markdown.'),
         priority: integer('0 none, 1 urgent, 2 high, 3 medium, 4 low.', 0, 4),
         assigneeId: string('Id of the user to assign.'),
+        dueDate: string('Due date as YYYY-MM-DD.', { format: 'date' }),
       },
       ['teamId', 'title'],
     )),
@@ -38,7 +39,7 @@ export const linear: CatalogIntegration = {
       state: enumOf('Only issues of this state type.', ['backlog', 'unstarted', 'started', 'completed', 'canceled']),
       limit: limit(),
     })),
-    action('add_comment', 'Add comment', 'Comment on an issue.', input(
+    action('add_comment', 'Add comment', 'Add a Markdown comment to a Linear issue.', input(
       { issueId: string('Id or identifier of the issue.'), body: string('Comment in Markdown.', { minLength: 1 }) },
       ['issueId', 'body'],
     )),

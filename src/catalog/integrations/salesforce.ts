@@ -19,7 +19,7 @@ export const salesforce: CatalogIntegration = {
       { soql: string('SOQL query, such as "SELECT Id, Name FROM Account LIMIT 10".', { minLength: 1 }), limit: limit(2000) },
       ['soql'],
     )),
-    action('create_record', 'Create record', 'Create a record of an object.', input(
+    action('create_record', 'Create record', 'Create a record of a standard or custom object from its field values.', input(
       { sobject, fields: { type: 'object', description: 'Field values by API name.' } },
       ['sobject', 'fields'],
     )),
@@ -27,7 +27,7 @@ export const salesforce: CatalogIntegration = {
       { sobject, recordId: string('Id of the record.'), fields: { type: 'object', description: 'Field values by API name.' } },
       ['sobject', 'recordId', 'fields'],
     )),
-    action('get_record', 'Get record', 'Read one record by id.', input({ sobject, recordId: string('Id of the record.') }, ['sobject', 'recordId'])),
+    action('get_record', 'Get record', 'Read one record of an object by its id.', input({ sobject, recordId: string('Id of the record.') }, ['sobject', 'recordId'])),
   ],
   triggers: [trigger('new_record', 'New record', 'A record of the chosen object is created.'), trigger('updated_record', 'Updated record', 'A record of the chosen object changes.')],
 };

@@ -1,4 +1,4 @@
-import { action, boolean, input, limit, string, stringList, email, trigger } from '../schema.js';
+import { action, boolean, email, input, limit, string, stringList, trigger } from '../schema.js';
 import type { CatalogIntegration } from '../types.js';
 
 export const slack: CatalogIntegration = {
@@ -9,7 +9,8 @@ export const slack: CatalogIntegration = {
   oauth2: {
     authorizationUrl: 'https://slack.com/oauth/v2/authorize',
     tokenUrl: 'https://slack.com/api/oauth.v2.access',
-    defaultScopes: ['chat:write', 'channels:read', 'reactions:write', 'users:read.email'],
+    // users:read.email needs users:read; channels:history and reactions:read feed the triggers.
+    defaultScopes: ['chat:write', 'channels:read', 'channels:history', 'groups:read', 'reactions:read', 'reactions:write', 'files:write', 'users:read', 'users:read.email'],
     pkce: false,
   },
   actions: [
@@ -34,6 +35,17 @@ export const slack: CatalogIntegration = {
         name: string('Emoji name without colons, such as thumbsup.', { pattern: '^[a-z0-9_+-]+$' }),
       },
       ['channel', 'timestamp', 'name'],
+    )),
+    action('upload_file', 'Upload file', 'Upload text content as a file and share it in a channel.', input(
+      {
+        channel: string('Channel id to share the file in.'),
+        filename: string('File name including its extension, such as report.csv.', { minLength: 1, maxLength: 255 }),
+        content: string('Text content of the file.', { minLength: 1 }),
+        title: string('Title shown above the file.'),
+        initialComment: string('Message posted with the file.'),
+        threadTs: string('Timestamp of the parent message, to share the file in its thread.'),
+      },
+      ['channel', 'filename', 'content'],
     )),
     action('lookup_user_by_email', 'Find user by email', 'Find a workspace member by email address.', input(
       { email: email('Email address of the member.') },

@@ -1,4 +1,4 @@
-import { action, email, enumOf, input, integer, limit, string, trigger } from '../schema.js';
+import { action, dateTime, email, enumOf, input, integer, limit, string, trigger } from '../schema.js';
 import type { CatalogIntegration } from '../types.js';
 
 const currency = string('Three-letter ISO currency code in lowercase, such as usd.', { pattern: '^[a-z]{3}$' });
@@ -9,7 +9,7 @@ export const stripe: CatalogIntegration = {
   description: 'Payments: customers, invoices, payments and subscriptions.',
   authTypes: ['SECRET_TEXT'],
   actions: [
-    action('create_customer', 'Create customer', 'Create a customer.', input(
+    action('create_customer', 'Create customer', 'Create a Stripe customer identified by its email address.', input(
       { email: email('Customer email.'), name: string('Customer name.'), description: string('Internal note.') },
       ['email'],
     )),
@@ -25,6 +25,7 @@ export const stripe: CatalogIntegration = {
     action('list_payments', 'List payments', 'List recent payment intents, newest first.', input({
       customerId: string('Only payments of this customer.'),
       status: enumOf('Only payments in this status.', ['succeeded', 'processing', 'requires_payment_method', 'canceled']),
+      createdAfter: dateTime('Only payments created at or after this time (ISO 8601).'),
       limit: limit(),
     })),
     action('refund_payment', 'Refund payment', 'Refund a payment in full or in part.', input(
