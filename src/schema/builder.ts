@@ -63,3 +63,6 @@ export const builder = new SchemaBuilder<{
 builder.queryType({});
 builder.mutationType({});
 builder.subscriptionType({});
+
+/** The builder's schema types, for helpers that take Pothos field builders. */
+export type HeddleTypes = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer Types> ? Types : never;

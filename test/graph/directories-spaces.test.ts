@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { graphql } from '../generated/index.js';
 import { describeEachBackend } from '../support/backends.js';
 import { startTestApp, type TestApp } from '../support/app.js';
-import { seedConnection, seedOrganization, seedWorkspace } from '../support/fixtures.js';
+import { missingId, seedConnection, seedOrganization, seedWorkspace } from '../support/fixtures.js';
 
 const CreateDirectory = graphql(`
   mutation DsCreateDirectory($input: CreateDirectoryInput!) {
@@ -174,7 +174,6 @@ const AsEndUser = graphql(`
   }
 `);
 
-const missingId = (typename: string) => Buffer.from(`${typename}:01900000-0000-7000-8000-000000000000`).toString('base64');
 
 describeEachBackend('directories, spaces and who can interact', (backend) => {
   let t: TestApp;

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { graphql } from '../generated/index.js';
 import { describeEachBackend } from '../support/backends.js';
 import { startTestApp, type TestApp } from '../support/app.js';
-import { seedConnection, seedOrganization, seedWorkspace } from '../support/fixtures.js';
+import { missingId, seedConnection, seedOrganization, seedWorkspace } from '../support/fixtures.js';
 
 const Upsert = graphql(`
   mutation EuUpsert($input: UpsertEndUserInput!) {
@@ -63,8 +63,6 @@ const NodeById = graphql(`
   query EuNode($id: ID!) { node(id: $id) { __typename id ... on EndUser { externalId } } }
 `);
 
-/** A global id of the right type whose row does not exist. */
-const missingId = (typename: string) => Buffer.from(`${typename}:01900000-0000-7000-8000-000000000000`).toString('base64');
 
 describeEachBackend('end users', (backend) => {
   let t: TestApp;

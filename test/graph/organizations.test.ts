@@ -3,6 +3,7 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import { graphql } from '../generated/index.js';
 import { describeEachBackend } from '../support/backends.js';
 import { startTestApp, type TestApp } from '../support/app.js';
+import { missingId } from '../support/fixtures.js';
 
 const CreateOrganization = graphql(`
   mutation CreateOrganization($input: CreateOrganizationInput!) {
@@ -142,8 +143,7 @@ describeEachBackend('organizations and workspaces', (backend) => {
 
   test("another tenant's organization is NOT_FOUND through every path, like an id that does not exist", async () => {
     const org = await createOrganization(alice, 'private');
-    const missingId = Buffer.from('Organization:01900000-0000-7000-8000-000000000000').toString('base64');
-    for (const id of [org.id, missingId, 'not-a-global-id']) {
+    for (const id of [org.id, missingId('Organization'), 'not-a-global-id']) {
       expect((await t.request(OrganizationBySlug, { id }, bob)).data?.organization).toBeNull();
       expect((await t.request(NodeById, { id }, bob)).data?.node).toBeNull();
       const ws = await t.request(CreateWorkspace, { input: { organizationId: id, name: 'W', slug: 'w' } }, bob);

@@ -43,3 +43,7 @@ export async function seedConnection(t: TestApp, token: string, input: Record<st
   );
   return idOf(result.data?.createConnection, 'createConnection');
 }
+
+/** A well-formed global id of `typename` whose row does not exist. */
+export const missingId = (typename: string): string =>
+  Buffer.from(`${typename}:01900000-0000-7000-8000-000000000000`).toString('base64');

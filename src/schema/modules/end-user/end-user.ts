@@ -20,7 +20,7 @@ import { parseInput } from '../../../domain/validate.js';
 import { foreignKeyViolation } from '../../../db/errors.js';
 import type { Prisma } from '../../../generated/prisma/client.js';
 import type { Context } from '../../../server/context.js';
-import { builder } from '../../builder.js';
+import { builder, type HeddleTypes } from '../../builder.js';
 import { decodeId, NIL_UUID, safeUuid } from '../../ids.js';
 import { requireDirectory, requireEndUser, requireWorkspace } from '../../lookup.js';
 import { workspaceScoped } from '../../scopes.js';
@@ -120,29 +120,24 @@ builder.prismaObjectFields('Workspace', (t) => ({
 
 const DIRECTORY_DESCRIPTION = "A directory name (created when missing); null: the workspace's default directory; omitted: unchanged.";
 
+/** The fields of one end-user record, shared by upsertEndUser and syncEndUsers. */
+const endUserRecordFields = (t: PothosSchemaTypes.InputFieldBuilder<HeddleTypes, 'InputObject'>) => ({
+  externalId: t.string({ required: true, description: 'No whitespace, at least one non-digit, 1-256 characters (u256, not 256).' }),
+  displayName: t.string(),
+  email: t.string(),
+  avatarUrl: t.string(),
+  metadata: t.field({ type: 'JSON', description: 'A JSON object.' }),
+  directory: t.string({ description: DIRECTORY_DESCRIPTION }),
+});
+
 const UpsertEndUserInput = builder.inputType('UpsertEndUserInput', {
   description: 'Creates the end user or updates it by (workspace, externalId). Omitted fields stay as they are.',
-  fields: (t) => ({
-    workspaceId: t.id({ required: true }),
-    externalId: t.string({ required: true, description: 'No whitespace, at least one non-digit, 1-256 characters (u256, not 256).' }),
-    displayName: t.string(),
-    email: t.string(),
-    avatarUrl: t.string(),
-    metadata: t.field({ type: 'JSON', description: 'A JSON object.' }),
-    directory: t.string({ description: DIRECTORY_DESCRIPTION }),
-  }),
+  fields: (t) => ({ workspaceId: t.id({ required: true }), ...endUserRecordFields(t) }),
 });
 
 const EndUserSyncItem = builder.inputType('EndUserSyncItem', {
   description: 'One end user as the host product knows it. Omitted fields stay as they are.',
-  fields: (t) => ({
-    externalId: t.string({ required: true, description: 'No whitespace, at least one non-digit, 1-256 characters (u256, not 256).' }),
-    displayName: t.string(),
-    email: t.string(),
-    avatarUrl: t.string(),
-    metadata: t.field({ type: 'JSON', description: 'A JSON object.' }),
-    directory: t.string({ description: DIRECTORY_DESCRIPTION }),
-  }),
+  fields: (t) => endUserRecordFields(t),
 });
 
 const SyncEndUsersInput = builder.inputType('SyncEndUsersInput', {
