@@ -9,10 +9,17 @@ import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify, SignJWT, type JWT
 import type { Config } from '../config.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import type { ApiKeyUsage } from './api-key-usage.js';
+import type { Role } from './roles.js';
 
 export type Principal =
   | { kind: 'anonymous' }
-  | { kind: 'member'; userId: string; email: string }
+  | {
+      kind: 'member';
+      userId: string;
+      email: string;
+      /** Role per organization id, read once when the request is authenticated. */
+      roles: ReadonlyMap<string, Role>;
+    }
   | {
       kind: 'apiKey';
       apiKeyId: string;
@@ -109,16 +116,24 @@ export function createAuthenticator(deps: { prisma: PrismaClient; jwt: Config['j
       throw new UnauthenticatedError('session token must carry sub and email');
     }
     const name = typeof claims.name === 'string' ? claims.name : null;
-    // Created on first use; later requests only read.
-    const user =
-      (await prisma.user.findUnique({ where: { subject: claims.sub }, select: { id: true, email: true } })) ??
-      (await prisma.user.upsert({
-        where: { subject: claims.sub },
-        create: { subject: claims.sub, email: claims.email, name },
-        update: {},
-        select: { id: true, email: true },
-      }));
-    return { kind: 'member', userId: user.id, email: user.email };
+    // Created on first use; later requests cost one statement, memberships included.
+    const rows = () => prisma.$queryRaw<{ id: string; email: string; organizationId: string | null; role: Role | null }[]>`
+      SELECT u."id", u."email", m."organizationId", m."role"::text AS "role"
+      FROM "User" u LEFT JOIN "Member" m ON m."userId" = u."id"
+      WHERE u."subject" = ${claims.sub}`;
+    let found = await rows();
+    if (!found.length) {
+      await prisma.user.upsert({ where: { subject: claims.sub }, create: { subject: claims.sub, email: claims.email, name }, update: {} });
+      found = await rows();
+    }
+    const user = found[0]!;
+    const roles = new Map(found.flatMap((row) => (row.organizationId && row.role ? [[row.organizationId, row.role] as const] : [])));
+    return {
+      kind: 'member',
+      userId: user.id,
+      email: user.email,
+      roles,
+    };
   }
 
   return {

@@ -8,9 +8,11 @@ import RelayPlugin from '@pothos/plugin-relay';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import { authorizationError } from '../auth/errors.js';
 import { inKeyScope } from '../auth/key-scope.js';
+import { permits, type Ownership, type RoleRequirement } from '../auth/roles.js';
 import type PrismaTypes from '../generated/pothos-types.js';
 import { getDatamodel } from '../generated/pothos-types.js';
 import type { Context } from '../server/context.js';
+import { ownershipOf } from './ownership.js';
 
 export const builder = new SchemaBuilder<{
   Context: Context;
@@ -24,6 +26,10 @@ export const builder = new SchemaBuilder<{
     apiKey: boolean;
     /** The workspace (by row id) is inside a workspace-restricted key's list; always true for others. */
     workspaceInKeyScope: string;
+    /** A role (DESIGN §3) in the organization of the row a global id names, typically from the input. */
+    role: RoleRequirement & { target: string | null | undefined };
+    /** A role in the organization of a row already loaded (type and field checks on parents). */
+    roleOn: RoleRequirement & { row: Ownership };
   };
   Scalars: {
     DateTime: { Input: Date; Output: Date };
@@ -42,6 +48,8 @@ export const builder = new SchemaBuilder<{
       staff: ctx.principal.kind === 'member' || ctx.principal.kind === 'apiKey',
       apiKey: ctx.principal.kind === 'apiKey',
       workspaceInKeyScope: (workspaceId: string) => inKeyScope(ctx.principal, workspaceId),
+      role: async ({ target, ...needed }) => permits(ctx.principal, await ownershipOf(ctx, target), needed),
+      roleOn: ({ row, ...needed }) => permits(ctx.principal, row, needed),
     }),
     unauthorizedError: (_parent, context, _info, result) => authorizationError(context.principal, result.failure),
   },

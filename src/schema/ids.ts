@@ -11,14 +11,19 @@ export function isUuid(value: string): boolean {
   return UUID.test(value);
 }
 
-/** The row id inside a global id of `typename`, or null when it is not one. */
-export function decodeId(globalId: string, typename: string): string | null {
+/** A global id's type and row id, or null when it is not a global id at all. */
+export function decodeGlobalId(globalId: string): { typename: string; id: string } | null {
   try {
-    const { typename: actual, id } = decodeGlobalID(globalId);
-    return actual === typename && isUuid(id) ? id : null;
+    return decodeGlobalID(globalId);
   } catch {
     return null;
   }
+}
+
+/** The row id inside a global id of `typename`, or null when it is not one. */
+export function decodeId(globalId: string, typename: string): string | null {
+  const decoded = decodeGlobalId(globalId);
+  return decoded && decoded.typename === typename && isUuid(decoded.id) ? decoded.id : null;
 }
 
 /** A row id safe to put in a uuid column: invalid ids become the nil uuid. */

@@ -1,5 +1,30 @@
-// Type-level authorization shared by every object that lives in a workspace:
-// a workspace-restricted API key may only read those of its own workspaces.
+// Authorization declared on types and fields (scope-auth), shared by modules.
+import type { Role, RoleRequirement } from '../auth/roles.js';
+
 /** Scopes for a row with an optional workspaceId (organization-level rows pass). */
 export const workspaceScoped = (row: { workspaceId: string | null }) =>
   row.workspaceId ? { workspaceInKeyScope: row.workspaceId } : true;
+
+/** Rows only organization principals read (never end users), inside a restricted key's workspaces. */
+export const staffOnly = (row: { workspaceId: string | null }) =>
+  row.workspaceId ? { $all: { staff: true, workspaceInKeyScope: row.workspaceId } } : { staff: true };
+
+/**
+ * A mutation's role requirement on the row its input names: the first of
+ * `fields` that is set (most specific first), e.g. `needs('ADMIN', 'workspaceId')`.
+ */
+export function needs(atLeast: Role, ...fields: string[]) {
+  const requirement: RoleRequirement = { atLeast };
+  return (_root: unknown, args: { input: object }) => {
+    const input = args.input as Record<string, unknown>;
+    const field = fields.find((name) => input[name] != null) ?? fields[0]!;
+    return { role: { ...requirement, target: input[field] as string | undefined } };
+  };
+}
+
+/** Like `needs`, and MEMBERs may also act on rows they created (connections). */
+export function needsOrCreator(atLeast: Role, field: string) {
+  return (_root: unknown, args: { input: object }) => ({
+    role: { atLeast, orCreator: true, target: (args.input as Record<string, unknown>)[field] as string | undefined },
+  });
+}

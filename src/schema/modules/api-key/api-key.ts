@@ -11,6 +11,7 @@ import { displayNameSchema, externalIdSchema } from '../../../domain/identifiers
 import { parseInput } from '../../../domain/validate.js';
 import type { EndUser } from '../../../generated/prisma/client.js';
 import { builder } from '../../builder.js';
+import { needs } from '../../scopes.js';
 import { safeUuid } from '../../ids.js';
 import { requireApiKey, requireOrganization, requireWorkspace } from '../../lookup.js';
 import { EndUserRef } from '../end-user/end-user.js';
@@ -23,6 +24,7 @@ const ApiKeyPermissionEnum = builder.enumType('ApiKeyPermission', {
 });
 
 const ApiKeyRef = builder.prismaNode('ApiKey', {
+  authScopes: (key) => ({ roleOn: { row: { organizationId: key.organizationId, workspaceId: null }, atLeast: 'ADMIN' } }),
   id: { field: 'id' },
   findUnique: (id, ctx) => ({ id: safeUuid(id), AND: [visible.apiKeys(ctx.principal)] }),
   fields: (t) => ({
@@ -48,7 +50,7 @@ builder.prismaObjectFields('Organization', (t) => ({
   apiKeys: t.relatedConnection('apiKeys', {
     cursor: 'id',
     totalCount: true,
-    authScopes: { staff: true },
+    authScopes: (organization) => ({ roleOn: { row: { organizationId: organization.id, workspaceId: null }, atLeast: 'ADMIN' } }),
     query: () => ({ orderBy: { createdAt: 'desc' } }),
   }),
 }));
@@ -94,7 +96,7 @@ builder.mutationField('createApiKey', (t) =>
   t.field({
     type: CreatedApiKey,
     description: 'Only an org-wide key or a member manages keys.',
-    authScopes: { staff: true },
+    authScopes: needs('ADMIN', 'organizationId'),
     errors: { types: [ValidationError, NotFoundError], union: { name: 'CreateApiKeyResult' } },
     args: { input: t.arg({ type: CreateApiKeyInput, required: true }) },
     resolve: async (_root, args, ctx) => {
@@ -132,7 +134,7 @@ builder.mutationField('revokeApiKey', (t) =>
   t.prismaField({
     type: ApiKeyRef,
     description: 'The key fails from its next request on.',
-    authScopes: { staff: true },
+    authScopes: needs('ADMIN', 'id'),
     errors: { types: [NotFoundError], union: { name: 'RevokeApiKeyResult' } },
     args: { input: t.arg({ type: RevokeApiKeyInput, required: true }) },
     resolve: async (query, _root, args, ctx) => {
@@ -176,7 +178,7 @@ builder.mutationField('issueEndUserToken', (t) =>
   t.field({
     type: EndUserToken,
     description: 'For API keys: a short-lived token that acts as one end user (its own data and its peers only).',
-    authScopes: { apiKey: true },
+    authScopes: (_root, args) => ({ $all: { apiKey: true, ...needs('ADMIN', 'workspaceId')(_root, args) } }),
     errors: { types: [ValidationError, NotFoundError], union: { name: 'IssueEndUserTokenResult' } },
     args: { input: t.arg({ type: IssueEndUserTokenInput, required: true }) },
     resolve: async (_root, args, ctx) => {

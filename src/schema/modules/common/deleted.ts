@@ -1,6 +1,8 @@
 import { NotFoundError } from '../../../domain/errors.js';
 import type { Context } from '../../../server/context.js';
+import type { Role } from '../../../auth/roles.js';
 import { builder } from '../../builder.js';
+import { needs } from '../../scopes.js';
 
 /** What a delete mutation returns on success: the global id that no longer resolves. */
 export class Deleted {
@@ -21,6 +23,8 @@ export function deleteMutation<Row>(
   name: string,
   options: {
     description?: string;
+    /** The role the caller needs on the row (default ADMIN); MEMBERs may delete rows they created with `orCreator`. */
+    atLeast?: Role;
     find: (ctx: Context, globalId: string, path: string[]) => Promise<Row>;
     remove: (ctx: Context, row: Row) => Promise<unknown>;
   },
@@ -31,7 +35,7 @@ export function deleteMutation<Row>(
     t.field({
       type: Deleted,
       description: options.description,
-      authScopes: { staff: true },
+      authScopes: needs(options.atLeast ?? 'ADMIN', 'id'),
       errors: { types: [NotFoundError], union: { name: `${typeName}Result` } },
       args: { input: t.arg({ type: Input, required: true }) },
       resolve: async (_root, args, ctx) => {

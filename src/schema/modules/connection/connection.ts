@@ -22,7 +22,7 @@ import { builder } from '../../builder.js';
 import { safeUuid } from '../../ids.js';
 import { requireConnection, requireDirectory, requireEndUser, requireOrganization, requireWorkspace } from '../../lookup.js';
 import { Deleted } from '../common/deleted.js';
-import { workspaceScoped } from '../../scopes.js';
+import { needs, needsOrCreator, workspaceScoped } from '../../scopes.js';
 
 export const ConnectionTypeEnum = builder.enumType('ConnectionType', { values: CONNECTION_TYPES });
 export const ConnectionScopeEnum = builder.enumType('ConnectionScope', { values: CONNECTION_SCOPES });
@@ -186,7 +186,7 @@ function assertCatalogAllows(input: Pick<CreateConnectionInput, 'integrationName
 builder.mutationField('createConnection', (t) =>
   t.prismaField({
     type: 'Connection',
-    authScopes: { staff: true },
+    authScopes: needs('MEMBER', 'endUserId', 'directoryId', 'workspaceId', 'organizationId'),
     errors: { types: [ValidationError, NotFoundError], union: { name: 'CreateConnectionResult' } },
     args: { input: t.arg({ type: CreateConnectionInput, required: true }) },
     resolve: async (query, _root, args, ctx) => {
@@ -237,7 +237,7 @@ const RenameConnectionInput = builder.inputType('RenameConnectionInput', {
 builder.mutationField('renameConnection', (t) =>
   t.prismaField({
     type: 'Connection',
-    authScopes: { staff: true },
+    authScopes: needsOrCreator('ADMIN', 'id'),
     errors: { types: [ValidationError, NotFoundError], union: { name: 'RenameConnectionResult' } },
     args: { input: t.arg({ type: RenameConnectionInput, required: true }) },
     resolve: async (query, _root, args, ctx) => {
@@ -260,7 +260,7 @@ builder.mutationField('setConnectionStatus', (t) =>
   t.prismaField({
     type: 'Connection',
     description: 'Only ACTIVE connections resolve.',
-    authScopes: { staff: true },
+    authScopes: needsOrCreator('ADMIN', 'id'),
     errors: { types: [ValidationError, NotFoundError], union: { name: 'SetConnectionStatusResult' } },
     args: { input: t.arg({ type: SetConnectionStatusInput, required: true }) },
     resolve: async (query, _root, args, ctx) => {
@@ -286,7 +286,7 @@ builder.mutationField('deleteConnection', (t) =>
   t.field({
     type: Deleted,
     description: 'Refused with CONFLICT while a workspace integration uses the connection as its fixed or fallback connection.',
-    authScopes: { staff: true },
+    authScopes: needsOrCreator('ADMIN', 'id'),
     errors: { types: [ConflictError, NotFoundError], union: { name: 'DeleteConnectionResult' } },
     args: { input: t.arg({ type: DeleteConnectionInput, required: true }) },
     resolve: async (_root, args, ctx) => {

@@ -10,7 +10,7 @@ import { parseInput } from '../../../domain/validate.js';
 import { builder } from '../../builder.js';
 import { safeUuid } from '../../ids.js';
 import { requireDirectory, requireWorkspace } from '../../lookup.js';
-import { workspaceScoped } from '../../scopes.js';
+import { needs, workspaceScoped } from '../../scopes.js';
 import { deleteMutation } from '../common/deleted.js';
 
 export const DirectoryRef = builder.prismaNode('Directory', {
@@ -58,7 +58,7 @@ const directoryErrors = [ValidationError, ConflictError, NotFoundError];
 builder.mutationField('createDirectory', (t) =>
   t.prismaField({
     type: 'Directory',
-    authScopes: { staff: true },
+    authScopes: needs('ADMIN', 'workspaceId'),
     errors: { types: directoryErrors, union: { name: 'CreateDirectoryResult' } },
     args: { input: t.arg({ type: CreateDirectoryInput, required: true }) },
     resolve: async (query, _root, args, ctx) => {
@@ -76,7 +76,7 @@ builder.mutationField('createDirectory', (t) =>
 builder.mutationField('renameDirectory', (t) =>
   t.prismaField({
     type: 'Directory',
-    authScopes: { staff: true },
+    authScopes: needs('ADMIN', 'id'),
     errors: { types: directoryErrors, union: { name: 'RenameDirectoryResult' } },
     args: { input: t.arg({ type: RenameDirectoryInput, required: true }) },
     resolve: async (query, _root, args, ctx) => {

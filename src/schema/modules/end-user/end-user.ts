@@ -23,7 +23,7 @@ import type { Context } from '../../../server/context.js';
 import { builder, type HeddleTypes } from '../../builder.js';
 import { decodeId, NIL_UUID, safeUuid } from '../../ids.js';
 import { requireDirectory, requireEndUser, requireWorkspace } from '../../lookup.js';
-import { workspaceScoped } from '../../scopes.js';
+import { needs, workspaceScoped } from '../../scopes.js';
 import { deleteMutation } from '../common/deleted.js';
 import { FieldErrorRef } from '../common/errors.js';
 import { ConnectionStatusEnum } from '../connection/connection.js';
@@ -194,7 +194,7 @@ builder.mutationField('syncEndUsers', (t) =>
     type: SyncEndUsersResultRef,
     description:
       'Creates or updates up to 1,000 end users in one transaction. Invalid items are reported and skipped; valid ones are stored. Free: neither usage nor a config change.',
-    authScopes: { staff: true },
+    authScopes: needs('ADMIN', 'workspaceId'),
     errors: { types: [ValidationError, NotFoundError], union: { name: 'SyncEndUsersResultOrError' } },
     args: { input: t.arg({ type: SyncEndUsersInput, required: true }) },
     resolve: async (_root, args, ctx, info) => {
@@ -233,7 +233,7 @@ builder.mutationField('upsertEndUser', (t) =>
   t.prismaField({
     type: 'EndUser',
     description: 'Creates the end user, or updates the fields given. Free: neither usage nor a config change.',
-    authScopes: { staff: true },
+    authScopes: needs('ADMIN', 'workspaceId'),
     errors: { types: [ValidationError, NotFoundError], union: { name: 'UpsertEndUserResult' } },
     args: { input: t.arg({ type: UpsertEndUserInput, required: true }) },
     resolve: async (query, _root, args, ctx) => {
@@ -268,7 +268,7 @@ builder.mutationField('setEndUserDirectory', (t) =>
   t.prismaField({
     type: 'EndUser',
     description: 'An end user is in at most one directory: this replaces the old one.',
-    authScopes: { staff: true },
+    authScopes: needs('ADMIN', 'endUserId'),
     errors: { types: [ValidationError, NotFoundError], union: { name: 'SetEndUserDirectoryResult' } },
     args: { input: t.arg({ type: SetEndUserDirectoryInput, required: true }) },
     resolve: async (query, _root, args, ctx) => {

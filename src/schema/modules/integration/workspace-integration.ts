@@ -23,7 +23,7 @@ import { requireWorkspace, requireWorkspaceIntegration } from '../../lookup.js';
 import { IntegrationActionRef, IntegrationRef } from '../catalog/integration.js';
 import { ErrorInterface } from '../common/errors.js';
 import { Deleted } from '../common/deleted.js';
-import { workspaceScoped } from '../../scopes.js';
+import { needs, staffOnly } from '../../scopes.js';
 
 export class AliasConflictError extends HeddleError {
   readonly code = 'ALIAS_CONFLICT' as const;
@@ -44,7 +44,7 @@ export const ConnectionStrategyEnum = builder.enumType('ConnectionStrategy', { v
 const allowedActionsOf = (value: unknown): string[] | null => (Array.isArray(value) ? (value as string[]) : null);
 
 builder.prismaNode('WorkspaceIntegration', {
-  authScopes: workspaceScoped,
+  authScopes: staffOnly,
   id: { field: 'id' },
   findUnique: (id, ctx) => ({ id: safeUuid(id), AND: [visible.workspaceIntegrations(ctx.principal)] }),
   fields: (t) => ({
@@ -146,7 +146,7 @@ const mutationErrors = [ValidationError, AliasConflictError, NotFoundError];
 builder.mutationField('addWorkspaceIntegration', (t) =>
   t.prismaField({
     type: 'WorkspaceIntegration',
-    authScopes: { staff: true },
+    authScopes: needs('ADMIN', 'workspaceId'),
     errors: { types: mutationErrors, union: { name: 'AddWorkspaceIntegrationResult' } },
     args: { input: t.arg({ type: AddWorkspaceIntegrationInput, required: true }) },
     resolve: async (query, _root, args, ctx) => {
@@ -180,7 +180,7 @@ builder.mutationField('addWorkspaceIntegration', (t) =>
 builder.mutationField('updateWorkspaceIntegration', (t) =>
   t.prismaField({
     type: 'WorkspaceIntegration',
-    authScopes: { staff: true },
+    authScopes: needs('ADMIN', 'id'),
     errors: { types: mutationErrors, union: { name: 'UpdateWorkspaceIntegrationResult' } },
     args: { input: t.arg({ type: UpdateWorkspaceIntegrationInput, required: true }) },
     resolve: async (query, _root, args, ctx) => {
@@ -240,7 +240,7 @@ const RemoveWorkspaceIntegrationInput = builder.inputType('RemoveWorkspaceIntegr
 builder.mutationField('removeWorkspaceIntegration', (t) =>
   t.field({
     type: Deleted,
-    authScopes: { staff: true },
+    authScopes: needs('ADMIN', 'id'),
     errors: { types: [NotFoundError], union: { name: 'RemoveWorkspaceIntegrationResult' } },
     args: { input: t.arg({ type: RemoveWorkspaceIntegrationInput, required: true }) },
     resolve: async (_root, args, ctx) => {

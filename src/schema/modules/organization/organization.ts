@@ -7,10 +7,12 @@ import { ConflictError, NotFoundError, ValidationError } from '../../../domain/e
 import { displayNameSchema, slugSchema } from '../../../domain/identifiers.js';
 import { parseInput } from '../../../domain/validate.js';
 import { builder } from '../../builder.js';
+import { needs } from '../../scopes.js';
 import { decodeId, safeUuid } from '../../ids.js';
 import { requireOrganization } from '../../lookup.js';
 
 export const OrganizationRef = builder.prismaNode('Organization', {
+  authScopes: { staff: true },
   id: { field: 'id' },
   findUnique: (id, ctx) => ({ id: safeUuid(id), AND: [visible.organizations(ctx.principal)] }),
   fields: (t) => ({
@@ -103,7 +105,7 @@ const updateOrganizationSchema = z.object({ id: z.string(), name: displayNameSch
 builder.mutationField('updateOrganization', (t) =>
   t.prismaField({
     type: 'Organization',
-    authScopes: { staff: true },
+    authScopes: needs('ADMIN', 'id'),
     errors: { types: [ValidationError, ConflictError, NotFoundError], union: { name: 'UpdateOrganizationResult' } },
     args: { input: t.arg({ type: UpdateOrganizationInput, required: true }) },
     resolve: async (query, _root, args, ctx) => {

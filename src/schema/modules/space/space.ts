@@ -13,7 +13,7 @@ import type { Context } from '../../../server/context.js';
 import { builder } from '../../builder.js';
 import { decodeId, safeUuid } from '../../ids.js';
 import { requireSpace, requireWorkspace } from '../../lookup.js';
-import { workspaceScoped } from '../../scopes.js';
+import { needs, workspaceScoped } from '../../scopes.js';
 import { deleteMutation } from '../common/deleted.js';
 import { EndUserRef } from '../end-user/end-user.js';
 
@@ -115,7 +115,7 @@ const spaceMembersSchema = z.object({ spaceId: z.string(), endUserIds: z.array(z
 builder.mutationField('createSpace', (t) =>
   t.prismaField({
     type: 'Space',
-    authScopes: { staff: true },
+    authScopes: needs('ADMIN', 'workspaceId'),
     errors: { types: [ValidationError, ConflictError, NotFoundError], union: { name: 'CreateSpaceResult' } },
     args: { input: t.arg({ type: CreateSpaceInput, required: true }) },
     resolve: async (query, _root, args, ctx) => {
@@ -133,7 +133,7 @@ builder.mutationField('createSpace', (t) =>
 builder.mutationField('updateSpace', (t) =>
   t.prismaField({
     type: 'Space',
-    authScopes: { staff: true },
+    authScopes: needs('ADMIN', 'id'),
     errors: { types: [ValidationError, NotFoundError], union: { name: 'UpdateSpaceResult' } },
     args: { input: t.arg({ type: UpdateSpaceInput, required: true }) },
     resolve: async (query, _root, args, ctx) => {
@@ -177,7 +177,7 @@ function membershipMutation(
     t.prismaField({
       type: 'Space',
       description,
-      authScopes: { staff: true },
+      authScopes: needs('ADMIN', 'spaceId'),
       errors: { types: [ValidationError, NotFoundError], union: { name: `${typeName}Result` } },
       args: { input: t.arg({ type: SpaceMembersInput, required: true }) },
       resolve: async (query, _root, args, ctx) => {

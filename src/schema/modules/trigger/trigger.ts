@@ -9,10 +9,10 @@ import { builder } from '../../builder.js';
 import { safeUuid } from '../../ids.js';
 import { requireConnection, requireOrganization, requireTrigger, requireWorkspace } from '../../lookup.js';
 import { deleteMutation } from '../common/deleted.js';
-import { workspaceScoped } from '../../scopes.js';
+import { needs, staffOnly } from '../../scopes.js';
 
 builder.prismaNode('Trigger', {
-  authScopes: workspaceScoped,
+  authScopes: staffOnly,
   id: { field: 'id' },
   findUnique: (id, ctx) => ({ id: safeUuid(id), AND: [visible.triggers(ctx.principal)] }),
   fields: (t) => ({
@@ -107,7 +107,7 @@ function assertValid(...args: Parameters<typeof triggerErrors>) {
 builder.mutationField('createTrigger', (t) =>
   t.prismaField({
     type: 'Trigger',
-    authScopes: { staff: true },
+    authScopes: needs('ADMIN', 'workspaceId', 'organizationId'),
     errors: { types: [ValidationError, NotFoundError], union: { name: 'CreateTriggerResult' } },
     args: { input: t.arg({ type: CreateTriggerInput, required: true }) },
     resolve: async (query, _root, args, ctx) => {
@@ -136,7 +136,7 @@ builder.mutationField('createTrigger', (t) =>
 builder.mutationField('updateTrigger', (t) =>
   t.prismaField({
     type: 'Trigger',
-    authScopes: { staff: true },
+    authScopes: needs('ADMIN', 'id'),
     errors: { types: [ValidationError, NotFoundError], union: { name: 'UpdateTriggerResult' } },
     args: { input: t.arg({ type: UpdateTriggerInput, required: true }) },
     resolve: async (query, _root, args, ctx) => {

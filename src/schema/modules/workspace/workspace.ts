@@ -6,12 +6,13 @@ import { displayNameSchema, slugSchema } from '../../../domain/identifiers.js';
 import { parseInput } from '../../../domain/validate.js';
 import { recordWorkspaceConfigChange } from '../../../realtime/outbox.js';
 import { builder } from '../../builder.js';
+import { needs, staffOnly } from '../../scopes.js';
 import { decodeId, safeUuid } from '../../ids.js';
 import { requireOrganization, requireWorkspace } from '../../lookup.js';
 import { deleteMutation } from '../common/deleted.js';
 
 export const WorkspaceRef = builder.prismaNode('Workspace', {
-  authScopes: (workspace) => ({ workspaceInKeyScope: workspace.id }),
+  authScopes: (workspace) => staffOnly({ workspaceId: workspace.id }),
   id: { field: 'id' },
   findUnique: (id, ctx) => ({ id: safeUuid(id), AND: [visible.workspaces(ctx.principal)] }),
   fields: (t) => ({
@@ -82,7 +83,7 @@ function slugConflict(error: unknown, slug: string | null | undefined): never {
 builder.mutationField('createWorkspace', (t) =>
   t.prismaField({
     type: 'Workspace',
-    authScopes: { staff: true },
+    authScopes: needs('ADMIN', 'organizationId'),
     errors: { types: [ValidationError, ConflictError, NotFoundError], union: { name: 'CreateWorkspaceResult' } },
     args: { input: t.arg({ type: CreateWorkspaceInput, required: true }) },
     resolve: async (query, _root, args, ctx) => {
@@ -104,7 +105,7 @@ builder.mutationField('updateWorkspace', (t) =>
   t.prismaField({
     type: 'Workspace',
     description: "Changes the workspace's own settings: a config change (configVersion grows, subscribers hear it).",
-    authScopes: { staff: true },
+    authScopes: needs('ADMIN', 'id'),
     errors: { types: [ValidationError, ConflictError, NotFoundError], union: { name: 'UpdateWorkspaceResult' } },
     args: { input: t.arg({ type: UpdateWorkspaceInput, required: true }) },
     resolve: async (query, _root, args, ctx) => {
