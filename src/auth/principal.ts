@@ -131,7 +131,7 @@ export function createAuthenticator(deps: { prisma: PrismaClient; jwt: Config['j
     return {
       kind: 'member',
       userId: user.id,
-      email: user.email,
+      email: claims.email.toLowerCase(), // the session's own claim: invites are matched against it
       roles,
     };
   }

@@ -50,4 +50,12 @@ export const visible = {
   mcpServers: inWorkspace,
   triggers: (principal: Principal): Prisma.TriggerWhereInput => ({ organization: organizations(principal) }),
   apiKeys: (principal: Principal): Prisma.ApiKeyWhereInput => ({ organization: organizations(principal) }),
+  members: (principal: Principal): Prisma.MemberWhereInput => ({ organization: organizations(principal) }),
+  /** Invites the caller manages: those of its organizations (roles decide what it may do). */
+  managedInvites: (principal: Principal): Prisma.InviteWhereInput => ({ organization: organizations(principal) }),
+  /** Invites the caller may read: its organizations' and those addressed to its own email. */
+  invites: (principal: Principal): Prisma.InviteWhereInput =>
+    principal.kind === 'member'
+      ? { OR: [{ organization: organizations(principal) }, { email: principal.email }] }
+      : { organization: organizations(principal) },
 };

@@ -45,3 +45,11 @@ export class NotFoundError extends HeddleError {
     super(`${what} not found`);
   }
 }
+
+/** Allowed for the caller's role in general, but not on this row (e.g. the OWNER's membership). */
+export class ForbiddenError extends HeddleError {
+  readonly code = 'FORBIDDEN' as const;
+  constructor(message: string, readonly path: string[] = []) {
+    super(message);
+  }
+}

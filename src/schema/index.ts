@@ -14,14 +14,19 @@ import './modules/directory/directory.js';
 import './modules/space/space.js';
 import './modules/end-user/end-user.js';
 import './modules/api-key/api-key.js';
+import './modules/member/member.js';
+import './modules/audit/audit-event.js';
 import { printSubgraphSchema } from '@apollo/subgraph';
+import { auditMutations } from './audit.js';
 import { builder } from './builder.js';
 
 // Federation v2.6 link: subscriptions through Apollo Router need at least 2.4.
-export const schema = builder.toSubGraphSchema({
+export const schema = auditMutations(
+  builder.toSubGraphSchema({
   linkUrl: 'https://specs.apollo.dev/federation/v2.6',
-  federationDirectives: ['@key', '@shareable', '@external', '@requires', '@provides'],
-});
+    federationDirectives: ['@key', '@shareable', '@external', '@requires', '@provides'],
+  }),
+);
 
 /** The SDL that `_service { sdl }` returns and schema.graphql holds. */
 export function printSchemaSdl(): string {

@@ -61,3 +61,11 @@ export const requireTrigger = lookup('Trigger', 'trigger', (ctx, id) =>
 export const requireApiKey = lookup('ApiKey', 'API key', (ctx, id) =>
   ctx.prisma.apiKey.findFirst({ where: { id, AND: [visible.apiKeys(ctx.principal)] } }),
 );
+
+export const requireMember = lookup('Member', 'member', (ctx, id) =>
+  ctx.prisma.member.findFirst({ where: { id, AND: [visible.members(ctx.principal)] } }),
+);
+
+export const requireInvite = lookup('Invite', 'invite', (ctx, id) =>
+  ctx.prisma.invite.findFirst({ where: { id, AND: [visible.managedInvites(ctx.principal)] } }),
+);

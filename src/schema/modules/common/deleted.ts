@@ -1,4 +1,4 @@
-import { NotFoundError } from '../../../domain/errors.js';
+import { NotFoundError, type HeddleError } from '../../../domain/errors.js';
 import type { Context } from '../../../server/context.js';
 import type { Role } from '../../../auth/roles.js';
 import { builder } from '../../builder.js';
@@ -25,6 +25,8 @@ export function deleteMutation<Row>(
     description?: string;
     /** The role the caller needs on the row (default ADMIN); MEMBERs may delete rows they created with `orCreator`. */
     atLeast?: Role;
+    /** Error types the delete may return besides NOT_FOUND. */
+    errors?: (new (...args: never[]) => HeddleError)[];
     find: (ctx: Context, globalId: string, path: string[]) => Promise<Row>;
     remove: (ctx: Context, row: Row) => Promise<unknown>;
   },
@@ -36,7 +38,7 @@ export function deleteMutation<Row>(
       type: Deleted,
       description: options.description,
       authScopes: needs(options.atLeast ?? 'ADMIN', 'id'),
-      errors: { types: [NotFoundError], union: { name: `${typeName}Result` } },
+      errors: { types: [NotFoundError, ...(options.errors ?? [])], union: { name: `${typeName}Result` } },
       args: { input: t.arg({ type: Input, required: true }) },
       resolve: async (_root, args, ctx) => {
         const row = await options.find(ctx, String(args.input.id), ['input', 'id']);

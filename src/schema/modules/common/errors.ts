@@ -1,6 +1,6 @@
 // `interface Error { message code }`, the ErrorCode enum, and the error types
 // that mutations return as members of their result unions.
-import { ConflictError, ERROR_CODES, HeddleError, NotFoundError, ValidationError } from '../../../domain/errors.js';
+import { ConflictError, ERROR_CODES, ForbiddenError, HeddleError, NotFoundError, ValidationError } from '../../../domain/errors.js';
 import { builder } from '../../builder.js';
 
 export const ErrorCodeEnum = builder.enumType('ErrorCode', { values: ERROR_CODES });
@@ -44,5 +44,14 @@ builder.objectType(NotFoundError, {
   isTypeOf: (value) => value instanceof NotFoundError,
   fields: (t) => ({
     path: t.exposeStringList('path', { description: 'The input path of the id that was not found, when it came from the input.' }),
+  }),
+});
+
+builder.objectType(ForbiddenError, {
+  name: 'ForbiddenError',
+  interfaces: [ErrorInterface],
+  isTypeOf: (value) => value instanceof ForbiddenError,
+  fields: (t) => ({
+    path: t.exposeStringList('path', { description: 'The input path of the row the rule protects.' }),
   }),
 });

@@ -17,7 +17,7 @@ const PrincipalKind = builder.enumType('PrincipalKind', { values: ['ANONYMOUS', 
 
 const KIND_NAMES = { anonymous: 'ANONYMOUS', member: 'MEMBER', apiKey: 'API_KEY', endUser: 'END_USER' } as const;
 
-const ViewerRef = builder.objectRef<Principal>('Viewer').implement({
+export const ViewerRef = builder.objectRef<Principal>('Viewer').implement({
   description: 'Whoever is calling, and what they can see.',
   fields: (t) => ({
     kind: t.field({
