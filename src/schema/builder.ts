@@ -20,6 +20,8 @@ export const builder = new SchemaBuilder<{
   AuthScopes: {
     /** A member session (a person). */
     member: boolean;
+    /** Any authenticated principal (not anonymous). */
+    signedIn: boolean;
     /** Acts for an organization: a member session or an API key (not an end user). */
     staff: boolean;
     /** An API key (issues end-user tokens). */
@@ -37,6 +39,8 @@ export const builder = new SchemaBuilder<{
   };
   DefaultFieldNullability: false;
   DefaultEdgesNullability: false;
+  // Every prismaNode sets `nullable: true`: a row the caller may not see, or that
+  // is gone, loads as null through node/nodes instead of failing the request.
   DefaultNodeNullability: false;
 }>({
   plugins: [ScopeAuthPlugin, ErrorsPlugin, PrismaPlugin, RelayPlugin, DirectivesPlugin, FederationPlugin],
@@ -44,6 +48,7 @@ export const builder = new SchemaBuilder<{
   scopeAuth: {
     authorizeOnSubscribe: true,
     authScopes: (ctx) => ({
+      signedIn: ctx.principal.kind !== 'anonymous',
       member: ctx.principal.kind === 'member',
       staff: ctx.principal.kind === 'member' || ctx.principal.kind === 'apiKey',
       apiKey: ctx.principal.kind === 'apiKey',
@@ -60,6 +65,8 @@ export const builder = new SchemaBuilder<{
     filterConnectionTotalCount: true,
   },
   relay: {
+    nodeQueryOptions: { authScopes: { signedIn: true } },
+    nodesQueryOptions: { authScopes: { signedIn: true } },
     clientMutationId: 'omit',
     cursorType: 'String',
   },

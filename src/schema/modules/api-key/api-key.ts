@@ -24,6 +24,7 @@ const ApiKeyPermissionEnum = builder.enumType('ApiKeyPermission', {
 });
 
 const ApiKeyRef = builder.prismaNode('ApiKey', {
+  nullable: true,
   authScopes: (key) => ({ roleOn: { row: { organizationId: key.organizationId, workspaceId: null }, atLeast: 'ADMIN' } }),
   id: { field: 'id' },
   findUnique: (id, ctx) => ({ id: safeUuid(id), AND: [visible.apiKeys(ctx.principal)] }),

@@ -29,6 +29,7 @@ export const ConnectionScopeEnum = builder.enumType('ConnectionScope', { values:
 export const ConnectionStatusEnum = builder.enumType('ConnectionStatus', { values: ['ACTIVE', 'ERROR'] as const });
 
 export const ConnectionRef = builder.prismaNode('Connection', {
+  nullable: true,
   authScopes: workspaceScoped,
   id: { field: 'id' },
   findUnique: (id, ctx) => ({ id: safeUuid(id), AND: [visible.connections(ctx.principal)] }),

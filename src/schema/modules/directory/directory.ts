@@ -14,6 +14,7 @@ import { needs, workspaceScoped } from '../../scopes.js';
 import { deleteMutation } from '../common/deleted.js';
 
 export const DirectoryRef = builder.prismaNode('Directory', {
+  nullable: true,
   authScopes: workspaceScoped,
   id: { field: 'id' },
   findUnique: (id, ctx) => ({ id: safeUuid(id), AND: [visible.directories(ctx.principal)] }),

@@ -34,6 +34,7 @@ const visiblePeers = (user: Parameters<typeof peersWhere>[0], ctx: Context): Pri
 });
 
 export const EndUserRef = builder.prismaNode('EndUser', {
+  nullable: true,
   authScopes: workspaceScoped,
   id: { field: 'id' },
   findUnique: (id, ctx) => ({ id: safeUuid(id), AND: [visible.endUsers(ctx.principal)] }),

@@ -44,6 +44,7 @@ export const ConnectionStrategyEnum = builder.enumType('ConnectionStrategy', { v
 const allowedActionsOf = (value: unknown): string[] | null => (Array.isArray(value) ? (value as string[]) : null);
 
 builder.prismaNode('WorkspaceIntegration', {
+  nullable: true,
   authScopes: staffOnly,
   id: { field: 'id' },
   findUnique: (id, ctx) => ({ id: safeUuid(id), AND: [visible.workspaceIntegrations(ctx.principal)] }),

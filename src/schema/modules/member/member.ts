@@ -25,6 +25,7 @@ const InviteStatusEnum = builder.enumType('InviteStatus', { values: ['PENDING', 
 const orgRow = (row: { organizationId: string }) => ({ organizationId: row.organizationId, workspaceId: null });
 
 builder.prismaNode('Member', {
+  nullable: true,
   authScopes: { staff: true },
   id: { field: 'id' },
   findUnique: (id, ctx) => ({ id: safeUuid(id), AND: [visible.members(ctx.principal)] }),
@@ -37,6 +38,7 @@ builder.prismaNode('Member', {
 });
 
 builder.prismaNode('Invite', {
+  nullable: true,
   // The organization's OWNERs and ADMINs, and the person it is addressed to.
   authScopes: (invite, ctx) =>
     ctx.principal.kind === 'member' && ctx.principal.email === invite.email ? true : { roleOn: { row: orgRow(invite), atLeast: 'ADMIN' } },

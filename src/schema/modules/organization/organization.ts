@@ -12,6 +12,7 @@ import { decodeId, safeUuid } from '../../ids.js';
 import { requireOrganization } from '../../lookup.js';
 
 export const OrganizationRef = builder.prismaNode('Organization', {
+  nullable: true,
   authScopes: { staff: true },
   id: { field: 'id' },
   findUnique: (id, ctx) => ({ id: safeUuid(id), AND: [visible.organizations(ctx.principal)] }),
@@ -41,6 +42,7 @@ builder.asEntity(OrganizationRef, {
 
 builder.queryField('organization', (t) =>
   t.prismaField({
+    authScopes: { signedIn: true },
     type: 'Organization',
     nullable: true,
     description: 'An organization the caller can see, by id or by slug (exactly one).',

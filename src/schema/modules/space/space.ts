@@ -18,6 +18,7 @@ import { deleteMutation } from '../common/deleted.js';
 import { EndUserRef } from '../end-user/end-user.js';
 
 export const SpaceRef = builder.prismaNode('Space', {
+  nullable: true,
   authScopes: workspaceScoped,
   id: { field: 'id' },
   findUnique: (id, ctx) => ({ id: safeUuid(id), AND: [visible.spaces(ctx.principal)] }),

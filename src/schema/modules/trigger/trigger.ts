@@ -12,6 +12,7 @@ import { deleteMutation } from '../common/deleted.js';
 import { needs, staffOnly } from '../../scopes.js';
 
 builder.prismaNode('Trigger', {
+  nullable: true,
   authScopes: staffOnly,
   id: { field: 'id' },
   findUnique: (id, ctx) => ({ id: safeUuid(id), AND: [visible.triggers(ctx.principal)] }),

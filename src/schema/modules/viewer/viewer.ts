@@ -4,6 +4,7 @@ import { builder } from '../../builder.js';
 import { safeUuid } from '../../ids.js';
 
 builder.prismaNode('User', {
+  nullable: true,
   id: { field: 'id' },
   // A user is visible to itself only (member lists come with the identity module).
   findUnique: (id, ctx) => ({ id: ctx.principal.kind === 'member' && ctx.principal.userId === id ? id : safeUuid('') }),

@@ -12,6 +12,7 @@ import { requireOrganization, requireWorkspace } from '../../lookup.js';
 import { deleteMutation } from '../common/deleted.js';
 
 export const WorkspaceRef = builder.prismaNode('Workspace', {
+  nullable: true,
   authScopes: (workspace) => staffOnly({ workspaceId: workspace.id }),
   id: { field: 'id' },
   findUnique: (id, ctx) => ({ id: safeUuid(id), AND: [visible.workspaces(ctx.principal)] }),
@@ -37,6 +38,7 @@ builder.asEntity(WorkspaceRef, {
 
 builder.queryField('workspace', (t) =>
   t.prismaField({
+    authScopes: { signedIn: true },
     type: 'Workspace',
     nullable: true,
     args: { id: t.arg.id({ required: true }) },

@@ -1,0 +1,322 @@
+// The tenancy matrix (issue #4): every root query, mutation and subscription
+// field × eleven principals, against one policy table. Every target belongs
+// to organization A (workspace ws1 unless the row says otherwise). A root
+// field that is not in the table fails the test, so new fields must declare
+// their policy here. For every cell where another tenant gets NOT_FOUND, the
+// same call with ids that do not exist must answer byte for byte the same.
+import { createClient } from 'graphql-ws';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import WebSocket from 'ws';
+import { signEndUserToken } from '../../src/auth/principal.js';
+import { schema } from '../../src/schema/index.js';
+import { startTestApp, TEST_JWT_SECRET, type TestApp } from '../support/app.js';
+import { missingId } from '../support/fixtures.js';
+
+const PRINCIPALS = [
+  'OWNER', // of organization A
+  'ADMIN',
+  'MEMBER',
+  'OTHER_ORG', // OWNER of organization B
+  'ORG_KEY', // org-wide API key of A
+  'WS_KEY_IN', // API key restricted to ws1 (inside its scope)
+  'WS_KEY_OUT', // API key restricted to ws2 (ws1 is outside it)
+  'END_USER', // end-user token of an end user in ws1
+  'ANONYMOUS',
+  'REVOKED_KEY',
+  'EXPIRED_TOKEN', // an expired end-user token
+] as const;
+type Principal = (typeof PRINCIPALS)[number];
+
+/** ok, or the error code: NF NOT_FOUND, FB FORBIDDEN, SD SCOPE_DENIED, UA UNAUTHENTICATED. */
+const SHORT: Record<string, string> = { NOT_FOUND: 'NF', FORBIDDEN: 'FB', SCOPE_DENIED: 'SD', UNAUTHENTICATED: 'UA' };
+
+interface World {
+  tokens: Record<Principal, string | undefined>;
+  emails: Record<'OWNER' | 'ADMIN' | 'MEMBER' | 'OTHER_ORG', string>;
+  orgA: string;
+  ws1: string;
+  ws2: string;
+  connection: string;
+  integration: string;
+  trigger: string;
+  directory: string;
+  endUser: string;
+  space: string;
+  adminMember: string;
+  memberMember: string;
+  strangerInvite: string;
+}
+
+let t: TestApp;
+let w: World;
+let counter = 0;
+const fresh = (prefix: string) => `${prefix}-${++counter}`;
+
+async function call<T = Record<string, any>>(query: string, variables: Record<string, unknown>, token?: string): Promise<T> {
+  const result = await t.requestRaw<T>(query, variables, token);
+  if (result.errors?.length) throw new Error(`${query}: ${JSON.stringify(result.errors)}`);
+  return result.data!;
+}
+
+/** Runs `name(input:)` as the owner and returns the id of what it returned. */
+async function make(name: string, inputType: string, input: Record<string, unknown>, token = w.tokens.OWNER): Promise<string> {
+  const data = await call(`mutation($input: ${inputType}!) { r: ${name}(input: $input) { __typename ... on Node { id } ... on Error { code message } } }`, { input }, token);
+  if (!data.r.id) throw new Error(`${name}: ${JSON.stringify(data.r)}`);
+  return data.r.id;
+}
+
+const makeWorkspace = (organizationId: string) => make('createWorkspace', 'CreateWorkspaceInput', { organizationId, name: 'W', slug: fresh('ws') });
+const makeOrganization = (token?: string) => make('createOrganization', 'CreateOrganizationInput', { name: 'O', slug: fresh('org') }, token);
+const makeConnection = (workspaceId = w.ws1) =>
+  make('createConnection', 'CreateConnectionInput', {
+    scope: 'WORKSPACE', workspaceId, type: 'SECRET_TEXT', integrationName: 'slack', displayName: 'c', credentials: { apiKey: 'k' },
+  });
+const makeIntegration = () =>
+  make('addWorkspaceIntegration', 'AddWorkspaceIntegrationInput', { workspaceId: w.ws1, integrationName: 'slack', alias: fresh('slack'), connectionStrategy: 'PER_USER' });
+const makeTrigger = () =>
+  make('createTrigger', 'CreateTriggerInput', { workspaceId: w.ws1, integrationName: 'slack', eventName: 'new_message', callbackUrl: 'https://hooks.example.com/x' });
+const makeDirectory = () => make('createDirectory', 'CreateDirectoryInput', { workspaceId: w.ws1, name: fresh('dir') });
+const makeEndUser = () => make('upsertEndUser', 'UpsertEndUserInput', { workspaceId: w.ws1, externalId: fresh('user') });
+const makeSpace = () => make('createSpace', 'CreateSpaceInput', { workspaceId: w.ws1, uid: fresh('space') });
+const makeInvite = (organizationId: string, email: string, role = 'MEMBER') =>
+  make('inviteMember', 'InviteMemberInput', { organizationId, email, role });
+
+async function apiKey(organizationId: string, workspaceIds?: string[]): Promise<{ id: string; plainKey: string }> {
+  const data = await call(
+    `mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { ... on CreatedApiKey { plainKey apiKey { id } } ... on Error { code message } } }`,
+    { input: { organizationId, name: 'k', workspaceIds } },
+    w.tokens.OWNER,
+  );
+  return { id: data.createApiKey.apiKey.id, plainKey: data.createApiKey.plainKey };
+}
+
+/** A new member of `organizationId` (invited by its owner, accepted by a fresh user); returns the Member id. */
+async function makeMember(organizationId: string): Promise<string> {
+  const email = `${fresh('person')}@a.test`;
+  const invite = await makeInvite(organizationId, email);
+  return make('acceptInvite', 'AcceptInviteInput', { id: invite }, await t.memberToken(email));
+}
+
+/** An input that must run under another token than the principal's own. */
+class As {
+  constructor(readonly input: Record<string, unknown>, readonly token: string) {}
+}
+
+type Row =
+  | { kind: 'mutation'; expect: string; input: (p: Principal) => Promise<Record<string, unknown> | As> | Record<string, unknown> }
+  | { kind: 'query'; expect: string; query: string; variables: () => Record<string, unknown>; pick: (data: any) => unknown }
+  | { kind: 'subscription'; expect: string; query: string; variables: () => Record<string, unknown> };
+
+const mutation = (expect: string, input: Extract<Row, { kind: 'mutation' }>['input']): Row => ({ kind: 'mutation', expect, input });
+const query = (expect: string, q: string, variables: () => Record<string, unknown>, pick = (data: any) => Object.values(data)[0]): Row => ({
+  kind: 'query', expect, query: q, variables, pick,
+});
+
+// prettier-ignore
+const POLICY: Record<string, Row> = {
+  //                                 OWN ADM MEM OTH KEY WIN WOUT EU ANON REV EXP
+  node:                       query('ok  ok  ok  NF  ok  ok  SD  NF  UA   UA  UA', 'query($id: ID!) { node(id: $id) { id } }', () => ({ id: w.ws1 })),
+  nodes:                      query('ok  ok  ok  NF  ok  ok  SD  NF  UA   UA  UA', 'query($id: ID!) { nodes(ids: [$id]) { id } }', () => ({ id: w.ws1 }), (d) => d.nodes[0]),
+  viewer:                     query('ok  ok  ok  ok  ok  ok  ok  ok  ok   UA  UA', '{ viewer { kind } }', () => ({})),
+  organization:               query('ok  ok  ok  NF  ok  ok  ok  NF  UA   UA  UA', 'query($id: ID) { organization(id: $id) { id name } }', () => ({ id: w.orgA })),
+  workspace:                  query('ok  ok  ok  NF  ok  ok  SD  NF  UA   UA  UA', 'query($id: ID!) { workspace(id: $id) { id name } }', () => ({ id: w.ws1 })),
+  integrations:               query('ok  ok  ok  ok  ok  ok  ok  ok  ok   UA  UA', '{ integrations { name } }', () => ({})),
+  integration:                query('ok  ok  ok  ok  ok  ok  ok  ok  ok   UA  UA', '{ integration(name: "slack") { name } }', () => ({})),
+
+  workspaceConfigChanged: {
+    kind: 'subscription',       expect: 'ok  ok  ok  NF  ok  ok  SD  FB  UA   UA  UA',
+    query: 'subscription($id: ID!) { workspaceConfigChanged(workspaceId: $id, sinceVersion: 0) { version } }',
+    variables: () => ({ id: w.ws1 }),
+  },
+
+  createOrganization:         mutation('ok  ok  ok  ok  FB  FB  FB  FB  UA   UA  UA', () => ({ name: 'New', slug: fresh('new-org') })),
+  updateOrganization:         mutation('ok  ok  FB  NF  ok  SD  SD  FB  UA   UA  UA', () => ({ id: w.orgA, name: 'Org A' })),
+  deleteOrganization:         mutation('ok  FB  FB  NF  FB  SD  SD  FB  UA   UA  UA', async (p) => ({ id: p === 'OWNER' ? await makeOrganization() : w.orgA })),
+  transferOwnership:          mutation('ok  FB  FB  NF  FB  SD  SD  FB  UA   UA  UA', async (p) => {
+    if (p !== 'OWNER') return { organizationId: w.orgA, memberId: w.adminMember };
+    const organizationId = await makeOrganization();
+    return { organizationId, memberId: await makeMember(organizationId) };
+  }),
+  inviteMember:               mutation('ok  ok  FB  NF  ok  SD  SD  FB  UA   UA  UA', () => ({ organizationId: w.orgA, email: `${fresh('invitee')}@a.test`, role: 'MEMBER' })),
+  revokeInvite:               mutation('ok  ok  FB  NF  ok  SD  SD  FB  UA   UA  UA', async () => ({ id: await makeInvite(w.orgA, `${fresh('invitee')}@a.test`) })),
+  // Only the invited email may accept: here only OTHER_ORG is invited (to a fresh organization).
+  acceptInvite:               mutation('NF  NF  NF  ok  FB  FB  FB  FB  UA   UA  UA', async (p) => ({
+    id: p === 'OTHER_ORG' ? await makeInvite(await makeOrganization(), w.emails.OTHER_ORG) : w.strangerInvite,
+  })),
+  updateMemberRole:           mutation('ok  ok  FB  NF  ok  SD  SD  FB  UA   UA  UA', () => ({ id: w.memberMember, role: 'MEMBER' })),
+  removeMember:               mutation('ok  ok  FB  NF  ok  SD  SD  FB  UA   UA  UA', async () => ({ id: await makeMember(w.orgA) })),
+  createApiKey:               mutation('ok  ok  FB  NF  ok  SD  SD  FB  UA   UA  UA', () => ({ organizationId: w.orgA, name: 'key' })),
+  revokeApiKey:               mutation('ok  ok  FB  NF  ok  SD  SD  FB  UA   UA  UA', async () => ({ id: (await apiKey(w.orgA)).id })),
+  issueEndUserToken:          mutation('FB  FB  FB  FB  ok  ok  SD  FB  UA   UA  UA', () => ({ workspaceId: w.ws1, externalId: 'matrix-user' })),
+
+  createWorkspace:            mutation('ok  ok  FB  NF  ok  SD  SD  FB  UA   UA  UA', () => ({ organizationId: w.orgA, name: 'W', slug: fresh('ws') })),
+  updateWorkspace:            mutation('ok  ok  FB  NF  ok  ok  SD  FB  UA   UA  UA', () => ({ id: w.ws1, name: 'Workspace one' })),
+  deleteWorkspace:            mutation('ok  ok  FB  NF  ok  ok  SD  FB  UA   UA  UA', async (p) => {
+    const id = await makeWorkspace(w.orgA);
+    // The in-scope key must be restricted to the workspace it deletes.
+    return p === 'WS_KEY_IN' ? new As({ id }, (await apiKey(w.orgA, [id])).plainKey) : { id };
+  }),
+
+  createConnection:           mutation('ok  ok  ok  NF  ok  ok  SD  FB  UA   UA  UA', () => ({
+    scope: 'WORKSPACE', workspaceId: w.ws1, type: 'SECRET_TEXT', integrationName: 'slack', displayName: 'c', credentials: { apiKey: 'k' },
+  })),
+  // The owner created these connections: a MEMBER may manage only its own.
+  renameConnection:           mutation('ok  ok  FB  NF  ok  ok  SD  FB  UA   UA  UA', () => ({ id: w.connection, displayName: 'renamed' })),
+  setConnectionStatus:        mutation('ok  ok  FB  NF  ok  ok  SD  FB  UA   UA  UA', () => ({ id: w.connection, status: 'ACTIVE' })),
+  deleteConnection:           mutation('ok  ok  FB  NF  ok  ok  SD  FB  UA   UA  UA', async () => ({ id: await makeConnection() })),
+
+  addWorkspaceIntegration:    mutation('ok  ok  FB  NF  ok  ok  SD  FB  UA   UA  UA', () => ({ workspaceId: w.ws1, integrationName: 'slack', alias: fresh('slack'), connectionStrategy: 'PER_USER' })),
+  updateWorkspaceIntegration: mutation('ok  ok  FB  NF  ok  ok  SD  FB  UA   UA  UA', () => ({ id: w.integration, allowedActions: null })),
+  removeWorkspaceIntegration: mutation('ok  ok  FB  NF  ok  ok  SD  FB  UA   UA  UA', async () => ({ id: await makeIntegration() })),
+  createTrigger:              mutation('ok  ok  FB  NF  ok  ok  SD  FB  UA   UA  UA', () => ({
+    workspaceId: w.ws1, integrationName: 'slack', eventName: 'new_message', callbackUrl: 'https://hooks.example.com/x',
+  })),
+  updateTrigger:              mutation('ok  ok  FB  NF  ok  ok  SD  FB  UA   UA  UA', () => ({ id: w.trigger, enabled: true })),
+  deleteTrigger:              mutation('ok  ok  FB  NF  ok  ok  SD  FB  UA   UA  UA', async () => ({ id: await makeTrigger() })),
+
+  createDirectory:            mutation('ok  ok  FB  NF  ok  ok  SD  FB  UA   UA  UA', () => ({ workspaceId: w.ws1, name: fresh('dir') })),
+  renameDirectory:            mutation('ok  ok  FB  NF  ok  ok  SD  FB  UA   UA  UA', () => ({ id: w.directory, name: fresh('dir') })),
+  deleteDirectory:            mutation('ok  ok  FB  NF  ok  ok  SD  FB  UA   UA  UA', async () => ({ id: await makeDirectory() })),
+  syncEndUsers:               mutation('ok  ok  FB  NF  ok  ok  SD  FB  UA   UA  UA', () => ({ workspaceId: w.ws1, users: [{ externalId: fresh('synced') }] })),
+  upsertEndUser:              mutation('ok  ok  FB  NF  ok  ok  SD  FB  UA   UA  UA', () => ({ workspaceId: w.ws1, externalId: fresh('upserted') })),
+  deleteEndUser:              mutation('ok  ok  FB  NF  ok  ok  SD  FB  UA   UA  UA', async () => ({ id: await makeEndUser() })),
+  setEndUserDirectory:        mutation('ok  ok  FB  NF  ok  ok  SD  FB  UA   UA  UA', () => ({ endUserId: w.endUser, directoryId: w.directory })),
+  createSpace:                mutation('ok  ok  FB  NF  ok  ok  SD  FB  UA   UA  UA', () => ({ workspaceId: w.ws1, uid: fresh('space') })),
+  updateSpace:                mutation('ok  ok  FB  NF  ok  ok  SD  FB  UA   UA  UA', () => ({ id: w.space, name: 'Space' })),
+  deleteSpace:                mutation('ok  ok  FB  NF  ok  ok  SD  FB  UA   UA  UA', async () => ({ id: await makeSpace() })),
+  addSpaceMembers:            mutation('ok  ok  FB  NF  ok  ok  SD  FB  UA   UA  UA', () => ({ spaceId: w.space, endUserIds: [w.endUser] })),
+  removeSpaceMembers:         mutation('ok  ok  FB  NF  ok  ok  SD  FB  UA   UA  UA', () => ({ spaceId: w.space, endUserIds: [w.endUser] })),
+};
+
+// Federation's own _entities and _service are covered by the federation tests.
+const rootFields = [schema.getQueryType(), schema.getMutationType(), schema.getSubscriptionType()]
+  .flatMap((type) => Object.keys(type?.getFields() ?? {}))
+  .filter((field) => !field.startsWith('_'));
+
+function classify(errors: readonly { extensions?: Record<string, unknown>; message: string }[] | undefined, value: unknown): string {
+  const code = errors?.[0]?.extensions?.code;
+  if (errors?.length) return typeof code === 'string' ? (SHORT[code] ?? code) : `error: ${errors[0]!.message}`;
+  if (value == null) return 'NF';
+  const error = value as { __typename?: string; code?: string };
+  if (error.code) return SHORT[error.code] ?? error.code;
+  return 'ok';
+}
+
+function mutationDocument(field: string): string {
+  const inputType = (schema.getMutationType()!.getFields()[field]!.args[0]!.type as { toString(): string }).toString();
+  return `mutation($input: ${inputType}) { r: ${field}(input: $input) { __typename ... on Error { code message } } }`;
+}
+
+/** The input with every global id swapped for a well-formed id of the same type that does not exist. */
+function withMissingIds(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withMissingIds);
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withMissingIds(v)]));
+  if (typeof value !== 'string') return value;
+  const decoded = Buffer.from(value, 'base64').toString();
+  const match = /^([A-Za-z]+):[0-9a-f-]{36}$/.exec(decoded);
+  return match ? missingId(match[1]!) : value;
+}
+
+async function runMutation(field: string, row: Extract<Row, { kind: 'mutation' }>, p: Principal) {
+  const prepared = await row.input(p);
+  const [input, token] = prepared instanceof As ? [prepared.input, prepared.token] : [prepared, w.tokens[p]];
+  const result = await t.requestRaw<{ r: unknown }>(mutationDocument(field), { input }, token);
+  return { outcome: classify(result.errors, result.data?.r), result, input, token };
+}
+
+/** The first message of a subscription over graphql-ws, or why there was none. */
+function subscribeOnce(query: string, variables: Record<string, unknown>, token: string | undefined): Promise<string> {
+  const client = createClient({
+    url: `${t.url.replace('http', 'ws')}/graphql`,
+    webSocketImpl: WebSocket,
+    connectionParams: token ? { authorization: `Bearer ${token}` } : {},
+    retryAttempts: 0,
+  });
+  return new Promise<string>((resolve) => {
+    const timer = setTimeout(() => resolve('timeout'), 5000);
+    const done = (outcome: string) => {
+      clearTimeout(timer);
+      resolve(outcome);
+    };
+    client.subscribe(
+      { query, variables },
+      {
+        next: (message) => done(classify(message.errors as never, message.data ? Object.values(message.data)[0] : null)),
+        // A refused connection_init closes the socket with 4403.
+        error: (error) =>
+          done(Array.isArray(error) ? classify(error, null) : (error as { code?: number }).code === 4403 ? 'UA' : `error: ${String(error)}`),
+        complete: () => done('completed'),
+      },
+    );
+  }).finally(() => client.dispose());
+}
+
+beforeAll(async () => {
+  t = await startTestApp({ database: 'pglite', pubsub: 'memory' });
+  const emails = { OWNER: 'owner@a.test', ADMIN: 'admin@a.test', MEMBER: 'member@a.test', OTHER_ORG: 'owner@b.test' };
+  const tokens = { OWNER: await t.memberToken(emails.OWNER) } as World['tokens'];
+  w = { tokens, emails } as World;
+  w.orgA = await makeOrganization(tokens.OWNER);
+  w.ws1 = await makeWorkspace(w.orgA);
+  w.ws2 = await makeWorkspace(w.orgA);
+  tokens.ADMIN = await t.memberToken(emails.ADMIN);
+  tokens.MEMBER = await t.memberToken(emails.MEMBER);
+  w.adminMember = await make('acceptInvite', 'AcceptInviteInput', { id: await makeInvite(w.orgA, emails.ADMIN, 'ADMIN') }, tokens.ADMIN);
+  w.memberMember = await make('acceptInvite', 'AcceptInviteInput', { id: await makeInvite(w.orgA, emails.MEMBER, 'MEMBER') }, tokens.MEMBER);
+  tokens.OTHER_ORG = await t.memberToken(emails.OTHER_ORG);
+  await makeOrganization(tokens.OTHER_ORG);
+  tokens.ORG_KEY = (await apiKey(w.orgA)).plainKey;
+  tokens.WS_KEY_IN = (await apiKey(w.orgA, [w.ws1])).plainKey;
+  tokens.WS_KEY_OUT = (await apiKey(w.orgA, [w.ws2])).plainKey;
+  const revoked = await apiKey(w.orgA);
+  await make('revokeApiKey', 'RevokeApiKeyInput', { id: revoked.id });
+  tokens.REVOKED_KEY = revoked.plainKey;
+  const issued = await call(
+    `mutation { issueEndUserToken(input: { workspaceId: "${w.ws1}", externalId: "matrix-user" }) { ... on EndUserToken { token endUser { id } } } }`,
+    {},
+    tokens.ORG_KEY,
+  );
+  tokens.END_USER = issued.issueEndUserToken.token;
+  const endUserRowId = Buffer.from(issued.issueEndUserToken.endUser.id, 'base64').toString().split(':')[1]!;
+  tokens.EXPIRED_TOKEN = await signEndUserToken(TEST_JWT_SECRET, endUserRowId, new Date(Date.now() - 60_000));
+  tokens.ANONYMOUS = undefined;
+  w.connection = await makeConnection();
+  w.integration = await makeIntegration();
+  w.trigger = await makeTrigger();
+  w.directory = await makeDirectory();
+  w.endUser = await makeEndUser();
+  w.space = await makeSpace();
+  w.strangerInvite = await makeInvite(w.orgA, 'stranger@elsewhere.test');
+}, 120_000);
+afterAll(() => t?.stop());
+
+test('every root query, mutation and subscription field has a row in the policy table', () => {
+  expect(rootFields.length).toBeGreaterThan(40);
+  expect(rootFields.filter((field) => !(field in POLICY)), 'fields without a policy').toEqual([]);
+  expect(Object.keys(POLICY).filter((field) => !rootFields.includes(field)), 'policies without a field').toEqual([]);
+});
+
+describe('each root field answers each principal as the policy table says', () => {
+  test.each(Object.keys(POLICY))('%s', async (field) => {
+    const row = POLICY[field]!;
+    const expected = Object.fromEntries(PRINCIPALS.map((p, i) => [p, row.expect.split(/\s+/)[i]]));
+    const actual: Record<string, string> = {};
+    for (const p of PRINCIPALS) {
+      if (row.kind === 'query') {
+        const result = await t.requestRaw(row.query, row.variables(), w.tokens[p]);
+        actual[p] = classify(result.errors, result.data ? row.pick(result.data) : null);
+      } else if (row.kind === 'subscription') {
+        actual[p] = await subscribeOnce(row.query, row.variables(), w.tokens[p]);
+      } else {
+        const run = await runMutation(field, row, p);
+        actual[p] = run.outcome;
+        if (p === 'OTHER_ORG' && run.outcome === 'NF') {
+          // No existence oracle: ids that do not exist get exactly the same answer.
+          const missing = await t.requestRaw(mutationDocument(field), { input: withMissingIds(run.input) }, run.token);
+          expect(missing, `${field} with missing ids`).toEqual(run.result);
+        }
+      }
+    }
+    expect(actual).toEqual(expected);
+  });
+});
