@@ -5,7 +5,7 @@
 import { GraphQLError, isUnionType, type GraphQLSchema } from 'graphql';
 import { recordAudit, type AuditEntry, type AuditTarget } from '../audit/audit.js';
 import { roleIn } from '../auth/roles.js';
-import { HeddleError } from '../domain/errors.js';
+import { ERROR_CODES } from '../domain/errors.js';
 import type { Context } from '../server/context.js';
 import { decodeGlobalId, encodeGlobalID, isUuid } from './ids.js';
 import { ownershipOf } from './ownership.js';
@@ -46,7 +46,9 @@ function outcomeOf(result: unknown, thrown: unknown): Pick<AuditEntry, 'outcome'
     if (typeof code === 'string' && DENIED_CODES.has(code)) return { outcome: 'DENIED', details: { code } };
     return { outcome: 'FAILURE', details: { code: typeof code === 'string' ? code : 'INTERNAL_SERVER_ERROR' } };
   }
-  if (result instanceof HeddleError) return { outcome: 'FAILURE', details: { code: result.code } };
+  // The errors plugin hands typed errors back through a proxy that hides their class.
+  const code = (result as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && (ERROR_CODES as readonly string[]).includes(code)) return { outcome: 'FAILURE', details: { code } };
   return { outcome: 'SUCCESS' };
 }
 
@@ -57,7 +59,10 @@ export function auditMutations(schema: GraphQLSchema): GraphQLSchema {
     if (!resolve) continue;
     const resultType = field.type.toString().replace(/!$/, '');
     const union = schema.getType(resultType);
-    const successType = isUnionType(union) ? (union.getTypes()[0]?.name ?? null) : resultType;
+    // The union member that is not an Error is what a success returns.
+    const successType = isUnionType(union)
+      ? (union.getTypes().find((member) => !member.getInterfaces().some((i) => i.name === 'Error'))?.name ?? null)
+      : resultType;
     field.resolve = async (root, args: { input?: unknown }, ctx: Context, info) => {
       let result: unknown;
       let thrown: unknown;

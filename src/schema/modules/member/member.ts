@@ -230,14 +230,20 @@ builder.mutationField('transferOwnership', (t) =>
   t.prismaField({
     type: 'Organization',
     authScopes: needs('OWNER', 'organizationId'),
-    errors: { types: [NotFoundError], union: { name: 'TransferOwnershipResult' } },
+    errors: { types: [ForbiddenError, NotFoundError], union: { name: 'TransferOwnershipResult' } },
     args: { input: t.arg({ type: TransferOwnershipInput, required: true }) },
     resolve: async (query, _root, args, ctx) => {
       const organization = await requireOrganization(ctx, String(args.input.organizationId), ['input', 'organizationId']);
       const member = await requireMember(ctx, String(args.input.memberId), ['input', 'memberId']);
       if (member.organizationId !== organization.id) throw new NotFoundError('member', ['input', 'memberId']);
+      const principal = ctx.principal;
       return ctx.prisma.$transaction(async (tx) => {
         await lockOrganization(tx, organization.id);
+        // The role was read when the request began: a transfer that committed since wins.
+        if (principal.kind === 'member') {
+          const caller = await tx.member.findUnique({ where: { organizationId_userId: { organizationId: organization.id, userId: principal.userId } } });
+          if (caller?.role !== 'OWNER') throw new ForbiddenError('only the current OWNER transfers ownership', ['input', 'organizationId']);
+        }
         // Exactly one OWNER at every commit: demote the current one, promote the new one.
         await tx.member.updateMany({ where: { organizationId: organization.id, role: 'OWNER', id: { not: member.id } }, data: { role: 'ADMIN' } });
         await tx.member.update({ where: { id: member.id }, data: { role: 'OWNER' } });
