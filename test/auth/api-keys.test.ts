@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { graphql } from '../generated/index.js';
-import { startTestApp, type TestApp } from '../support/app.js';
+import { databaseText, startTestApp, type TestApp } from '../support/app.js';
 import { seedConnection, seedOrganization, seedWorkspace } from '../support/fixtures.js';
 
 const CreateApiKey = graphql(`
@@ -76,6 +76,22 @@ async function createKey(input: Record<string, unknown>) {
   if (created.__typename !== 'CreatedApiKey') throw new Error(JSON.stringify(result));
   return created;
 }
+
+test('a canary key appears in no table, log line or response except the one that created it', async () => {
+  const created = await createKey({});
+  const canary = created.plainKey;
+  // Use it, fail with a tampered copy, revoke it: every path that could echo it.
+  expect((await t.request(Viewer, undefined, canary)).data?.viewer.kind).toBe('API_KEY');
+  const tampered = await t.request(Viewer, undefined, `${canary}x`);
+  await t.request(RevokeApiKey, { input: { id: created.apiKey.id } }, canary);
+  const afterRevoke = await t.request(Viewer, undefined, canary);
+  const listed = await t.request(Keys, { org: orgId }, owner);
+  const audit = await t.requestRaw('query($id: ID!) { organization(id: $id) { auditEvents(first: 50) { edges { node { action details targetId } } } } }', { id: orgId }, owner);
+  await t.app.services.apiKeyUsage.flush();
+  expect(JSON.stringify([tampered, afterRevoke, listed, audit])).not.toContain(canary);
+  expect(await databaseText(t)).not.toContain(canary);
+  expect(logText).not.toContain(canary);
+});
 
 test('a new key is shown once; only its hash and prefix are stored, and it never reaches the logs', async () => {
   const created = await createKey({});

@@ -8,6 +8,7 @@ import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print, type ExecutionResult } from 'graphql';
 import { createClient, type Client } from 'graphql-ws';
 import pg from 'pg';
+import { expect } from 'vitest';
 import WebSocket from 'ws';
 import { signMemberToken } from '../../src/auth/principal.js';
 import { loadConfig, type Config } from '../../src/config.js';
@@ -73,11 +74,13 @@ export interface StartOptions {
   /** Share one database between several apps (several instances). */
   databaseUrl?: string;
   logStream?: NodeJS.WritableStream;
+  /** Extra environment variables for the configuration. */
+  env?: NodeJS.ProcessEnv;
 }
 
 export async function startTestApp(backend: Pick<Backend, 'database' | 'pubsub'>, options: StartOptions = {}): Promise<TestApp> {
   const ownDatabase = backend.database === 'postgres' && !options.databaseUrl ? await createPostgresDatabase() : null;
-  const config = testConfig(backend, options.databaseUrl ?? ownDatabase?.url);
+  const config = testConfig(backend, options.databaseUrl ?? ownDatabase?.url, options.env);
   const logger = options.logStream ? createLogger('debug', options.logStream) : createLogger('silent');
   const app = await buildApp(config, { logger, onQuery: options.onQuery });
   await app.start();
@@ -182,4 +185,16 @@ export async function subscribeSse<R, V>(
     },
     stop: () => controller.abort(),
   };
+}
+
+/** Every row of every table as JSON text: for proving a value was never stored anywhere. */
+export async function databaseText(t: TestApp): Promise<string> {
+  const prisma = t.app.database.prisma;
+  const tables = await prisma.$queryRaw<{ table_name: string }[]>`
+    SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'`;
+  expect(tables.length).toBeGreaterThan(10);
+  const dumps = await Promise.all(
+    tables.map(({ table_name }) => prisma.$queryRawUnsafe<{ rows: unknown }[]>(`SELECT json_agg(t)::text AS rows FROM "${table_name}" t`)),
+  );
+  return dumps.map((rows) => String(rows[0]?.rows ?? '')).join('\n');
 }
