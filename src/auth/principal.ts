@@ -19,6 +19,8 @@ export type Principal =
       email: string;
       /** Role per organization id, read once when the request is authenticated. */
       roles: ReadonlyMap<string, Role>;
+      /** When the credential stops working (open subscriptions end then). */
+      expiresAt: Date | null;
     }
   | {
       kind: 'apiKey';
@@ -27,6 +29,7 @@ export type Principal =
       /** null: org-wide; otherwise the only workspaces the key may reach. */
       workspaceIds: string[] | null;
       permissions: string[];
+      expiresAt: Date | null;
     }
   | {
       kind: 'endUser';
@@ -35,6 +38,7 @@ export type Principal =
       workspaceId: string;
       organizationId: string;
       directoryId: string | null;
+      expiresAt: Date | null;
     };
 
 export const ANONYMOUS: Principal = { kind: 'anonymous' };
@@ -76,6 +80,7 @@ export function createAuthenticator(deps: { prisma: PrismaClient; jwt: Config['j
       organizationId: key.organizationId,
       workspaceIds: key.workspaces.length ? key.workspaces.map((w) => w.workspaceId) : null,
       permissions: key.permissions,
+      expiresAt: key.expiresAt,
     };
   }
 
@@ -99,11 +104,12 @@ export function createAuthenticator(deps: { prisma: PrismaClient; jwt: Config['j
       workspaceId: user.workspaceId,
       organizationId: user.workspace.organizationId,
       directoryId: user.directoryId,
+      expiresAt: expiryOf(claims.exp),
     };
   }
 
   async function member(token: string): Promise<Principal> {
-    let claims: { sub?: string; email?: unknown; name?: unknown };
+    let claims: { sub?: string; email?: unknown; name?: unknown; exp?: number };
     try {
       const options = { issuer: deps.jwt.issuer, audience: deps.jwt.audience };
       ({ payload: claims } = jwks
@@ -133,6 +139,7 @@ export function createAuthenticator(deps: { prisma: PrismaClient; jwt: Config['j
       userId: user.id,
       email: claims.email.toLowerCase(), // the session's own claim: invites are matched against it
       roles,
+      expiresAt: expiryOf(claims.exp),
     };
   }
 
@@ -148,6 +155,8 @@ export function createAuthenticator(deps: { prisma: PrismaClient; jwt: Config['j
     },
   };
 }
+
+const expiryOf = (exp: number | undefined) => (exp === undefined ? null : new Date(exp * 1000));
 
 function isEndUserToken(token: string): boolean {
   try {

@@ -40,6 +40,8 @@ export async function recordWorkspaceConfigChange(
 
 export class Outbox {
   private relayTimer?: NodeJS.Timeout;
+  /** Announcements that failed since start (each is retried by the relay loop). */
+  failedAnnouncements = 0;
 
   constructor(
     private readonly prisma: PrismaClient,
@@ -68,7 +70,11 @@ export class Outbox {
       });
     } catch (error) {
       // The events are committed; the relay loop will announce them again.
-      this.logger.warn({ err: (error as Error).message }, 'config event announcement failed; will retry');
+      this.failedAnnouncements += events.length;
+      this.logger.warn(
+        { err: (error as Error).message, failedAnnouncements: this.failedAnnouncements },
+        'config event announcement failed; will retry',
+      );
     }
   }
 
@@ -83,9 +89,24 @@ export class Outbox {
     return pending.length;
   }
 
-  startRelay(intervalMs = 5000): void {
+  /** Deletes published events older than the retention; a sinceVersion before them gets SINCE_VERSION_EXPIRED. */
+  async prune(retentionHours: number): Promise<number> {
+    const { count } = await this.prisma.configEvent.deleteMany({
+      where: { publishedAt: { not: null }, occurredAt: { lt: new Date(Date.now() - retentionHours * 3_600_000) } },
+    });
+    return count;
+  }
+
+  startRelay(options: { intervalMs?: number; retentionHours: number }): void {
+    const intervalMs = options.intervalMs ?? 5000;
+    // Pruning is cheap but pointless every few seconds: once a minute is plenty.
+    const pruneEvery = Math.max(1, Math.round(60_000 / intervalMs));
+    let ticks = 0;
     this.relayTimer = setInterval(() => {
       this.relayPending().catch((error: Error) => this.logger.warn({ err: error.message }, 'outbox relay failed'));
+      if (++ticks % pruneEvery === 0) {
+        this.prune(options.retentionHours).catch((error: Error) => this.logger.warn({ err: error.message }, 'outbox pruning failed'));
+      }
     }, intervalMs);
     this.relayTimer.unref();
   }

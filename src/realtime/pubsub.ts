@@ -17,8 +17,17 @@ export interface ConfigEventMessage {
   occurredAt: string;
 }
 
+/** A principal lost access: its open subscriptions, on every instance, must end. */
+export type AccessRevokedMessage =
+  | { kind: 'apiKey'; apiKeyId: string }
+  | { kind: 'member'; userId: string; organizationId: string }
+  | { kind: 'endUser'; endUserId: string }
+  | { kind: 'organization'; organizationId: string }
+  | { kind: 'workspace'; workspaceId: string };
+
 export type Topics = {
   'workspace-config': [workspaceId: string, event: ConfigEventMessage];
+  'access-revoked': [message: AccessRevokedMessage];
 };
 
 export interface PubSubHandle {

@@ -150,7 +150,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       const { port } = httpServer.address() as AddressInfo;
       const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
       app.url = `http://${host}:${port}`;
-      outbox.startRelay();
+      outbox.startRelay({ retentionHours: config.eventRetentionHours });
       apiKeyUsage.start();
     },
     stop() {

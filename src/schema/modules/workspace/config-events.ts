@@ -1,5 +1,6 @@
-import { workspaceConfigEvents } from '../../../realtime/config-stream.js';
+import { assertReplayable, workspaceConfigEvents } from '../../../realtime/config-stream.js';
 import type { ConfigEventMessage } from '../../../realtime/pubsub.js';
+import { whileAccessHolds } from '../../../realtime/access.js';
 import { builder } from '../../builder.js';
 import { requireWorkspace } from '../../lookup.js';
 
@@ -50,12 +51,11 @@ builder.subscriptionField('workspaceConfigChanged', (t) =>
     },
     subscribe: async (_root, args, ctx) => {
       const workspace = await requireWorkspace(ctx, String(args.workspaceId), ['workspaceId']);
-      return workspaceConfigEvents({
-        prisma: ctx.prisma,
-        pubsub: ctx.pubsub,
-        workspaceId: workspace.id,
-        sinceVersion: args.sinceVersion ?? null,
-      });
+      const sinceVersion = args.sinceVersion ?? null;
+      if (sinceVersion !== null) await assertReplayable(ctx.prisma, workspace.id, sinceVersion);
+      return whileAccessHolds(ctx, { organizationId: workspace.organizationId, workspaceId: workspace.id }, (signal) =>
+        workspaceConfigEvents({ prisma: ctx.prisma, pubsub: ctx.pubsub, workspaceId: workspace.id, sinceVersion, signal }),
+      );
     },
     resolve: (event) => event,
   }),
