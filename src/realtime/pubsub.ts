@@ -17,8 +17,15 @@ export interface ConfigEventMessage {
   occurredAt: string;
 }
 
+/** A connection's status changed; subscribers re-read it. workspaceId null: no workspace uses it. */
+export interface ConnectionStatusMessage {
+  workspaceId: string | null;
+  connectionId: string;
+}
+
 export type Topics = {
   'workspace-config': [workspaceId: string, event: ConfigEventMessage];
+  'connection-status': [event: ConnectionStatusMessage];
 };
 
 export interface PubSubHandle {

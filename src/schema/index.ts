@@ -14,6 +14,8 @@ import './modules/directory/directory.js';
 import './modules/space/space.js';
 import './modules/end-user/end-user.js';
 import './modules/api-key/api-key.js';
+import './modules/resolution/resolution.js';
+import './modules/usage/usage.js';
 import { printSubgraphSchema } from '@apollo/subgraph';
 import { builder } from './builder.js';
 

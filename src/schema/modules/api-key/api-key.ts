@@ -3,7 +3,7 @@
 // SHA-256 hash and a display prefix are stored.
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { API_KEY_PREFIX, hashApiKey, signEndUserToken } from '../../../auth/principal.js';
+import { API_KEY_PERMISSIONS as PERMISSIONS, API_KEY_PREFIX, hashApiKey, signEndUserToken } from '../../../auth/principal.js';
 import { visible } from '../../../auth/tenancy.js';
 import { applyEndUserRecords, validateRecords } from '../../../domain/end-user-sync.js';
 import { NotFoundError, ValidationError } from '../../../domain/errors.js';
@@ -16,8 +16,6 @@ import { requireApiKey, requireOrganization, requireWorkspace } from '../../look
 import { EndUserRef } from '../end-user/end-user.js';
 import { WorkspaceRef } from '../workspace/workspace.js';
 
-/** Permissions an API key may hold beyond ADMIN rights in its scope. */
-const PERMISSIONS = { CREDENTIALS_READ: 'credentials:read' } as const;
 const ApiKeyPermissionEnum = builder.enumType('ApiKeyPermission', {
   values: { CREDENTIALS_READ: { value: PERMISSIONS.CREDENTIALS_READ, description: 'resolveConnection may return decrypted credentials.' } },
 });
