@@ -73,11 +73,13 @@ export interface StartOptions {
   /** Share one database between several apps (several instances). */
   databaseUrl?: string;
   logStream?: NodeJS.WritableStream;
+  /** Extra environment, e.g. HEDDLE_ENCRYPTION_KEYS. */
+  env?: NodeJS.ProcessEnv;
 }
 
 export async function startTestApp(backend: Pick<Backend, 'database' | 'pubsub'>, options: StartOptions = {}): Promise<TestApp> {
   const ownDatabase = backend.database === 'postgres' && !options.databaseUrl ? await createPostgresDatabase() : null;
-  const config = testConfig(backend, options.databaseUrl ?? ownDatabase?.url);
+  const config = testConfig(backend, options.databaseUrl ?? ownDatabase?.url, options.env);
   const logger = options.logStream ? createLogger('debug', options.logStream) : createLogger('silent');
   const app = await buildApp(config, { logger, onQuery: options.onQuery });
   await app.start();

@@ -47,3 +47,23 @@ export function spawnHeddle(env: NodeJS.ProcessEnv): HeddleProcess {
   );
   return { child, stdout: () => out, stderr: () => err, exited, listening };
 }
+
+/** Runs `npm run heddle -- <args>` (src/cli.ts) to completion. */
+export function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
+    cwd: ROOT,
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      NODE_ENV: 'test',
+      HEDDLE_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'heddle-cli-')),
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, stdout, stderr })));
+}
