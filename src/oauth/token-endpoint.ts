@@ -31,7 +31,7 @@ export async function requestTokenRefresh(tokenUrl: string, grant: RefreshGrant,
     status = response.status;
     body = parseBody(response.headers.get('content-type'), await response.text());
   } catch (error) {
-    if ((error as Error).name === 'TimeoutError') return fail(`no answer within ${Math.round(timeoutMs / 1000)} s`);
+    if ((error as Error).name === 'TimeoutError') return fail(`no answer within ${timeoutMs} ms`);
     const code = (error as { cause?: { code?: unknown } }).cause?.code;
     return fail(`network error${typeof code === 'string' ? ` (${errorCode(code)})` : ''}`);
   }
