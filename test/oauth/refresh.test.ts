@@ -12,6 +12,7 @@ import { graphql } from '../generated/index.js';
 import { ALL_BACKENDS, describeEachBackend } from '../support/backends.js';
 import { createPostgresDatabase, startTestApp, type TestApp } from '../support/app.js';
 import { seedApiKey, seedConnection, seedIntegration, seedOrganization, seedWorkspace } from '../support/fixtures.js';
+import { collectEvents } from '../support/events.js';
 import { startTokenServer, type TokenServer } from '../support/token-server.js';
 
 const Resolve = graphql(`
@@ -99,33 +100,22 @@ describeEachBackend(
     let t: TestApp;
     let f: Fixture;
     let server: TokenServer;
-    const events: ConnectionStatusMessage[] = [];
-    let stopListening: () => void;
+    let statusEvents: ReturnType<typeof collectEvents<'connection-status'>>;
+    let events: ConnectionStatusMessage[];
 
     beforeAll(async () => {
       t = await startTestApp(backend);
       f = await seedTenant(t, 'refresh');
       server = await startTokenServer();
-      const iterator = t.app.services.pubsub.pubsub.subscribe('connection-status')[Symbol.asyncIterator]();
-      let listening = true;
-      stopListening = () => {
-        listening = false;
-        void iterator.return?.();
-      };
-      void (async () => {
-        while (listening) {
-          const next = await iterator.next();
-          if (next.done) return;
-          events.push(next.value);
-        }
-      })();
+      statusEvents = collectEvents(t.app.services.pubsub, 'connection-status');
+      events = statusEvents.events;
     });
     afterEach(() => {
       server.calls.length = 0;
       events.length = 0;
     });
     afterAll(async () => {
-      stopListening();
+      statusEvents.stop();
       await server.close();
       await t.stop();
     });
