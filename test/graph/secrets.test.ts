@@ -3,7 +3,7 @@
 // ciphertext moved to another row does not decrypt.
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import type { ExecutionResult } from 'graphql';
+import type { Connection } from '../../src/generated/prisma/client.js';
 import { graphql } from '../generated/index.js';
 import { ALL_BACKENDS, describeEachBackend } from '../support/backends.js';
 import { startTestApp, type TestApp } from '../support/app.js';
@@ -49,7 +49,7 @@ describeEachBackend(
     let t: TestApp;
     let server: TokenServer;
     let logText = '';
-    const responses: ExecutionResult[] = [];
+    const responses: unknown[] = [];
     let owner: string;
     let orgId: string;
     let workspaceId: string;
@@ -144,7 +144,7 @@ describeEachBackend(
     test('swapping two connections’ ciphertexts makes both fail to decrypt, and each failed read is audited', async () => {
       const prisma = t.app.database.prisma;
       const [a, b] = await Promise.all(['api-key-a', 'api-key-b'].map((displayName) => prisma.connection.findFirstOrThrow({ where: { displayName } })));
-      const swap = (to: typeof a, from: typeof a) =>
+      const swap = (to: Connection, from: Connection) =>
         prisma.connection.update({ where: { id: to.id }, data: { secretCiphertext: from.secretCiphertext, wrappedDataKey: from.wrappedDataKey, keyVersion: from.keyVersion } });
       await swap(a!, b!);
       await swap(b!, a!);

@@ -16,8 +16,9 @@ export interface HeddleProcess {
   listening: Promise<string>;
 }
 
-export function spawnHeddle(env: NodeJS.ProcessEnv): HeddleProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+/** `command` defaults to the server; src/cli.ts with its arguments runs an operator command. */
+export function spawnHeddle(env: NodeJS.ProcessEnv, command: string[] = ['src/main.ts']): HeddleProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', ...command], {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH,
@@ -49,21 +50,8 @@ export function spawnHeddle(env: NodeJS.ProcessEnv): HeddleProcess {
 }
 
 /** Runs `npm run heddle -- <args>` (src/cli.ts) to completion. */
-export function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
-    cwd: ROOT,
-    env: {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      NODE_ENV: 'test',
-      HEDDLE_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'heddle-cli-')),
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, stdout, stderr })));
+export async function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const cli = spawnHeddle(env, ['src/cli.ts', ...args]);
+  const { code } = await cli.exited;
+  return { code, stdout: cli.stdout(), stderr: cli.stderr() };
 }

@@ -3,7 +3,7 @@
 // GraphQL face. Decrypted credentials are the one place a secret leaves
 // Heddle: only for API keys holding `credentials:read`, and every read is audited.
 import { recordAudit } from '../../../audit/audit.js';
-import { openConnectionSecret } from '../../../crypto/credential-store.js';
+import { openConnectionSecret, type ConnectionSecret } from '../../../crypto/credential-store.js';
 import {
   ActionNotAllowedError,
   AmbiguousIntegrationError,
@@ -30,17 +30,8 @@ const ResolutionSourceEnum = builder.enumType('ResolutionSource', {
   } satisfies Record<(typeof RESOLUTION_SOURCES)[number], unknown>,
 });
 
-interface Credentials {
-  accessToken?: string;
-  refreshToken?: string;
-  expiresAt: Date | null;
-  clientId?: string;
-  clientSecret?: string;
-  apiKey?: string;
-  username?: string;
-  password?: string;
-  fields?: Record<string, string>;
-}
+/** The secret, with the (non-secret) expiry of its access token. */
+type Credentials = ConnectionSecret & { expiresAt: Date | null };
 
 const ConnectionCredentialsRef = builder.objectRef<Credentials>('ConnectionCredentials').implement({
   description: 'The decrypted secret of the resolved connection.',
