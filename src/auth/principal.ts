@@ -44,6 +44,8 @@ export type Principal =
 export const ANONYMOUS: Principal = { kind: 'anonymous' };
 
 export const API_KEY_PREFIX = 'hdl_';
+/** Permissions an API key may hold beyond ADMIN rights in its scope. */
+export const API_KEY_PERMISSIONS = { CREDENTIALS_READ: 'credentials:read' } as const;
 const END_USER_TOKEN_KIND = 'heddle:end-user';
 
 export class UnauthenticatedError extends GraphQLError {

@@ -28,8 +28,37 @@ export interface SecretBinding {
 }
 
 export interface CredentialStore {
+  /** The master key version new data keys are wrapped with (the ring's newest). */
+  readonly keyVersion: number;
   seal(binding: SecretBinding, secret: ConnectionSecret): SealedSecret;
   open(binding: SecretBinding, sealed: SealedSecret): ConnectionSecret;
+  /**
+   * The same secret with its data key wrapped by the newest master key. The
+   * field ciphertexts do not change, so readers holding either version open it.
+   */
+  rewrap(binding: SecretBinding, sealed: SealedSecret): SealedSecret;
+}
+
+/** The columns of a connection row that hold its secret (null: none stored). */
+export interface SealedColumns {
+  id: string;
+  organizationId: string;
+  secretCiphertext: Uint8Array | null;
+  wrappedDataKey: Uint8Array | null;
+  keyVersion: number | null;
+}
+
+/** Opens the secret stored on a connection row. */
+export function openConnectionSecret(store: CredentialStore, row: SealedColumns): ConnectionSecret {
+  if (!row.secretCiphertext || !row.wrappedDataKey || row.keyVersion === null) return {};
+  return store.open(
+    { organizationId: row.organizationId, connectionId: row.id },
+    {
+      secretCiphertext: new Uint8Array(row.secretCiphertext),
+      wrappedDataKey: new Uint8Array(row.wrappedDataKey),
+      keyVersion: row.keyVersion,
+    },
+  );
 }
 
 /** Master keys by version; new data keys are wrapped by the newest. */
@@ -69,7 +98,12 @@ export function createCredentialStore(ring: KeyRing): CredentialStore {
     if (!key) throw new CredentialDecryptionError(`master key version ${version} is not in the key ring`);
     return key;
   };
+  const unwrapDataKey = (binding: SecretBinding, sealed: SealedSecret) =>
+    decrypt(masterKey(sealed.keyVersion), Buffer.from(sealed.wrappedDataKey), aadFor(binding, 'data-key'));
+  const wrapDataKey = (binding: SecretBinding, dataKey: Buffer) =>
+    new Uint8Array(encrypt(masterKey(ring.currentVersion), dataKey, aadFor(binding, 'data-key')));
   return {
+    keyVersion: ring.currentVersion,
     seal(binding, secret) {
       const dataKey = randomBytes(32);
       const fields: Record<string, string> = {};
@@ -80,13 +114,13 @@ export function createCredentialStore(ring: KeyRing): CredentialStore {
       }
       return {
         secretCiphertext: new Uint8Array(Buffer.from(JSON.stringify(fields))),
-        wrappedDataKey: new Uint8Array(encrypt(masterKey(ring.currentVersion), dataKey, aadFor(binding, 'data-key'))),
+        wrappedDataKey: wrapDataKey(binding, dataKey),
         keyVersion: ring.currentVersion,
       };
     },
     open(binding, sealed) {
       try {
-        const dataKey = decrypt(masterKey(sealed.keyVersion), Buffer.from(sealed.wrappedDataKey), aadFor(binding, 'data-key'));
+        const dataKey = unwrapDataKey(binding, sealed);
         const fields = JSON.parse(Buffer.from(sealed.secretCiphertext).toString()) as Record<string, string>;
         const secret: Record<string, unknown> = {};
         for (const [name, value] of Object.entries(fields)) {
@@ -98,6 +132,17 @@ export function createCredentialStore(ring: KeyRing): CredentialStore {
         if (error instanceof CredentialDecryptionError) throw error;
         throw new CredentialDecryptionError('stored credentials could not be decrypted for this connection');
       }
+    },
+    rewrap(binding, sealed) {
+      if (sealed.keyVersion === ring.currentVersion) return sealed;
+      let dataKey: Buffer;
+      try {
+        dataKey = unwrapDataKey(binding, sealed);
+      } catch (error) {
+        if (error instanceof CredentialDecryptionError) throw error;
+        throw new CredentialDecryptionError('the data key of this connection could not be unwrapped');
+      }
+      return { secretCiphertext: sealed.secretCiphertext, wrappedDataKey: wrapDataKey(binding, dataKey), keyVersion: ring.currentVersion };
     },
   };
 }

@@ -53,3 +53,36 @@ export class ForbiddenError extends HeddleError {
     super(message);
   }
 }
+
+/** No ACTIVE connection resolves (none exists, it is in ERROR, or its token could not be refreshed). */
+export class ConnectionRequiredError extends HeddleError {
+  readonly code = 'CONNECTION_REQUIRED' as const;
+  constructor(
+    message: string,
+    readonly explanation: string[],
+  ) {
+    super(message);
+  }
+}
+
+/** An integration name that several workspace integrations share: the caller must name an alias. */
+export class AmbiguousIntegrationError extends HeddleError {
+  readonly code = 'AMBIGUOUS_INTEGRATION' as const;
+  constructor(
+    readonly integration: string,
+    readonly aliases: string[],
+  ) {
+    super(`integration "${integration}" is used under several aliases (${aliases.join(', ')}): name one of them`);
+  }
+}
+
+export class ActionNotAllowedError extends HeddleError {
+  readonly code = 'ACTION_NOT_ALLOWED' as const;
+  constructor(
+    readonly action: string,
+    readonly alias: string,
+    readonly allowedActions: string[],
+  ) {
+    super(`action "${action}" is not allowed for "${alias}"`);
+  }
+}

@@ -16,6 +16,9 @@ export const aliasSchema = z
   .refine((v) => !v.includes('__'), 'must not contain __ (it separates alias and action in MCP tool names)')
   .regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'must be lowercase letters and digits separated by single hyphens');
 
+/** The stored allowedActions: null means every catalog action. */
+export const allowedActionsOf = (value: unknown): string[] | null => (Array.isArray(value) ? (value as string[]) : null);
+
 export interface IntegrationState {
   integrationName: string;
   connectionStrategy: ConnectionStrategy;

@@ -17,6 +17,12 @@ export interface ConfigEventMessage {
   occurredAt: string;
 }
 
+/** A connection's status changed; subscribers re-read it. workspaceId null: no workspace uses it. */
+export interface ConnectionStatusMessage {
+  workspaceId: string | null;
+  connectionId: string;
+}
+
 /** A principal lost access: its open subscriptions, on every instance, must end. */
 export type AccessRevokedMessage =
   | { kind: 'apiKey'; apiKeyId: string }
@@ -28,6 +34,7 @@ export type AccessRevokedMessage =
 export type Topics = {
   'workspace-config': [workspaceId: string, event: ConfigEventMessage];
   'access-revoked': [message: AccessRevokedMessage];
+  'connection-status': [event: ConnectionStatusMessage];
 };
 
 export interface PubSubHandle {

@@ -16,6 +16,8 @@ import './modules/end-user/end-user.js';
 import './modules/api-key/api-key.js';
 import './modules/member/member.js';
 import './modules/audit/audit-event.js';
+import './modules/resolution/resolution.js';
+import './modules/usage/usage.js';
 import { printSubgraphSchema } from '@apollo/subgraph';
 import { auditMutations } from './audit.js';
 import { builder } from './builder.js';

@@ -28,3 +28,8 @@ export function needsOrCreator(atLeast: Role, field: string) {
     role: { atLeast, orCreator: true, target: (args.input as Record<string, unknown>)[field] as string | undefined },
   });
 }
+
+/** A role in the organization a field's parent Organization is. */
+export const orgRole = (atLeast: Role) => (organization: { id: string }) => ({
+  roleOn: { row: { organizationId: organization.id, workspaceId: null }, atLeast },
+});

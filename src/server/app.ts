@@ -15,6 +15,7 @@ import { createCredentialStore } from '../crypto/credential-store.js';
 import { openDatabase, type Database, type QueryListener } from '../db/database.js';
 import { migrate } from '../db/migrate.js';
 import { createLogger, type Logger } from '../logger.js';
+import { TokenRefresher } from '../oauth/refresh.js';
 import { Outbox } from '../realtime/outbox.js';
 import { openPubSub } from '../realtime/pubsub.js';
 import { schema } from '../schema/index.js';
@@ -57,7 +58,9 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const outbox = new Outbox(database.prisma, pubsub, logger);
   const credentials = createCredentialStore(config.encryption.ring);
   const apiKeyUsage = new ApiKeyUsage(database.prisma, logger);
-  const services: Services = { config, prisma: database.prisma, pubsub, outbox, credentials, apiKeyUsage, logger };
+  // Row locks guard refreshes across instances; PGlite has only this one.
+  const refresher = new TokenRefresher({ prisma: database.prisma, credentials, pubsub, logger, lockRows: database.kind === 'postgres' });
+  const services: Services = { config, prisma: database.prisma, pubsub, outbox, credentials, refresher, apiKeyUsage, logger };
   const authenticator = createAuthenticator({ prisma: database.prisma, jwt: config.jwt, apiKeyUsage });
 
   let graphiqlPage: string | undefined;

@@ -5,6 +5,7 @@ import type { ApiKeyUsage } from '../auth/api-key-usage.js';
 import type { CredentialStore } from '../crypto/credential-store.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import type { Logger } from '../logger.js';
+import type { TokenRefresher } from '../oauth/refresh.js';
 import type { Outbox } from '../realtime/outbox.js';
 import type { PubSubHandle } from '../realtime/pubsub.js';
 
@@ -15,6 +16,7 @@ export interface Services {
   pubsub: PubSubHandle;
   outbox: Outbox;
   credentials: CredentialStore;
+  refresher: TokenRefresher;
   apiKeyUsage: ApiKeyUsage;
   logger: Logger;
 }

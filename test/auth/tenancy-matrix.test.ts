@@ -122,6 +122,9 @@ const POLICY: Record<string, Row> = {
   workspace:                  query('ok  ok  ok  NF  ok  ok  SD  NF  UA   UA  UA', 'query($id: ID!) { workspace(id: $id) { id name } }', () => ({ id: w.ws1 })),
   integrations:               query('ok  ok  ok  ok  ok  ok  ok  ok  ok   UA  UA', '{ integrations { name } }', () => ({})),
   integration:                query('ok  ok  ok  ok  ok  ok  ok  ok  ok   UA  UA', '{ integration(name: "slack") { name } }', () => ({})),
+  resolveConnection:          query('ok  ok  ok  NF  ok  ok  SD  FB  UA   UA  UA',
+    'query($input: ResolveConnectionInput!) { resolveConnection(input: $input) { __typename ... on Error { code } } }',
+    () => ({ input: { workspaceId: w.ws1, integration: 'fixed-slack' } })),
 
   workspaceConfigChanged: {
     kind: 'subscription',       expect: 'ok  ok  ok  NF  ok  ok  SD  FB  UA   UA  UA',
@@ -282,6 +285,9 @@ beforeAll(async () => {
   tokens.ANONYMOUS = undefined;
   w.connection = await makeConnection();
   w.integration = await makeIntegration();
+  await make('addWorkspaceIntegration', 'AddWorkspaceIntegrationInput', {
+    workspaceId: w.ws1, integrationName: 'slack', alias: 'fixed-slack', connectionStrategy: 'FIXED', connectionId: w.connection,
+  });
   w.trigger = await makeTrigger();
   w.directory = await makeDirectory();
   w.endUser = await makeEndUser();

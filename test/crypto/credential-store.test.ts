@@ -41,3 +41,20 @@ test('malformed key rings are refused', () => {
   expect(() => parseKeyRing('one:abc')).toThrow(/version/);
   expect(() => parseKeyRing(`1:${randomBytes(16).toString('base64')}`)).toThrow(/32 bytes/);
 });
+
+test('rewrap moves a data key to the newest master key without touching the field ciphertexts', () => {
+  const v1 = key();
+  const v2 = key();
+  const sealed = createCredentialStore(parseKeyRing(`1:${v1}`)).seal(binding, secret);
+  const rewrapped = createCredentialStore(parseKeyRing(`1:${v1},2:${v2}`)).rewrap(binding, sealed);
+  expect(rewrapped.keyVersion).toBe(2);
+  expect(rewrapped.secretCiphertext).toBe(sealed.secretCiphertext);
+  // Readers still on ring {1} open the old row; ring {2} alone opens the new one.
+  expect(createCredentialStore(parseKeyRing(`1:${v1}`)).open(binding, sealed)).toEqual(secret);
+  expect(createCredentialStore(parseKeyRing(`2:${v2}`)).open(binding, rewrapped)).toEqual(secret);
+  // The wrapped key stays bound to its connection.
+  expect(() => createCredentialStore(parseKeyRing(`2:${v2}`)).open({ ...binding, connectionId: 'conn-2' }, rewrapped)).toThrow(
+    CredentialDecryptionError,
+  );
+  expect(() => createCredentialStore(parseKeyRing(`2:${v2}`)).rewrap(binding, sealed)).toThrow(/version 1/);
+});

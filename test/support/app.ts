@@ -74,7 +74,7 @@ export interface StartOptions {
   /** Share one database between several apps (several instances). */
   databaseUrl?: string;
   logStream?: NodeJS.WritableStream;
-  /** Extra environment variables for the configuration. */
+  /** Extra environment, e.g. HEDDLE_ENCRYPTION_KEYS. */
   env?: NodeJS.ProcessEnv;
 }
 

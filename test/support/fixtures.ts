@@ -47,3 +47,58 @@ export async function seedConnection(t: TestApp, token: string, input: Record<st
 /** A well-formed global id of `typename` whose row does not exist. */
 export const missingId = (typename: string): string =>
   Buffer.from(`${typename}:01900000-0000-7000-8000-000000000000`).toString('base64');
+
+const AddIntegration = graphql(`
+  mutation FixtureAddIntegration($input: AddWorkspaceIntegrationInput!) {
+    addWorkspaceIntegration(input: $input) { __typename ... on WorkspaceIntegration { id } ... on Error { code message } }
+  }
+`);
+const UpsertEndUser = graphql(`
+  mutation FixtureUpsertEndUser($input: UpsertEndUserInput!) {
+    upsertEndUser(input: $input) { __typename ... on EndUser { id directory { id } } ... on Error { code message } }
+  }
+`);
+const SetConnectionStatus = graphql(`
+  mutation FixtureSetConnectionStatus($input: SetConnectionStatusInput!) {
+    setConnectionStatus(input: $input) { __typename ... on Connection { id } ... on Error { code message } }
+  }
+`);
+const CreateApiKey = graphql(`
+  mutation FixtureCreateApiKey($input: CreateApiKeyInput!) {
+    createApiKey(input: $input) { __typename ... on CreatedApiKey { plainKey } ... on Error { code message } }
+  }
+`);
+
+export async function seedIntegration(t: TestApp, token: string, input: Record<string, unknown>): Promise<string> {
+  const result = await t.request(AddIntegration, { input: input as never }, token);
+  return idOf(result.data?.addWorkspaceIntegration, 'addWorkspaceIntegration');
+}
+
+/** An end user, optionally in a directory (created when missing); returns its id and its directory's. */
+export async function seedEndUser(
+  t: TestApp,
+  token: string,
+  input: { workspaceId: string; externalId: string; directory?: string | null },
+): Promise<{ id: string; directoryId: string | null }> {
+  const result = await t.request(UpsertEndUser, { input }, token);
+  const user = result.data?.upsertEndUser;
+  const id = idOf(user, 'upsertEndUser');
+  return { id, directoryId: (user as { directory?: { id: string } | null }).directory?.id ?? null };
+}
+
+export async function seedConnectionStatus(t: TestApp, token: string, id: string, status: 'ACTIVE' | 'ERROR', reason?: string): Promise<void> {
+  const result = await t.request(SetConnectionStatus, { input: { id, status, reason } }, token);
+  idOf(result.data?.setConnectionStatus, 'setConnectionStatus');
+}
+
+/** A new API key's plaintext. */
+export async function seedApiKey(
+  t: TestApp,
+  token: string,
+  input: { organizationId: string; workspaceIds?: string[]; permissions?: 'CREDENTIALS_READ'[] },
+): Promise<string> {
+  const result = await t.request(CreateApiKey, { input: { name: 'backend', ...input } }, token);
+  const created = result.data?.createApiKey;
+  if (created?.__typename !== 'CreatedApiKey') throw new Error(`createApiKey failed: ${JSON.stringify(result)}`);
+  return created.plainKey;
+}

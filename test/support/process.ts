@@ -16,8 +16,9 @@ export interface HeddleProcess {
   listening: Promise<string>;
 }
 
-export function spawnHeddle(env: NodeJS.ProcessEnv): HeddleProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+/** `command` defaults to the server; src/cli.ts with its arguments runs an operator command. */
+export function spawnHeddle(env: NodeJS.ProcessEnv, command: string[] = ['src/main.ts']): HeddleProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', ...command], {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH,
@@ -46,4 +47,11 @@ export function spawnHeddle(env: NodeJS.ProcessEnv): HeddleProcess {
     child.once('exit', (code, signal) => resolve({ code, signal })),
   );
   return { child, stdout: () => out, stderr: () => err, exited, listening };
+}
+
+/** Runs `npm run heddle -- <args>` (src/cli.ts) to completion. */
+export async function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const cli = spawnHeddle(env, ['src/cli.ts', ...args]);
+  const { code } = await cli.exited;
+  return { code, stdout: cli.stdout(), stderr: cli.stderr() };
 }

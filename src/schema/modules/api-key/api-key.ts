@@ -3,7 +3,7 @@
 // SHA-256 hash and a display prefix are stored.
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { API_KEY_PREFIX, hashApiKey, signEndUserToken } from '../../../auth/principal.js';
+import { API_KEY_PERMISSIONS as PERMISSIONS, API_KEY_PREFIX, hashApiKey, signEndUserToken } from '../../../auth/principal.js';
 import { visible } from '../../../auth/tenancy.js';
 import { applyEndUserRecords, validateRecords } from '../../../domain/end-user-sync.js';
 import { NotFoundError, ValidationError } from '../../../domain/errors.js';
@@ -11,14 +11,12 @@ import { displayNameSchema, externalIdSchema } from '../../../domain/identifiers
 import { parseInput } from '../../../domain/validate.js';
 import type { EndUser } from '../../../generated/prisma/client.js';
 import { builder } from '../../builder.js';
-import { needs } from '../../scopes.js';
+import { needs, orgRole } from '../../scopes.js';
 import { safeUuid } from '../../ids.js';
 import { requireApiKey, requireOrganization, requireWorkspace } from '../../lookup.js';
 import { EndUserRef } from '../end-user/end-user.js';
 import { WorkspaceRef } from '../workspace/workspace.js';
 
-/** Permissions an API key may hold beyond ADMIN rights in its scope. */
-const PERMISSIONS = { CREDENTIALS_READ: 'credentials:read' } as const;
 const ApiKeyPermissionEnum = builder.enumType('ApiKeyPermission', {
   values: { CREDENTIALS_READ: { value: PERMISSIONS.CREDENTIALS_READ, description: 'resolveConnection may return decrypted credentials.' } },
 });
@@ -51,7 +49,7 @@ builder.prismaObjectFields('Organization', (t) => ({
   apiKeys: t.relatedConnection('apiKeys', {
     cursor: 'id',
     totalCount: true,
-    authScopes: (organization) => ({ roleOn: { row: { organizationId: organization.id, workspaceId: null }, atLeast: 'ADMIN' } }),
+    authScopes: orgRole('ADMIN'),
     query: () => ({ orderBy: { createdAt: 'desc' } }),
   }),
 }));

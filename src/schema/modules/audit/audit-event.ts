@@ -2,6 +2,7 @@
 // API keys, which act as ADMIN), newest first.
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { builder } from '../../builder.js';
+import { orgRole } from '../../scopes.js';
 
 const ActorTypeEnum = builder.enumType('AuditActorType', { values: ['USER', 'API_KEY', 'END_USER', 'SYSTEM'] as const });
 const AuditOutcomeEnum = builder.enumType('AuditOutcome', { values: ['SUCCESS', 'FAILURE', 'DENIED'] as const });
@@ -32,7 +33,7 @@ builder.prismaObjectFields('Organization', (t) => ({
   auditEvents: t.relatedConnection('auditEvents', {
     cursor: 'id',
     totalCount: true,
-    authScopes: (organization) => ({ roleOn: { row: { organizationId: organization.id, workspaceId: null }, atLeast: 'ADMIN' } }),
+    authScopes: orgRole('ADMIN'),
     args: { action: t.arg.string({ description: 'Only events of this action.' }) },
     // uuidv7 ids grow with time: ordering by id is ordering by occurrence.
     query: (args) => ({ where: args.action ? { action: args.action } : {}, orderBy: { id: 'desc' } }),

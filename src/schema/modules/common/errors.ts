@@ -1,6 +1,16 @@
 // `interface Error { message code }`, the ErrorCode enum, and the error types
 // that mutations return as members of their result unions.
-import { ConflictError, ERROR_CODES, ForbiddenError, HeddleError, NotFoundError, ValidationError } from '../../../domain/errors.js';
+import {
+  ActionNotAllowedError,
+  AmbiguousIntegrationError,
+  ConflictError,
+  ConnectionRequiredError,
+  ERROR_CODES,
+  ForbiddenError,
+  HeddleError,
+  NotFoundError,
+  ValidationError,
+} from '../../../domain/errors.js';
 import { builder } from '../../builder.js';
 
 export const ErrorCodeEnum = builder.enumType('ErrorCode', { values: ERROR_CODES });
@@ -53,5 +63,34 @@ builder.objectType(ForbiddenError, {
   isTypeOf: (value) => value instanceof ForbiddenError,
   fields: (t) => ({
     path: t.exposeStringList('path', { description: 'The input path of the row the rule protects.' }),
+  }),
+});
+
+builder.objectType(ConnectionRequiredError, {
+  name: 'ConnectionRequiredError',
+  interfaces: [ErrorInterface],
+  isTypeOf: (value) => value instanceof ConnectionRequiredError,
+  fields: (t) => ({
+    explanation: t.exposeStringList('explanation', { description: 'Each candidate that was checked and why it did not resolve.' }),
+  }),
+});
+
+builder.objectType(AmbiguousIntegrationError, {
+  name: 'AmbiguousIntegrationError',
+  interfaces: [ErrorInterface],
+  isTypeOf: (value) => value instanceof AmbiguousIntegrationError,
+  fields: (t) => ({
+    integration: t.exposeString('integration'),
+    aliases: t.exposeStringList('aliases', { description: 'The aliases the integration name matches; pass one of them instead.' }),
+  }),
+});
+
+builder.objectType(ActionNotAllowedError, {
+  name: 'ActionNotAllowedError',
+  interfaces: [ErrorInterface],
+  isTypeOf: (value) => value instanceof ActionNotAllowedError,
+  fields: (t) => ({
+    action: t.exposeString('action'),
+    allowedActions: t.exposeStringList('allowedActions'),
   }),
 });

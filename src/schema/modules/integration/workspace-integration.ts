@@ -9,6 +9,7 @@ import { HeddleError, NotFoundError, ValidationError } from '../../../domain/err
 import { parseInput } from '../../../domain/validate.js';
 import {
   aliasSchema,
+  allowedActionsOf,
   CONNECTION_STRATEGIES,
   workspaceIntegrationErrors,
   type CandidateConnection,
@@ -41,9 +42,7 @@ builder.objectType(AliasConflictError, {
 
 export const ConnectionStrategyEnum = builder.enumType('ConnectionStrategy', { values: CONNECTION_STRATEGIES });
 
-const allowedActionsOf = (value: unknown): string[] | null => (Array.isArray(value) ? (value as string[]) : null);
-
-builder.prismaNode('WorkspaceIntegration', {
+export const WorkspaceIntegrationRef = builder.prismaNode('WorkspaceIntegration', {
   nullable: true,
   authScopes: staffOnly,
   id: { field: 'id' },

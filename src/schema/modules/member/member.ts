@@ -11,7 +11,7 @@ import type { Prisma } from '../../../generated/prisma/client.js';
 import { builder } from '../../builder.js';
 import { decodeId, safeUuid } from '../../ids.js';
 import { requireInvite, requireMember, requireOrganization } from '../../lookup.js';
-import { needs } from '../../scopes.js';
+import { needs, orgRole } from '../../scopes.js';
 import { deleteMutation } from '../common/deleted.js';
 import { ViewerRef } from '../viewer/viewer.js';
 
@@ -70,7 +70,7 @@ builder.prismaObjectFields('Organization', (t) => ({
   invites: t.relatedConnection('invites', {
     cursor: 'id',
     totalCount: true,
-    authScopes: (organization) => ({ roleOn: { row: { organizationId: organization.id, workspaceId: null }, atLeast: 'ADMIN' } }),
+    authScopes: orgRole('ADMIN'),
     args: { pendingOnly: t.arg.boolean({ defaultValue: true }) },
     query: (args) => ({ where: args.pendingOnly ? pendingInviteWhere() : {}, orderBy: { createdAt: 'desc' } }),
   }),

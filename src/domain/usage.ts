@@ -1,0 +1,59 @@
+// Usage metering (DESIGN.md §2): a workspace's successful resolutions per
+// month, and its active end users, those with at least one successful
+// resolution in the month. Creating or syncing end users costs nothing.
+import { z } from 'zod';
+import type { PrismaClient, Workspace } from '../generated/prisma/client.js';
+
+/** Months are UTC calendar months, written YYYY-MM. */
+export const monthSchema = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'must be a month written YYYY-MM');
+export const usageMonth = (at: Date): string => at.toISOString().slice(0, 7);
+
+/** Counts one successful resolution, and marks its end user active: one statement. */
+export async function recordResolutionUsage(
+  prisma: PrismaClient,
+  usage: { organizationId: string; workspaceId: string; endUserId: string | null; at: Date },
+): Promise<void> {
+  const month = usageMonth(usage.at);
+  await prisma.$executeRaw`
+    WITH counted AS (
+      INSERT INTO "UsageCounter" ("organizationId", "workspaceId", "month", "resolutions")
+      VALUES (${usage.organizationId}::uuid, ${usage.workspaceId}::uuid, ${month}, 1)
+      ON CONFLICT ("workspaceId", "month") DO UPDATE SET "resolutions" = "UsageCounter"."resolutions" + 1
+    )
+    INSERT INTO "EndUserActivity" ("endUserId", "month", "organizationId", "workspaceId")
+    SELECT ${usage.endUserId}::uuid, ${month}, ${usage.organizationId}::uuid, ${usage.workspaceId}::uuid
+    WHERE ${usage.endUserId}::uuid IS NOT NULL
+    ON CONFLICT ("endUserId", "month") DO NOTHING`;
+}
+
+export interface WorkspaceUsage {
+  workspace: Workspace;
+  activeEndUsers: number;
+  resolutions: number;
+}
+
+export interface OrganizationUsage {
+  month: string;
+  activeEndUsers: number;
+  resolutions: number;
+  /** Workspaces with usage in the month, most resolutions first. */
+  workspaces: WorkspaceUsage[];
+}
+
+export async function organizationUsage(prisma: PrismaClient, organizationId: string, month: string): Promise<OrganizationUsage> {
+  const [counters, active] = await Promise.all([
+    prisma.usageCounter.findMany({ where: { organizationId, month }, include: { workspace: true } }),
+    prisma.endUserActivity.groupBy({ by: ['workspaceId'], where: { organizationId, month }, _count: { _all: true } }),
+  ]);
+  const activeBy = new Map(active.map((row) => [row.workspaceId, row._count._all]));
+  const workspaces = counters
+    .map((counter) => ({ workspace: counter.workspace, resolutions: counter.resolutions, activeEndUsers: activeBy.get(counter.workspaceId) ?? 0 }))
+    .sort((a, b) => b.resolutions - a.resolutions || a.workspace.slug.localeCompare(b.workspace.slug));
+  return {
+    month,
+    // An end user lives in one workspace, so the per-workspace counts add up.
+    activeEndUsers: workspaces.reduce((sum, w) => sum + w.activeEndUsers, 0),
+    resolutions: workspaces.reduce((sum, w) => sum + w.resolutions, 0),
+    workspaces,
+  };
+}
