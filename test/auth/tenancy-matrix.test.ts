@@ -105,7 +105,14 @@ class As {
 type Row =
   | { kind: 'mutation'; expect: string; input: (p: Principal) => Promise<Record<string, unknown> | As> | Record<string, unknown> }
   | { kind: 'query'; expect: string; query: string; variables: () => Record<string, unknown>; pick: (data: any) => unknown }
-  | { kind: 'subscription'; expect: string; query: string; variables: () => Record<string, unknown> };
+  | {
+      kind: 'subscription';
+      expect: string;
+      query: string;
+      variables: () => Record<string, unknown>;
+      /** Makes the change the subscription should hear, once it is open. */
+      trigger?: () => Promise<unknown>;
+    };
 
 const mutation = (expect: string, input: Extract<Row, { kind: 'mutation' }>['input']): Row => ({ kind: 'mutation', expect, input });
 const query = (expect: string, q: string, variables: () => Record<string, unknown>, pick = (data: any) => Object.values(data)[0]): Row => ({
@@ -130,6 +137,16 @@ const POLICY: Record<string, Row> = {
     kind: 'subscription',       expect: 'ok  ok  ok  NF  ok  ok  SD  FB  UA   UA  UA',
     query: 'subscription($id: ID!) { workspaceConfigChanged(workspaceId: $id, sinceVersion: 0) { version } }',
     variables: () => ({ id: w.ws1 }),
+  },
+  connectionStatusChanged: {
+    kind: 'subscription',       expect: 'ok  ok  ok  NF  ok  ok  SD  FB  UA   UA  UA',
+    query: 'subscription($id: ID!) { connectionStatusChanged(workspaceId: $id) { id status } }',
+    variables: () => ({ id: w.ws1 }),
+    trigger: async () => {
+      for (const status of ['ERROR', 'ACTIVE']) {
+        await make('setConnectionStatus', 'SetConnectionStatusInput', { id: w.connection, status });
+      }
+    },
   },
 
   createOrganization:         mutation('ok  ok  ok  ok  FB  FB  FB  FB  UA   UA  UA', () => ({ name: 'New', slug: fresh('new-org') })),
@@ -228,7 +245,12 @@ async function runMutation(field: string, row: Extract<Row, { kind: 'mutation' }
 }
 
 /** The first message of a subscription over graphql-ws, or why there was none. */
-function subscribeOnce(query: string, variables: Record<string, unknown>, token: string | undefined): Promise<string> {
+function subscribeOnce(
+  query: string,
+  variables: Record<string, unknown>,
+  token: string | undefined,
+  trigger?: () => Promise<unknown>,
+): Promise<string> {
   const client = createClient({
     url: `${t.url.replace('http', 'ws')}/graphql`,
     webSocketImpl: WebSocket,
@@ -251,6 +273,8 @@ function subscribeOnce(query: string, variables: Record<string, unknown>, token:
         complete: () => done('completed'),
       },
     );
+    // graphql-ws does not acknowledge a subscribe: give it a moment to be registered.
+    if (trigger) setTimeout(() => void trigger(), 300);
   }).finally(() => client.dispose());
 }
 
@@ -312,7 +336,7 @@ describe('each root field answers each principal as the policy table says', () =
         const result = await t.requestRaw(row.query, row.variables(), w.tokens[p]);
         actual[p] = classify(result.errors, result.data ? row.pick(result.data) : null);
       } else if (row.kind === 'subscription') {
-        actual[p] = await subscribeOnce(row.query, row.variables(), w.tokens[p]);
+        actual[p] = await subscribeOnce(row.query, row.variables(), w.tokens[p], row.trigger);
       } else {
         const run = await runMutation(field, row, p);
         actual[p] = run.outcome;

@@ -63,8 +63,8 @@ export interface TestApp {
   request<R, V>(document: TypedDocumentNode<R, V>, variables?: V, token?: string): Promise<ExecutionResult<R>>;
   /** The same with a query string, for documents outside the subgraph SDL (federation fields). */
   requestRaw<R>(query: string, variables?: Record<string, unknown>, token?: string): Promise<ExecutionResult<R>>;
-  /** A member session token for a new or existing user. */
-  memberToken(email: string): Promise<string>;
+  /** A member session token for a new or existing user (default lifetime 12 h, e.g. '2s'). */
+  memberToken(email: string, expiresIn?: string): Promise<string>;
   wsClient(token?: string): Client;
   stop(): Promise<void>;
 }
@@ -95,7 +95,7 @@ export async function startTestApp(backend: Pick<Backend, 'database' | 'pubsub'>
     requestRaw(query, variables, token) {
       return postGraphql(url, query, variables, token);
     },
-    memberToken: (email) => signMemberToken(TEST_JWT_SECRET, { sub: `test|${email}`, email }),
+    memberToken: (email, expiresIn) => signMemberToken(TEST_JWT_SECRET, { sub: `test|${email}`, email }, expiresIn),
     wsClient(token) {
       const client = createClient({
         url: `${url.replace('http', 'ws')}/graphql`,

@@ -10,6 +10,7 @@ import { NotFoundError, ValidationError } from '../../../domain/errors.js';
 import { displayNameSchema, externalIdSchema } from '../../../domain/identifiers.js';
 import { parseInput } from '../../../domain/validate.js';
 import type { EndUser } from '../../../generated/prisma/client.js';
+import { announceAccessRevoked } from '../../../realtime/access.js';
 import { builder } from '../../builder.js';
 import { needs, orgRole } from '../../scopes.js';
 import { safeUuid } from '../../ids.js';
@@ -138,7 +139,9 @@ builder.mutationField('revokeApiKey', (t) =>
     args: { input: t.arg({ type: RevokeApiKeyInput, required: true }) },
     resolve: async (query, _root, args, ctx) => {
       const key = await requireApiKey(ctx, String(args.input.id), ['input', 'id']);
-      return ctx.prisma.apiKey.update({ ...query, where: { id: key.id }, data: { revokedAt: key.revokedAt ?? new Date() } });
+      const revoked = await ctx.prisma.apiKey.update({ ...query, where: { id: key.id }, data: { revokedAt: key.revokedAt ?? new Date() } });
+      announceAccessRevoked(ctx.pubsub, { kind: 'apiKey', apiKeyId: key.id });
+      return revoked;
     },
   }),
 );

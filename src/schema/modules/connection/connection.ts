@@ -18,6 +18,8 @@ import { displayNameSchema } from '../../../domain/identifiers.js';
 import { parseInput } from '../../../domain/validate.js';
 import type { Prisma } from '../../../generated/prisma/client.js';
 import type { Context } from '../../../server/context.js';
+import { whileAccessHolds } from '../../../realtime/access.js';
+import { connectionStatusEvents, publishConnectionStatus } from '../../../realtime/connection-status.js';
 import { builder } from '../../builder.js';
 import { safeUuid } from '../../ids.js';
 import { requireConnection, requireDirectory, requireEndUser, requireOrganization, requireWorkspace } from '../../lookup.js';
@@ -270,11 +272,13 @@ builder.mutationField('setConnectionStatus', (t) =>
         args.input,
       );
       const connection = await requireConnection(ctx, input.id, ['input', 'id']);
-      return ctx.prisma.connection.update({
+      const updated = await ctx.prisma.connection.update({
         ...query,
         where: { id: connection.id },
         data: { status: input.status, statusReason: input.status === 'ERROR' ? (input.reason ?? null) : null },
       });
+      if (connection.status !== input.status) await publishConnectionStatus(ctx, connection);
+      return updated;
     },
   }),
 );
@@ -312,5 +316,23 @@ builder.mutationField('deleteConnection', (t) =>
       }
       return new Deleted(String(args.input.id));
     },
+  }),
+);
+
+builder.subscriptionField('connectionStatusChanged', (t) =>
+  t.prismaField({
+    type: 'Connection',
+    description:
+      "A connection the workspace uses changed status (ACTIVE ↔ ERROR, e.g. a failed OAuth2 refresh): the workspace's own connections, its end users' and directories', and organization connections its integrations use.",
+    authScopes: { staff: true },
+    args: { workspaceId: t.arg.id({ required: true }) },
+    subscribe: async (_root, args, ctx) => {
+      const workspace = await requireWorkspace(ctx, String(args.workspaceId), ['workspaceId']);
+      return whileAccessHolds(ctx, { organizationId: workspace.organizationId, workspaceId: workspace.id }, (signal) =>
+        connectionStatusEvents(ctx.pubsub, workspace.id, signal),
+      );
+    },
+    // The message carries ids only: the connection is read as it is now.
+    resolve: (query, message, _args, ctx) => ctx.prisma.connection.findUniqueOrThrow({ ...query, where: { id: message.connectionId } }),
   }),
 );

@@ -20,6 +20,7 @@ import { parseInput } from '../../../domain/validate.js';
 import { foreignKeyViolation } from '../../../db/errors.js';
 import type { Prisma } from '../../../generated/prisma/client.js';
 import type { Context } from '../../../server/context.js';
+import { announceAccessRevoked } from '../../../realtime/access.js';
 import { builder, type HeddleTypes } from '../../builder.js';
 import { decodeId, NIL_UUID, safeUuid } from '../../ids.js';
 import { requireDirectory, requireEndUser, requireWorkspace } from '../../lookup.js';
@@ -253,7 +254,10 @@ deleteMutation('deleteEndUser', {
   description: 'Deletes the end user, its connections and its space memberships.',
   find: requireEndUser,
   // One statement: the database cascades to connections and memberships.
-  remove: (ctx, user) => ctx.prisma.endUser.delete({ where: { id: user.id } }),
+  remove: async (ctx, user) => {
+    await ctx.prisma.endUser.delete({ where: { id: user.id } });
+    announceAccessRevoked(ctx.pubsub, { kind: 'endUser', endUserId: user.id });
+  },
 });
 
 const SetEndUserDirectoryInput = builder.inputType('SetEndUserDirectoryInput', {

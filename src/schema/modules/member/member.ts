@@ -8,6 +8,7 @@ import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '.
 import { emailSchema, GRANTABLE_ROLES, INVITE_TTL_MS, inviteStatus, pendingInviteWhere } from '../../../domain/members.js';
 import { parseInput } from '../../../domain/validate.js';
 import type { Prisma } from '../../../generated/prisma/client.js';
+import { announceAccessRevoked } from '../../../realtime/access.js';
 import { builder } from '../../builder.js';
 import { decodeId, safeUuid } from '../../ids.js';
 import { requireInvite, requireMember, requireOrganization } from '../../lookup.js';
@@ -214,7 +215,10 @@ deleteMutation('removeMember', {
     if (member.role === 'OWNER') throw new ForbiddenError(OWNER_IS_FIXED, path);
     return member;
   },
-  remove: (ctx, member) => ctx.prisma.member.delete({ where: { id: member.id } }),
+  remove: async (ctx, member) => {
+    await ctx.prisma.member.delete({ where: { id: member.id } });
+    announceAccessRevoked(ctx.pubsub, { kind: 'member', userId: member.userId, organizationId: member.organizationId });
+  },
 });
 
 // Ownership and deletion -----------------------------------------------------------
@@ -258,5 +262,8 @@ deleteMutation('deleteOrganization', {
   atLeast: 'OWNER',
   find: requireOrganization,
   // One statement: the database cascades to every row of the organization.
-  remove: (ctx, organization) => ctx.prisma.organization.delete({ where: { id: organization.id } }),
+  remove: async (ctx, organization) => {
+    await ctx.prisma.organization.delete({ where: { id: organization.id } });
+    announceAccessRevoked(ctx.pubsub, { kind: 'organization', organizationId: organization.id });
+  },
 });
