@@ -1,0 +1,153 @@
+// The ledger (issue #6, acceptance 2 and 3): two real Heddle processes share
+// PostgreSQL and a Redis of the test's own; 200 config changes across three
+// workspaces go through the first process while subscribers sit on the second;
+// Redis is killed and restarted in the middle. Every subscriber must end up
+// with versions 1..N of its workspace: no gap, no duplicate.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { createClient } from 'graphql-ws';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import WebSocket from 'ws';
+import { signMemberToken } from '../../src/auth/principal.js';
+import { createPostgresDatabase, TEST_JWT_SECRET } from '../support/app.js';
+import { unavailable } from '../support/backends.js';
+import { spawnHeddle, type HeddleProcess } from '../support/process.js';
+
+const skip = unavailable({ name: 'postgres + redis', database: 'postgres', pubsub: 'redis' });
+const CHANGES = 200;
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+function startRedis(port: number): Promise<ChildProcess> {
+  const redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  return new Promise((resolve, reject) => {
+    redis.stdout!.on('data', (chunk: Buffer) => /Ready to accept connections/.test(chunk.toString()) && resolve(redis));
+    redis.once('exit', (code) => reject(new Error(`redis-server exited with ${code}`)));
+  });
+}
+
+async function gql<T>(url: string, token: string, query: string, variables: Record<string, unknown> = {}): Promise<T> {
+  const response = await fetch(`${url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ query, variables }),
+  });
+  const result = (await response.json()) as { data?: T; errors?: unknown };
+  if (result.errors) throw new Error(JSON.stringify(result.errors));
+  return result.data!;
+}
+
+/** A subscriber that keeps every version it receives and resumes from the last one whenever its stream ends. */
+function ledger(url: string, token: string, workspaceId: string) {
+  const versions: number[] = [];
+  let stopped = false;
+  const client = createClient({
+    url: `${url.replace('http', 'ws')}/graphql`,
+    webSocketImpl: WebSocket,
+    connectionParams: { authorization: `Bearer ${token}` },
+    retryAttempts: Infinity,
+    shouldRetry: () => !stopped,
+    retryWait: () => new Promise((r) => setTimeout(r, 200)),
+  });
+  const subscribe = (): void => {
+    client.subscribe(
+      {
+        query: 'subscription($ws: ID!, $since: Int) { workspaceConfigChanged(workspaceId: $ws, sinceVersion: $since) { version } }',
+        variables: { ws: workspaceId, since: versions.at(-1) ?? 0 },
+      },
+      {
+        next: (message) => {
+          const version = (message.data as { workspaceConfigChanged?: { version: number } } | undefined)?.workspaceConfigChanged?.version;
+          if (version !== undefined) versions.push(version);
+        },
+        error: () => !stopped && setTimeout(subscribe, 200),
+        complete: () => !stopped && setTimeout(subscribe, 200),
+      },
+    );
+  };
+  subscribe();
+  return {
+    versions,
+    stop: async () => {
+      stopped = true;
+      await client.dispose();
+    },
+  };
+}
+
+let redis: ChildProcess | undefined;
+let redisPort: number;
+const heddles: HeddleProcess[] = [];
+let dropDatabase: (() => Promise<void>) | undefined;
+
+beforeAll(async () => {
+  if (skip) return;
+  redisPort = await freePort();
+  redis = await startRedis(redisPort);
+  const database = await createPostgresDatabase();
+  dropDatabase = database.drop;
+  const env = { DATABASE_URL: database.url, REDIS_URL: `redis://127.0.0.1:${redisPort}`, HEDDLE_JWT_SECRET: TEST_JWT_SECRET, LOG_LEVEL: 'info' };
+  // One after the other: the first applies the migrations.
+  heddles.push(spawnHeddle(env));
+  await heddles[0]!.listening;
+  heddles.push(spawnHeddle(env));
+  await heddles[1]!.listening;
+}, 120_000);
+
+afterAll(async () => {
+  for (const heddle of heddles) heddle.child.kill('SIGTERM');
+  await Promise.all(heddles.map((h) => h.exited));
+  redis?.kill('SIGKILL');
+  await dropDatabase?.();
+});
+
+test.skipIf(skip)(
+  `${CHANGES} changes across 3 workspaces through one process, Redis restarted midway: subscribers on the other process hold 1..N`,
+  async () => {
+    const [writer, reader] = [await heddles[0]!.listening, await heddles[1]!.listening];
+    const token = await signMemberToken(TEST_JWT_SECRET, { sub: 'ledger|1', email: 'ledger@example.com' });
+    const org = await gql<{ createOrganization: { id: string } }>(writer, token, 'mutation { createOrganization(input: { name: "Ledger", slug: "ledger" }) { ... on Organization { id } } }');
+    const workspaces: string[] = [];
+    for (const slug of ['one', 'two', 'three']) {
+      const created = await gql<{ createWorkspace: { id: string } }>(
+        writer,
+        token,
+        'mutation($org: ID!, $slug: String!) { createWorkspace(input: { organizationId: $org, name: "W", slug: $slug }) { ... on Workspace { id } } }',
+        { org: org.createOrganization.id, slug },
+      );
+      workspaces.push(created.createWorkspace.id);
+    }
+    const ledgers = workspaces.map((id) => ledger(reader, token, id));
+    await new Promise((r) => setTimeout(r, 500));
+
+    const change = (i: number) =>
+      gql(writer, token, 'mutation($id: ID!, $name: String!) { updateWorkspace(input: { id: $id, name: $name }) { __typename } }', {
+        id: workspaces[i % 3],
+        name: `change ${i}`,
+      });
+    for (let i = 0; i < CHANGES; i++) {
+      if (i === CHANGES / 2) {
+        redis!.kill('SIGKILL');
+        await new Promise((r) => redis!.once('exit', r));
+      }
+      if (i === (CHANGES * 3) / 4) redis = await startRedis(redisPort);
+      await change(i);
+    }
+
+    const expected = workspaces.map((_, w) => Array.from({ length: Math.ceil((CHANGES - w) / 3) }, (_, k) => k + 1));
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline && ledgers.some((l, w) => l.versions.length < expected[w]!.length)) {
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    await new Promise((r) => setTimeout(r, 500)); // anything late would be a duplicate
+    await Promise.all(ledgers.map((l) => l.stop()));
+    ledgers.forEach((l, w) => expect(l.versions, `workspace ${w + 1}`).toEqual(expected[w]));
+  },
+  120_000,
+);
