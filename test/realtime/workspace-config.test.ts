@@ -9,6 +9,11 @@ const UpdateWorkspace = graphql(`
     updateWorkspace(input: $input) { __typename ... on Workspace { name configVersion } ... on Error { code } }
   }
 `);
+const AddIntegration = graphql(`
+  mutation RtAddIntegration($input: AddWorkspaceIntegrationInput!) {
+    addWorkspaceIntegration(input: $input) { __typename ... on Error { code } }
+  }
+`);
 const WorkspaceConfigChanged = graphql(`
   subscription WorkspaceConfigChanged($workspaceId: ID!, $sinceVersion: Int) {
     workspaceConfigChanged(workspaceId: $workspaceId, sinceVersion: $sinceVersion) {
@@ -50,6 +55,15 @@ describeEachBackend('workspaceConfigChanged', (backend) => {
         workspace: { id: workspaceId, name: 'Production', configVersion: 1 },
       });
     }
+    // Acceptance: both clients hear addWorkspaceIntegration within 1 s.
+    const [wsNext, sseNext] = [ws.next(), sse.next()];
+    const addedAt = Date.now();
+    const added = await t.request(AddIntegration, { input: { workspaceId, integrationName: 'github', connectionStrategy: 'PER_USER' } }, token);
+    expect(added.data?.addWorkspaceIntegration.__typename).toBe('WorkspaceIntegration');
+    for (const result of await Promise.all([wsNext, sseNext])) {
+      expect(result.data?.workspaceConfigChanged).toMatchObject({ version: 2 });
+    }
+    expect(Date.now() - addedAt).toBeLessThan(1000);
     ws.stop();
     sse.stop();
   });
