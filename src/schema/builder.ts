@@ -54,6 +54,8 @@ export const builder = new SchemaBuilder<{
   relay: {
     clientMutationId: 'omit',
     cursorType: 'String',
+    // The host product's subgraphs usually define a Relay PageInfo too.
+    pageInfoTypeOptions: { shareable: true },
   },
   errors: {
     directResult: true,

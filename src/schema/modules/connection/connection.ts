@@ -21,6 +21,7 @@ import type { Context } from '../../../server/context.js';
 import { builder } from '../../builder.js';
 import { safeUuid } from '../../ids.js';
 import { requireConnection, requireDirectory, requireEndUser, requireOrganization, requireWorkspace } from '../../lookup.js';
+import { resolveReferenceById } from '../../references.js';
 import { Deleted } from '../common/deleted.js';
 import { workspaceScoped } from '../../scopes.js';
 
@@ -46,6 +47,11 @@ export const ConnectionRef = builder.prismaNode('Connection', {
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
   }),
+});
+
+builder.asEntity(ConnectionRef, {
+  key: builder.selection<{ id: string }>('id'),
+  resolveReference: resolveReferenceById('Connection', visible.connections, (ctx, where) => ctx.prisma.connection.findMany({ where })),
 });
 
 /** The list filters every connection list accepts. */
