@@ -73,11 +73,13 @@ export interface StartOptions {
   /** Share one database between several apps (several instances). */
   databaseUrl?: string;
   logStream?: NodeJS.WritableStream;
+  /** Environment variables on top of the test defaults (limits, NODE_ENV, router secret). */
+  env?: NodeJS.ProcessEnv;
 }
 
 export async function startTestApp(backend: Pick<Backend, 'database' | 'pubsub'>, options: StartOptions = {}): Promise<TestApp> {
   const ownDatabase = backend.database === 'postgres' && !options.databaseUrl ? await createPostgresDatabase() : null;
-  const config = testConfig(backend, options.databaseUrl ?? ownDatabase?.url);
+  const config = testConfig(backend, options.databaseUrl ?? ownDatabase?.url, options.env);
   const logger = options.logStream ? createLogger('debug', options.logStream) : createLogger('silent');
   const app = await buildApp(config, { logger, onQuery: options.onQuery });
   await app.start();
