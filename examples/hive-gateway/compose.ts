@@ -5,8 +5,10 @@
 //   HEDDLE_ROUTER_SECRET=… npx tsx compose.ts heddle=http://localhost:4000/graphql \
 //     accounts=http://localhost:4001/graphql > supergraph.graphql
 //
-// Heddle's SDL is also committed as schema.graphql; `heddle=./schema.graphql`
-// reads a file instead of asking the service.
+// Heddle's SDL is also committed as schema.graphql: `heddle=./schema.graphql`
+// reads a file instead of asking the service; the endpoint written into the
+// supergraph then comes from HEDDLE_URL (<NAME>_URL for any subgraph given as
+// a file; default http://localhost:4000/graphql).
 import { readFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
 import { composeServices } from '@theguild/federation-composition';
