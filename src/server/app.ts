@@ -124,8 +124,11 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       subscribe: (args) => (args.rootValue as EnvelopedRoot).subscribe(args),
       onConnect: async (ctx) => {
         try {
-          const authorization = ctx.connectionParams?.authorization;
-          ctx.extra.principal = await authenticator.authenticate(typeof authorization === 'string' ? authorization : null);
+          // connection_init carries it from browsers; gateways such as Apollo Router
+          // and Cosmo forward the client's header on the upgrade request instead.
+          const fromParams = ctx.connectionParams?.authorization;
+          const authorization = typeof fromParams === 'string' ? fromParams : (ctx.extra.request.headers.authorization ?? null);
+          ctx.extra.principal = await authenticator.authenticate(authorization);
           return true;
         } catch {
           return false; // graphql-ws closes with 4403 Forbidden

@@ -50,6 +50,21 @@ test('a websocket upgrade without the header is refused with 401; with it graphq
   await client.dispose();
 });
 
+test('a gateway that forwards Authorization on the upgrade request, not in connection_init, is authenticated by it', async () => {
+  const token = await t.memberToken('upgrade-header@example.com');
+  class GatewaySocket extends WebSocket {
+    constructor(address: string, protocols?: string | string[]) {
+      super(address, protocols, { headers: { [ROUTER_SECRET_HEADER]: SECRET, authorization: `Bearer ${token}` } });
+    }
+  }
+  const client = createClient({ url: `${t.url.replace('http', 'ws')}/graphql`, webSocketImpl: GatewaySocket, retryAttempts: 0 });
+  const result = await new Promise((resolve, reject) => {
+    client.subscribe({ query: '{ viewer { kind } }' }, { next: resolve, error: reject, complete: () => {} });
+  });
+  expect(result).toEqual({ data: { viewer: { kind: 'MEMBER' } } });
+  await client.dispose();
+});
+
 test('health endpoints stay open', async () => {
   expect((await fetch(`${t.url}/healthz`)).status).toBe(200);
   expect((await fetch(`${t.url}/readyz`)).status).toBe(200);
