@@ -34,6 +34,8 @@ const integer = (message: string, min: number, max: number) =>
   z.string().regex(/^\d+$/, message).transform(Number).pipe(z.number().min(min, message).max(max, message));
 const port = integer('must be an integer from 0 to 65535', 0, 65535);
 const positiveInt = integer('must be a positive integer', 1, Number.MAX_SAFE_INTEGER);
+const count = integer('must be a non-negative integer', 0, Number.MAX_SAFE_INTEGER);
+const flag = z.enum(['true', 'false', '1', '0'], { message: 'must be true or false' }).transform((v) => v === 'true' || v === '1');
 
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -51,6 +53,18 @@ const envSchema = z.object({
   HEDDLE_JWT_AUDIENCE: z.string().min(1).optional(),
   HEDDLE_SHUTDOWN_TIMEOUT_MS: positiveInt.default(4000),
   HEDDLE_EVENT_RETENTION_HOURS: positiveInt.default(24 * 7),
+  HEDDLE_ROUTER_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  HEDDLE_MAX_DEPTH: positiveInt.default(15),
+  HEDDLE_MAX_ALIASES: count.default(15),
+  HEDDLE_MAX_TOKENS: positiveInt.default(2000),
+  HEDDLE_MAX_DIRECTIVES: count.default(50),
+  HEDDLE_MAX_COST: positiveInt.default(50_000),
+  HEDDLE_MAX_BODY_BYTES: positiveInt.default(1024 * 1024),
+  // Unset: on outside production, off in production.
+  HEDDLE_INTROSPECTION: flag.optional(),
+  HEDDLE_FIELD_SUGGESTIONS: flag.optional(),
+  // Unset: on in development only (error messages and stacks in extensions).
+  HEDDLE_EXPOSE_ERRORS: flag.optional(),
 });
 
 export type Config = {
@@ -72,7 +86,21 @@ export type Config = {
   encryption: { ring: KeyRing; isDevelopmentKey: boolean };
   shutdownTimeoutMs: number;
   eventRetentionHours: number;
+  /** When set, only callers sending it in ROUTER_SECRET_HEADER (a gateway) are served. */
+  routerSecret?: string;
+  limits: GraphqlLimits;
+  graphql: { introspection: boolean; fieldSuggestions: boolean; exposeErrors: boolean };
 };
+
+/** Abuse limits on every GraphQL request, HTTP and graphql-ws alike (src/server/limits.ts). */
+export interface GraphqlLimits {
+  maxDepth: number;
+  maxAliases: number;
+  maxTokens: number;
+  maxDirectives: number;
+  maxCost: number;
+  maxBodyBytes: number;
+}
 
 const DEV_SECRET_FILE = 'dev-jwt-secret';
 const DEV_KEY_FILE = 'dev-encryption-key';
@@ -141,6 +169,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     encryption,
     shutdownTimeoutMs: e.HEDDLE_SHUTDOWN_TIMEOUT_MS,
     eventRetentionHours: e.HEDDLE_EVENT_RETENTION_HOURS,
+    routerSecret: e.HEDDLE_ROUTER_SECRET,
+    limits: {
+      maxDepth: e.HEDDLE_MAX_DEPTH,
+      maxAliases: e.HEDDLE_MAX_ALIASES,
+      maxTokens: e.HEDDLE_MAX_TOKENS,
+      maxDirectives: e.HEDDLE_MAX_DIRECTIVES,
+      maxCost: e.HEDDLE_MAX_COST,
+      maxBodyBytes: e.HEDDLE_MAX_BODY_BYTES,
+    },
+    graphql: {
+      introspection: e.HEDDLE_INTROSPECTION ?? !production,
+      fieldSuggestions: e.HEDDLE_FIELD_SUGGESTIONS ?? !production,
+      exposeErrors: e.HEDDLE_EXPOSE_ERRORS ?? e.NODE_ENV === 'development',
+    },
   };
 }
 

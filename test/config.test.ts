@@ -35,9 +35,31 @@ test.each([
   [{ PORT: '70000' }, 'PORT'],
   [{ HEDDLE_JWT_SECRET: 'short' }, 'HEDDLE_JWT_SECRET'],
   [{ NODE_ENV: 'staging' }, 'NODE_ENV'],
+  [{ HEDDLE_ROUTER_SECRET: 'short' }, 'HEDDLE_ROUTER_SECRET'],
+  [{ HEDDLE_MAX_DEPTH: '0' }, 'HEDDLE_MAX_DEPTH'],
+  [{ HEDDLE_MAX_COST: 'lots' }, 'HEDDLE_MAX_COST'],
+  [{ HEDDLE_MAX_BODY_BYTES: '-1' }, 'HEDDLE_MAX_BODY_BYTES'],
+  [{ HEDDLE_INTROSPECTION: 'yes' }, 'HEDDLE_INTROSPECTION'],
 ])('%o is refused with a message naming %s', (env, variable) => {
   expect(() => loadConfig({ HEDDLE_DATA_DIR: dataDir(), ...env })).toThrow(ConfigError);
   expect(() => loadConfig({ HEDDLE_DATA_DIR: dataDir(), ...env })).toThrow(new RegExp(`^${variable} `));
+});
+
+test('GraphQL limits have defaults; introspection and suggestions are off in production, error details on in development only', () => {
+  const dev = loadConfig({ HEDDLE_DATA_DIR: dataDir(), NODE_ENV: 'development' });
+  expect(dev.limits).toEqual({ maxDepth: 15, maxAliases: 15, maxTokens: 2000, maxDirectives: 50, maxCost: 50_000, maxBodyBytes: 1024 * 1024 });
+  expect(dev.graphql).toEqual({ introspection: true, fieldSuggestions: true, exposeErrors: true });
+  const production = {
+    HEDDLE_DATA_DIR: dataDir(),
+    NODE_ENV: 'production',
+    HEDDLE_JWT_SECRET: 'a-production-secret-of-sufficient-length-42',
+    HEDDLE_ENCRYPTION_KEYS: `1:${Buffer.alloc(32, 7).toString('base64')}`,
+  };
+  expect(loadConfig(production).graphql).toEqual({ introspection: false, fieldSuggestions: false, exposeErrors: false });
+  expect(loadConfig({ ...production, HEDDLE_INTROSPECTION: 'true', HEDDLE_MAX_DEPTH: '8' })).toMatchObject({
+    graphql: { introspection: true },
+    limits: { maxDepth: 8 },
+  });
 });
 
 test('production refuses the development secret', () => {

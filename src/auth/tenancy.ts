@@ -55,6 +55,16 @@ function connections(principal: Principal): Prisma.ConnectionWhereInput {
 
 const inWorkspace = (principal: Principal) => ({ workspace: workspaces(principal) });
 
+/**
+ * Whether a filter built here can match no row at all (NOTHING, or a required
+ * relation filtered by NOTHING), so a batch lookup may skip the database.
+ */
+export function matchesNothing(where: object): boolean {
+  if (where === NOTHING) return true;
+  const entries = Object.entries(where);
+  return entries.length === 1 && (entries[0]![0] === 'organization' || entries[0]![0] === 'workspace') && matchesNothing(entries[0]![1] as object);
+}
+
 export const visible = {
   organizations,
   workspaces,

@@ -73,6 +73,8 @@ export const builder = new SchemaBuilder<{
     nodesQueryOptions: { authScopes: { signedIn: true } },
     clientMutationId: 'omit',
     cursorType: 'String',
+    // The host product's subgraphs usually define a Relay PageInfo too.
+    pageInfoTypeOptions: { shareable: true },
   },
   errors: {
     directResult: true,

@@ -10,6 +10,7 @@ import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { ApiKeyUsage } from '../auth/api-key-usage.js';
 import { createAuthenticator, type Principal } from '../auth/principal.js';
+import { routerTrust } from '../auth/router-secret.js';
 import type { Config } from '../config.js';
 import { createCredentialStore } from '../crypto/credential-store.js';
 import { openDatabase, type Database, type QueryListener } from '../db/database.js';
@@ -20,6 +21,7 @@ import { Outbox } from '../realtime/outbox.js';
 import { openPubSub } from '../realtime/pubsub.js';
 import { schema } from '../schema/index.js';
 import type { Context, Services } from './context.js';
+import { limitPlugins } from './limits.js';
 
 export const GRAPHQL_PATH = '/graphql';
 
@@ -68,8 +70,11 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     schema,
     graphqlEndpoint: GRAPHQL_PATH,
     landingPage: false,
-    maskedErrors: { maskError: exposeDomainErrors },
+    maskedErrors: { maskError: exposeDomainErrors, isDev: config.graphql.exposeErrors },
     graphiql: config.env !== 'production',
+    // One operation per request: a batch would multiply every per-operation limit.
+    batching: false,
+    maxRequestBodySize: config.limits.maxBodyBytes,
     // The bundled GraphiQL (no CDN) is ~9 MB: render it once.
     renderGraphiQL: (opts) => (graphiqlPage ??= renderGraphiQL(opts)),
     logging: {
@@ -78,7 +83,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       warn: (...args) => logger.warn(toLogFields(args)),
       error: (...args) => logger.error(toLogFields(args)),
     },
-    plugins: [useRequestLog(logger)],
+    plugins: [...limitPlugins(config.limits, config.graphql), useRequestLog(logger)],
     context: async (initial) => ({
       ...services,
       // graphql-ws authenticates once in connection_init and hands the principal in.
@@ -86,6 +91,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     }),
   });
 
+  const trustedRouter = routerTrust(config.routerSecret);
   // Long-lived SSE responses are ended at shutdown instead of being waited for.
   const eventStreams = new Set<ServerResponse>();
   const httpServer = createServer((req: IncomingMessage, res: ServerResponse) => {
@@ -97,6 +103,9 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
         (error: Error) => sendJson(res, 503, { status: 'unavailable', error: error.message }),
       );
     }
+    if (!trustedRouter(req.headers)) {
+      return sendJson(res, 401, { errors: [{ message: 'missing or wrong router secret', extensions: { code: 'UNAUTHENTICATED' } }] });
+    }
     if (req.headers.accept?.includes('text/event-stream')) {
       eventStreams.add(res);
       res.once('close', () => eventStreams.delete(res));
@@ -104,15 +113,25 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     return yoga(req, res);
   });
 
-  const wsServer = new WebSocketServer({ server: httpServer, path: GRAPHQL_PATH });
+  const wsServer = new WebSocketServer({
+    server: httpServer,
+    path: GRAPHQL_PATH,
+    // A larger message closes the socket (1009), like a larger HTTP body gets 413.
+    maxPayload: config.limits.maxBodyBytes,
+    // Without the router secret the upgrade is answered 401.
+    verifyClient: ({ req }: { req: IncomingMessage }) => trustedRouter(req.headers),
+  });
   const wsHandle = useServer<Record<string, unknown>, { principal?: Principal }>(
     {
       execute: (args) => (args.rootValue as EnvelopedRoot).execute(args),
       subscribe: (args) => (args.rootValue as EnvelopedRoot).subscribe(args),
       onConnect: async (ctx) => {
         try {
-          const authorization = ctx.connectionParams?.authorization;
-          ctx.extra.principal = await authenticator.authenticate(typeof authorization === 'string' ? authorization : null);
+          // connection_init carries it from browsers; gateways such as Apollo Router
+          // and Cosmo forward the client's header on the upgrade request instead.
+          const fromParams = ctx.connectionParams?.authorization;
+          const authorization = typeof fromParams === 'string' ? fromParams : (ctx.extra.request.headers.authorization ?? null);
+          ctx.extra.principal = await authenticator.authenticate(authorization);
           return true;
         } catch {
           return false; // graphql-ws closes with 4403 Forbidden
@@ -124,16 +143,24 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
           principal: ctx.extra.principal,
           params: payload,
         });
-        const args = {
+        let document;
+        try {
+          document = parse(payload.query);
+          const errors = validate(envelopedSchema, document);
+          if (errors.length) return errors;
+        } catch (error) {
+          // Syntax errors and the limits' rejections fail this operation, not the whole socket.
+          if (error instanceof GraphQLError) return [error];
+          throw error;
+        }
+        return {
           schema: envelopedSchema,
           operationName: payload.operationName,
-          document: parse(payload.query),
+          document,
           variableValues: payload.variables,
           contextValue: await contextFactory(),
           rootValue: { execute, subscribe },
         };
-        const errors = validate(args.schema, args.document);
-        return errors.length ? errors : args;
       },
     },
     wsServer,

@@ -74,7 +74,7 @@ export interface StartOptions {
   /** Share one database between several apps (several instances). */
   databaseUrl?: string;
   logStream?: NodeJS.WritableStream;
-  /** Extra environment, e.g. HEDDLE_ENCRYPTION_KEYS. */
+  /** Environment variables on top of the test defaults (keys, limits, NODE_ENV, router secret). */
   env?: NodeJS.ProcessEnv;
 }
 

@@ -23,6 +23,7 @@ import { connectionStatusEvents, publishConnectionStatus } from '../../../realti
 import { builder } from '../../builder.js';
 import { safeUuid } from '../../ids.js';
 import { requireConnection, requireDirectory, requireEndUser, requireOrganization, requireWorkspace } from '../../lookup.js';
+import { resolveReferenceById } from '../../references.js';
 import { Deleted } from '../common/deleted.js';
 import { needs, needsOrCreator, workspaceScoped } from '../../scopes.js';
 
@@ -49,6 +50,11 @@ export const ConnectionRef = builder.prismaNode('Connection', {
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
   }),
+});
+
+builder.asEntity(ConnectionRef, {
+  key: builder.selection<{ id: string }>('id'),
+  resolveReference: resolveReferenceById('Connection', visible.connections, (ctx, where) => ctx.prisma.connection.findMany({ where })),
 });
 
 /** The list filters every connection list accepts. */

@@ -24,6 +24,7 @@ import { announceAccessRevoked } from '../../../realtime/access.js';
 import { builder, type HeddleTypes } from '../../builder.js';
 import { decodeId, NIL_UUID, safeUuid } from '../../ids.js';
 import { requireDirectory, requireEndUser, requireWorkspace } from '../../lookup.js';
+import { resolveReferenceById } from '../../references.js';
 import { needs, workspaceScoped } from '../../scopes.js';
 import { deleteMutation } from '../common/deleted.js';
 import { FieldErrorRef } from '../common/errors.js';
@@ -82,10 +83,7 @@ export const EndUserRef = builder.prismaNode('EndUser', {
 
 builder.asEntity(EndUserRef, {
   key: builder.selection<{ id: string }>('id'),
-  resolveReference: ({ id }, ctx) => {
-    const rowId = decodeId(id, 'EndUser');
-    return rowId ? ctx.prisma.endUser.findFirst({ where: { id: rowId, AND: [visible.endUsers(ctx.principal)] } }) : null;
-  },
+  resolveReference: resolveReferenceById('EndUser', visible.endUsers, (ctx, where) => ctx.prisma.endUser.findMany({ where })),
 });
 
 builder.prismaObjectFields('Workspace', (t) => ({

@@ -9,6 +9,7 @@ import { parseInput } from '../../../domain/validate.js';
 import { builder } from '../../builder.js';
 import { needs } from '../../scopes.js';
 import { decodeId, safeUuid } from '../../ids.js';
+import { resolveReferenceById } from '../../references.js';
 import { requireOrganization } from '../../lookup.js';
 
 export const OrganizationRef = builder.prismaNode('Organization', {
@@ -32,12 +33,7 @@ export const OrganizationRef = builder.prismaNode('Organization', {
 
 builder.asEntity(OrganizationRef, {
   key: builder.selection<{ id: string }>('id'),
-  resolveReference: ({ id }, ctx) => {
-    const rowId = decodeId(id, 'Organization');
-    return rowId
-      ? ctx.prisma.organization.findFirst({ where: { id: rowId, AND: [visible.organizations(ctx.principal)] } })
-      : null;
-  },
+  resolveReference: resolveReferenceById('Organization', visible.organizations, (ctx, where) => ctx.prisma.organization.findMany({ where })),
 });
 
 builder.queryField('organization', (t) =>

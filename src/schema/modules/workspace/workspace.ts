@@ -10,6 +10,7 @@ import { builder } from '../../builder.js';
 import { needs, staffOnly } from '../../scopes.js';
 import { decodeId, safeUuid } from '../../ids.js';
 import { requireOrganization, requireWorkspace } from '../../lookup.js';
+import { resolveReferenceById } from '../../references.js';
 import { deleteMutation } from '../common/deleted.js';
 
 export const WorkspaceRef = builder.prismaNode('Workspace', {
@@ -31,10 +32,7 @@ export const WorkspaceRef = builder.prismaNode('Workspace', {
 
 builder.asEntity(WorkspaceRef, {
   key: builder.selection<{ id: string }>('id'),
-  resolveReference: ({ id }, ctx) => {
-    const rowId = decodeId(id, 'Workspace');
-    return rowId ? ctx.prisma.workspace.findFirst({ where: { id: rowId, AND: [visible.workspaces(ctx.principal)] } }) : null;
-  },
+  resolveReference: resolveReferenceById('Workspace', visible.workspaces, (ctx, where) => ctx.prisma.workspace.findMany({ where })),
 });
 
 builder.queryField('workspace', (t) =>
