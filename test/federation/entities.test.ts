@@ -5,7 +5,7 @@
 // typed documents use, so these requests are raw strings.
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { graphql } from '../generated/index.js';
-import { startTestApp, type TestApp } from '../support/app.js';
+import { type TestApp, startTestApp, withoutAuthentication } from '../support/app.js';
 import { describeEachBackend } from '../support/backends.js';
 import { missingId, seedConnection, seedOrganization, seedWorkspace } from '../support/fixtures.js';
 
@@ -44,7 +44,7 @@ describeEachBackend('federation entities', (backend) => {
   async function entities(representations: Representation[], token?: string) {
     statements = [];
     const result = await t.requestRaw<{ _entities: Entity[] }>(ENTITIES, { r: representations }, token);
-    return { result, statements: statements.filter((sql) => !/FROM "public"\."User"/.test(sql)) };
+    return { result, statements: withoutAuthentication(statements) };
   }
 
   beforeAll(async () => {

@@ -198,3 +198,7 @@ export async function databaseText(t: TestApp): Promise<string> {
   );
   return dumps.map((rows) => String(rows[0]?.rows ?? '')).join('\n');
 }
+
+/** The statements of a request without the member session's own lookup (one per request, before the operation runs). */
+export const withoutAuthentication = (statements: string[]): string[] =>
+  statements.filter((sql) => !/FROM "(?:public"\.")?User"/.test(sql));
