@@ -60,6 +60,9 @@ const envSchema = z.object({
   HEDDLE_MAX_DIRECTIVES: count.default(50),
   HEDDLE_MAX_COST: positiveInt.default(50_000),
   HEDDLE_MAX_BODY_BYTES: positiveInt.default(1024 * 1024),
+  HEDDLE_WS_MAX_SUBSCRIPTIONS: positiveInt.default(100),
+  HEDDLE_WS_PING_INTERVAL_MS: positiveInt.default(15_000),
+  HEDDLE_WS_MAX_BUFFERED_BYTES: positiveInt.default(4 * 1024 * 1024),
   // Unset: on outside production, off in production.
   HEDDLE_INTROSPECTION: flag.optional(),
   HEDDLE_FIELD_SUGGESTIONS: flag.optional(),
@@ -100,6 +103,14 @@ export interface GraphqlLimits {
   maxDirectives: number;
   maxCost: number;
   maxBodyBytes: number;
+  websocket: {
+    /** Open subscriptions per graphql-ws connection. */
+    maxSubscriptions: number;
+    /** A socket that does not answer a ping within one interval is dropped. */
+    pingIntervalMs: number;
+    /** Unsent bytes a socket may queue before it is closed as a slow consumer. */
+    maxBufferedBytes: number;
+  };
 }
 
 const DEV_SECRET_FILE = 'dev-jwt-secret';
@@ -177,6 +188,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxDirectives: e.HEDDLE_MAX_DIRECTIVES,
       maxCost: e.HEDDLE_MAX_COST,
       maxBodyBytes: e.HEDDLE_MAX_BODY_BYTES,
+      websocket: {
+        maxSubscriptions: e.HEDDLE_WS_MAX_SUBSCRIPTIONS,
+        pingIntervalMs: e.HEDDLE_WS_PING_INTERVAL_MS,
+        maxBufferedBytes: e.HEDDLE_WS_MAX_BUFFERED_BYTES,
+      },
     },
     graphql: {
       introspection: e.HEDDLE_INTROSPECTION ?? !production,

@@ -22,6 +22,7 @@ import { openPubSub } from '../realtime/pubsub.js';
 import { schema } from '../schema/index.js';
 import type { Context, Services } from './context.js';
 import { limitPlugins } from './limits.js';
+import { dropSlowConsumer, keepAlive, subscriptionLimitError } from './websocket-limits.js';
 
 export const GRAPHQL_PATH = '/graphql';
 
@@ -137,7 +138,11 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
           return false; // graphql-ws closes with 4403 Forbidden
         }
       },
-      onSubscribe: async (ctx, _id, payload) => {
+      onSubscribe: async (ctx, id, payload) => {
+        // graphql-ws has already reserved this operation's id: count the others.
+        const open = Object.keys(ctx.subscriptions).filter((other) => other !== id).length;
+        const overLimit = subscriptionLimitError(open, config.limits.websocket);
+        if (overLimit) return [overLimit];
         const { schema: envelopedSchema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
           ...ctx,
           principal: ctx.extra.principal,
@@ -162,9 +167,11 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
           rootValue: { execute, subscribe },
         };
       },
+      onNext: (ctx) => dropSlowConsumer(ctx.extra.socket, config.limits.websocket),
     },
     wsServer,
   );
+  const stopKeepAlive = keepAlive(wsServer, config.limits.websocket);
 
   let stopping: Promise<void> | undefined;
   const app: App = {
@@ -186,6 +193,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     stop() {
       stopping ??= (async () => {
         outbox.stopRelay();
+        stopKeepAlive();
         const closed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
         // Stop accepting; close every websocket with a close frame (1001 Going Away).
         await wsHandle.dispose();
