@@ -47,7 +47,15 @@ test.each([
 
 test('GraphQL limits have defaults; introspection and suggestions are off in production, error details on in development only', () => {
   const dev = loadConfig({ HEDDLE_DATA_DIR: dataDir(), NODE_ENV: 'development' });
-  expect(dev.limits).toEqual({ maxDepth: 15, maxAliases: 15, maxTokens: 2000, maxDirectives: 50, maxCost: 50_000, maxBodyBytes: 1024 * 1024 });
+  expect(dev.limits).toEqual({
+    maxDepth: 15,
+    maxAliases: 15,
+    maxTokens: 2000,
+    maxDirectives: 50,
+    maxCost: 50_000,
+    maxBodyBytes: 1024 * 1024,
+    websocket: { maxSubscriptions: 100, pingIntervalMs: 15_000, maxBufferedBytes: 4 * 1024 * 1024 },
+  });
   expect(dev.graphql).toEqual({ introspection: true, fieldSuggestions: true, exposeErrors: true });
   const production = {
     HEDDLE_DATA_DIR: dataDir(),
