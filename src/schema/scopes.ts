@@ -13,20 +13,17 @@ export const staffOnly = (row: { workspaceId: string | null }) =>
  * A mutation's role requirement on the row its input names: the first of
  * `fields` that is set (most specific first), e.g. `needs('ADMIN', 'workspaceId')`.
  */
-export function needs(atLeast: Role, ...fields: string[]) {
-  const requirement: RoleRequirement = { atLeast };
+export const needs = (atLeast: Role, ...fields: string[]) => roleOnInput({ atLeast }, fields);
+
+/** Like `needs`, and MEMBERs may also act on rows they created (connections). */
+export const needsOrCreator = (atLeast: Role, field: string) => roleOnInput({ atLeast, orCreator: true }, [field]);
+
+function roleOnInput(requirement: RoleRequirement, fields: string[]) {
   return (_root: unknown, args: { input: object }) => {
     const input = args.input as Record<string, unknown>;
     const field = fields.find((name) => input[name] != null) ?? fields[0]!;
     return { role: { ...requirement, target: input[field] as string | undefined } };
   };
-}
-
-/** Like `needs`, and MEMBERs may also act on rows they created (connections). */
-export function needsOrCreator(atLeast: Role, field: string) {
-  return (_root: unknown, args: { input: object }) => ({
-    role: { atLeast, orCreator: true, target: (args.input as Record<string, unknown>)[field] as string | undefined },
-  });
 }
 
 /** A role in the organization a field's parent Organization is. */

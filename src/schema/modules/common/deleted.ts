@@ -1,6 +1,8 @@
 import { NotFoundError, type HeddleError } from '../../../domain/errors.js';
 import type { Context } from '../../../server/context.js';
 import type { Role } from '../../../auth/roles.js';
+import { announceAccessRevoked } from '../../../realtime/access.js';
+import type { AccessRevokedMessage } from '../../../realtime/pubsub.js';
 import { builder } from '../../builder.js';
 import { needs } from '../../scopes.js';
 
@@ -23,12 +25,14 @@ export function deleteMutation<Row>(
   name: string,
   options: {
     description?: string;
-    /** The role the caller needs on the row (default ADMIN); MEMBERs may delete rows they created with `orCreator`. */
+    /** The role the caller needs on the row (default ADMIN). */
     atLeast?: Role;
     /** Error types the delete may return besides NOT_FOUND. */
     errors?: (new (...args: never[]) => HeddleError)[];
     find: (ctx: Context, globalId: string, path: string[]) => Promise<Row>;
     remove: (ctx: Context, row: Row) => Promise<unknown>;
+    /** Who loses access with the row: their open subscriptions end once the delete is done. */
+    revokes?: (row: Row) => AccessRevokedMessage;
   },
 ): void {
   const typeName = name[0]!.toUpperCase() + name.slice(1);
@@ -43,6 +47,7 @@ export function deleteMutation<Row>(
       resolve: async (_root, args, ctx) => {
         const row = await options.find(ctx, String(args.input.id), ['input', 'id']);
         await options.remove(ctx, row);
+        if (options.revokes) announceAccessRevoked(ctx.pubsub, options.revokes(row));
         return new Deleted(String(args.input.id));
       },
     }),

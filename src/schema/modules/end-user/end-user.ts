@@ -20,7 +20,6 @@ import { parseInput } from '../../../domain/validate.js';
 import { foreignKeyViolation } from '../../../db/errors.js';
 import type { Prisma } from '../../../generated/prisma/client.js';
 import type { Context } from '../../../server/context.js';
-import { announceAccessRevoked } from '../../../realtime/access.js';
 import { builder, type HeddleTypes } from '../../builder.js';
 import { decodeId, NIL_UUID, safeUuid } from '../../ids.js';
 import { requireDirectory, requireEndUser, requireWorkspace } from '../../lookup.js';
@@ -252,10 +251,8 @@ deleteMutation('deleteEndUser', {
   description: 'Deletes the end user, its connections and its space memberships.',
   find: requireEndUser,
   // One statement: the database cascades to connections and memberships.
-  remove: async (ctx, user) => {
-    await ctx.prisma.endUser.delete({ where: { id: user.id } });
-    announceAccessRevoked(ctx.pubsub, { kind: 'endUser', endUserId: user.id });
-  },
+  remove: (ctx, user) => ctx.prisma.endUser.delete({ where: { id: user.id } }),
+  revokes: (user) => ({ kind: 'endUser', endUserId: user.id }),
 });
 
 const SetEndUserDirectoryInput = builder.inputType('SetEndUserDirectoryInput', {

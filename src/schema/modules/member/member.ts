@@ -8,7 +8,6 @@ import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '.
 import { emailSchema, GRANTABLE_ROLES, INVITE_TTL_MS, inviteStatus, pendingInviteWhere } from '../../../domain/members.js';
 import { parseInput } from '../../../domain/validate.js';
 import type { Prisma } from '../../../generated/prisma/client.js';
-import { announceAccessRevoked } from '../../../realtime/access.js';
 import { builder } from '../../builder.js';
 import { decodeId, safeUuid } from '../../ids.js';
 import { requireInvite, requireMember, requireOrganization } from '../../lookup.js';
@@ -166,11 +165,12 @@ builder.mutationField('acceptInvite', (t) =>
       if (!id || principal.kind !== 'member') throw new NotFoundError('invite', ['input', 'id']);
       return ctx.prisma.$transaction(async (tx) => {
         // Someone else's invite is NOT_FOUND, exactly like a missing one.
-        const invite = await tx.invite.findFirst({ where: { id, email: principal.email } });
-        if (!invite) throw new NotFoundError('invite', ['input', 'id']);
-        await lockOrganization(tx, invite.organizationId);
-        const current = await tx.invite.findUniqueOrThrow({ where: { id } });
-        const status = inviteStatus(current);
+        const addressed = await tx.invite.findFirst({ where: { id, email: principal.email }, select: { organizationId: true } });
+        if (!addressed) throw new NotFoundError('invite', ['input', 'id']);
+        await lockOrganization(tx, addressed.organizationId);
+        // Read again under the lock: a concurrent accept of the same invite has committed by now.
+        const invite = await tx.invite.findUniqueOrThrow({ where: { id } });
+        const status = inviteStatus(invite);
         if (status !== 'PENDING') throw new ConflictError(`the invite is ${status.toLowerCase()}`, ['input', 'id']);
         const already = await tx.member.findUnique({
           where: { organizationId_userId: { organizationId: invite.organizationId, userId: principal.userId } },
@@ -215,10 +215,8 @@ deleteMutation('removeMember', {
     if (member.role === 'OWNER') throw new ForbiddenError(OWNER_IS_FIXED, path);
     return member;
   },
-  remove: async (ctx, member) => {
-    await ctx.prisma.member.delete({ where: { id: member.id } });
-    announceAccessRevoked(ctx.pubsub, { kind: 'member', userId: member.userId, organizationId: member.organizationId });
-  },
+  remove: (ctx, member) => ctx.prisma.member.delete({ where: { id: member.id } }),
+  revokes: (member) => ({ kind: 'member', userId: member.userId, organizationId: member.organizationId }),
 });
 
 // Ownership and deletion -----------------------------------------------------------
@@ -262,8 +260,6 @@ deleteMutation('deleteOrganization', {
   atLeast: 'OWNER',
   find: requireOrganization,
   // One statement: the database cascades to every row of the organization.
-  remove: async (ctx, organization) => {
-    await ctx.prisma.organization.delete({ where: { id: organization.id } });
-    announceAccessRevoked(ctx.pubsub, { kind: 'organization', organizationId: organization.id });
-  },
+  remove: (ctx, organization) => ctx.prisma.organization.delete({ where: { id: organization.id } }),
+  revokes: (organization) => ({ kind: 'organization', organizationId: organization.id }),
 });

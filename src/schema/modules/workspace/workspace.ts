@@ -5,7 +5,6 @@ import { ConflictError, NotFoundError, ValidationError } from '../../../domain/e
 import { displayNameSchema, slugSchema } from '../../../domain/identifiers.js';
 import { parseInput } from '../../../domain/validate.js';
 import { recordWorkspaceConfigChange } from '../../../realtime/outbox.js';
-import { announceAccessRevoked } from '../../../realtime/access.js';
 import { builder } from '../../builder.js';
 import { needs, staffOnly } from '../../scopes.js';
 import { decodeId, safeUuid } from '../../ids.js';
@@ -133,8 +132,6 @@ deleteMutation('deleteWorkspace', {
   description: 'Deletes the workspace and everything in it: integrations, directories, spaces, end users, their connections, triggers and MCP servers.',
   find: requireWorkspace,
   // One statement: the database cascades to every row that belongs to the workspace.
-  remove: async (ctx, workspace) => {
-    await ctx.prisma.workspace.delete({ where: { id: workspace.id } });
-    announceAccessRevoked(ctx.pubsub, { kind: 'workspace', workspaceId: workspace.id });
-  },
+  remove: (ctx, workspace) => ctx.prisma.workspace.delete({ where: { id: workspace.id } }),
+  revokes: (workspace) => ({ kind: 'workspace', workspaceId: workspace.id }),
 });
