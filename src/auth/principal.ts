@@ -3,7 +3,7 @@
 //   hdl_…  an API key (hash looked up; revoked or expired keys fail at once)
 //   a JWT  signed by Heddle for an end user (issueEndUserToken), or a member
 //          session (HS256 with HEDDLE_JWT_SECRET, or the configured JWKS).
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { GraphQLError } from 'graphql';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify, SignJWT, type JWTVerifyGetKey } from 'jose';
 import type { Config } from '../config.js';
@@ -54,8 +54,15 @@ export class UnauthenticatedError extends GraphQLError {
   }
 }
 
-export function hashApiKey(plainKey: string): string {
-  return createHash('sha256').update(plainKey).digest('hex');
+/** How bearer secrets (API keys, MCP server tokens) are stored: SHA-256, hex. */
+export function hashToken(plainToken: string): string {
+  return createHash('sha256').update(plainToken).digest('hex');
+}
+
+/** A new bearer secret: `prefix` + 32 random bytes, its hash and a display prefix. */
+export function newBearerSecret(prefix: string): { plain: string; hash: string; displayPrefix: string } {
+  const plain = prefix + randomBytes(32).toString('base64url');
+  return { plain, hash: hashToken(plain), displayPrefix: plain.slice(0, prefix.length + 8) };
 }
 
 export interface Authenticator {
@@ -69,7 +76,7 @@ export function createAuthenticator(deps: { prisma: PrismaClient; jwt: Config['j
 
   async function apiKey(plainKey: string): Promise<Principal> {
     const key = await prisma.apiKey.findUnique({
-      where: { keyHash: hashApiKey(plainKey) },
+      where: { keyHash: hashToken(plainKey) },
       select: { id: true, organizationId: true, permissions: true, expiresAt: true, revokedAt: true, workspaces: { select: { workspaceId: true } } },
     });
     if (!key || key.revokedAt || (key.expiresAt && key.expiresAt <= new Date())) {

@@ -9,7 +9,7 @@ import { assertInKeyScope } from '../auth/key-scope.js';
 import type { Principal } from '../auth/principal.js';
 import { visibleWorkspaceSql } from '../auth/tenancy.js';
 import { actionNames } from '../catalog/catalog.js';
-import type { Connection, EndUser, PrismaClient, WorkspaceIntegration } from '../generated/prisma/client.js';
+import { Prisma, type Connection, type EndUser, type PrismaClient, type WorkspaceIntegration } from '../generated/prisma/client.js';
 import { needsRefresh, type TokenRefresher } from '../oauth/refresh.js';
 import {
   ActionNotAllowedError,
@@ -222,17 +222,38 @@ const timestamps = <T extends { createdAt: string; updatedAt: string }>(row: T) 
  * directory, and every connection any of them could resolve to, ERROR ones
  * included (the explanation says why they were skipped).
  */
-export async function loadResolutionData(prisma: PrismaClient, principal: Principal, request: ResolutionRequest): Promise<ResolutionData> {
+export function loadResolutionData(prisma: PrismaClient, principal: Principal, request: ResolutionRequest): Promise<ResolutionData> {
+  return queryResolutionData(prisma, visibleWorkspaceSql(principal), request.workspaceId, request.integration, request.externalId ?? null);
+}
+
+/**
+ * The same data for every integration of a workspace the caller has already
+ * been authorised for (an MCP session): what each integration resolves to for
+ * `externalId`.
+ */
+export function loadWorkspaceResolutionData(prisma: PrismaClient, workspaceId: string, externalId: string): Promise<ResolutionData> {
+  return queryResolutionData(prisma, Prisma.sql`TRUE`, workspaceId, null, externalId);
+}
+
+async function queryResolutionData(
+  prisma: PrismaClient,
+  visibleWorkspace: Prisma.Sql,
+  workspaceId: string,
+  /** null: every integration of the workspace. */
+  integration: string | null,
+  externalId: string | null,
+): Promise<ResolutionData> {
   const [row] = await prisma.$queryRaw<RawResolutionRow[]>`
     WITH ws AS (
       SELECT w.id, w."organizationId" FROM "Workspace" w
-      WHERE w.id = ${request.workspaceId}::uuid AND ${visibleWorkspaceSql(principal)}
+      WHERE w.id = ${workspaceId}::uuid AND ${visibleWorkspace}
     ), wi AS (
       SELECT i.* FROM "WorkspaceIntegration" i
-      WHERE i."workspaceId" IN (SELECT id FROM ws) AND (i.alias = ${request.integration} OR i."integrationName" = ${request.integration})
+      WHERE i."workspaceId" IN (SELECT id FROM ws)
+        AND (${integration}::text IS NULL OR i.alias = ${integration}::text OR i."integrationName" = ${integration}::text)
     ), eu AS (
       SELECT e.* FROM "EndUser" e
-      WHERE e."workspaceId" IN (SELECT id FROM ws) AND e."externalId" = ${request.externalId ?? null}::text
+      WHERE e."workspaceId" IN (SELECT id FROM ws) AND e."externalId" = ${externalId}::text
     ), candidates AS (
       SELECT c.* FROM "Connection" c WHERE c.id IN (SELECT "connectionId" FROM wi)
       UNION ALL

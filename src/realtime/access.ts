@@ -32,6 +32,8 @@ function revokes(message: AccessRevokedMessage, principal: Principal, scope: { o
       return scope.organizationId === message.organizationId ? 'the organization was deleted' : null;
     case 'workspace':
       return scope.workspaceId === message.workspaceId ? 'the workspace was deleted' : null;
+    case 'mcpServer':
+      return null; // ends MCP sessions (src/mcp/endpoint.ts), not GraphQL subscriptions
   }
 }
 

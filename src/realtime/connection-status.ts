@@ -4,7 +4,12 @@
 // carries ids only; subscribers re-read the connection.
 import type { PrismaClient } from '../generated/prisma/client.js';
 import type { Logger } from '../logger.js';
-import type { PubSubHandle } from './pubsub.js';
+import type { ConnectionsChangedMessage, PubSubHandle } from './pubsub.js';
+
+/** After a commit: what end users' connections resolve to in a workspace may have changed (MCP sessions recompute). */
+export function announceConnectionsChanged(pubsub: PubSubHandle, message: ConnectionsChangedMessage): void {
+  pubsub.pubsub.publish('connections-changed', message);
+}
 
 export async function publishConnectionStatus(
   deps: { prisma: PrismaClient; pubsub: PubSubHandle; logger: Logger },
@@ -22,6 +27,7 @@ export async function publishConnectionStatus(
         ).map((row) => row.workspaceId);
     for (const workspaceId of workspaceIds.length ? workspaceIds : [null]) {
       deps.pubsub.pubsub.publish('connection-status', { workspaceId, connectionId: connection.id });
+      if (workspaceId) announceConnectionsChanged(deps.pubsub, { workspaceId, endUserId: null });
     }
   } catch (error) {
     // The status is committed; a lost doorbell must not fail the caller.

@@ -1,7 +1,8 @@
-// The durable outbox. A config change bumps the workspace's configVersion and
-// stores its event in the change's own transaction; after commit the event is
-// announced on the pub/sub and marked published. Events whose announcement
-// failed (Redis down, process died) are re-announced by the relay loop.
+// The durable outbox. A config change bumps the workspace's configVersion (a
+// change of an MCP server's tools, its toolsVersion) and stores its event in
+// the change's own transaction; after commit the event is announced on the
+// pub/sub and marked published. Events whose announcement failed (Redis down,
+// process died) are re-announced by the relay loop.
 import type { ConfigEvent, Prisma, PrismaClient } from '../generated/prisma/client.js';
 import type { Logger } from '../logger.js';
 import type { ConfigEventMessage, PubSubHandle } from './pubsub.js';
@@ -60,9 +61,8 @@ export class Outbox {
     if (events.length === 0) return;
     try {
       for (const event of events) {
-        if (event.topic === 'WORKSPACE_CONFIG') {
-          this.pubsub.pubsub.publish('workspace-config', event.subjectId, toMessage(event));
-        }
+        const topic = event.topic === 'WORKSPACE_CONFIG' ? 'workspace-config' : 'mcp-tools';
+        this.pubsub.pubsub.publish(topic, event.subjectId, toMessage(event));
       }
       await this.prisma.configEvent.updateMany({
         where: { id: { in: events.map((e) => e.id) } },

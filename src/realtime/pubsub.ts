@@ -23,16 +23,30 @@ export interface ConnectionStatusMessage {
   connectionId: string;
 }
 
+/**
+ * What end users' connections resolve to may have changed in a workspace (a
+ * connection created, deleted or changing status, an end user moved): MCP
+ * sessions acting for end users recompute their tools. endUserId null: any.
+ */
+export interface ConnectionsChangedMessage {
+  workspaceId: string;
+  endUserId: string | null;
+}
+
 /** A principal lost access: its open subscriptions, on every instance, must end. */
 export type AccessRevokedMessage =
   | { kind: 'apiKey'; apiKeyId: string }
   | { kind: 'member'; userId: string; organizationId: string }
   | { kind: 'endUser'; endUserId: string }
   | { kind: 'organization'; organizationId: string }
-  | { kind: 'workspace'; workspaceId: string };
+  | { kind: 'workspace'; workspaceId: string }
+  /** An MCP server was deleted, or (serverTokenOnly) its token rotated: its MCP sessions end. */
+  | { kind: 'mcpServer'; mcpServerId: string; serverTokenOnly: boolean };
 
 export type Topics = {
   'workspace-config': [workspaceId: string, event: ConfigEventMessage];
+  'mcp-tools': [mcpServerId: string, event: ConfigEventMessage];
+  'connections-changed': [message: ConnectionsChangedMessage];
   'access-revoked': [message: AccessRevokedMessage];
   'connection-status': [event: ConnectionStatusMessage];
 };

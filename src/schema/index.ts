@@ -9,6 +9,7 @@ import './modules/workspace/config-events.js';
 import './modules/catalog/integration.js';
 import './modules/connection/connection.js';
 import './modules/integration/workspace-integration.js';
+import './modules/mcp-server/mcp-server.js';
 import './modules/trigger/trigger.js';
 import './modules/directory/directory.js';
 import './modules/space/space.js';

@@ -38,6 +38,10 @@ export const requireWorkspaceIntegration = lookup('WorkspaceIntegration', 'works
   ctx.prisma.workspaceIntegration.findFirst({ where: { id, AND: [visible.workspaceIntegrations(ctx.principal)] } }),
 );
 
+export const requireMcpServer = lookup('McpServer', 'MCP server', (ctx, id) =>
+  ctx.prisma.mcpServer.findFirst({ where: { id, AND: [visible.mcpServers(ctx.principal)] } }),
+);
+
 export const requireDirectory = lookup('Directory', 'directory', (ctx, id) =>
   ctx.prisma.directory.findFirst({ where: { id, AND: [visible.directories(ctx.principal)] } }),
 );

@@ -25,6 +25,7 @@ const FINDERS: Record<string, Finder> = {
   Directory: async (prisma, id) => viaWorkspace(await prisma.directory.findUnique({ where: { id }, select: inWorkspace })),
   Space: async (prisma, id) => viaWorkspace(await prisma.space.findUnique({ where: { id }, select: inWorkspace })),
   EndUser: async (prisma, id) => viaWorkspace(await prisma.endUser.findUnique({ where: { id }, select: inWorkspace })),
+  McpServer: async (prisma, id) => viaWorkspace(await prisma.mcpServer.findUnique({ where: { id }, select: inWorkspace })),
   Connection: (prisma, id) =>
     prisma.connection.findUnique({ where: { id }, select: { organizationId: true, workspaceId: true, createdById: true } }),
   Trigger: (prisma, id) => prisma.trigger.findUnique({ where: { id }, select: { organizationId: true, workspaceId: true } }),

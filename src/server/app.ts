@@ -15,6 +15,7 @@ import type { Config } from '../config.js';
 import { createCredentialStore } from '../crypto/credential-store.js';
 import { openDatabase, type Database, type QueryListener } from '../db/database.js';
 import { migrate } from '../db/migrate.js';
+import { createMcpEndpoint, MCP_PATH_PREFIX } from '../mcp/endpoint.js';
 import { createLogger, type Logger } from '../logger.js';
 import { TokenRefresher } from '../oauth/refresh.js';
 import { Outbox } from '../realtime/outbox.js';
@@ -65,6 +66,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const refresher = new TokenRefresher({ prisma: database.prisma, credentials, pubsub, logger, lockRows: database.kind === 'postgres' });
   const services: Services = { config, prisma: database.prisma, pubsub, outbox, credentials, refresher, apiKeyUsage, logger };
   const authenticator = createAuthenticator({ prisma: database.prisma, jwt: config.jwt, apiKeyUsage });
+  const mcp = createMcpEndpoint({ prisma: database.prisma, pubsub, authenticator, logger, maxBodyBytes: config.limits.maxBodyBytes });
 
   let graphiqlPage: string | undefined;
   const yoga = createYoga<{ principal?: Principal }, Context>({
@@ -96,13 +98,21 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   // Long-lived SSE responses are ended at shutdown instead of being waited for.
   const eventStreams = new Set<ServerResponse>();
   const httpServer = createServer((req: IncomingMessage, res: ServerResponse) => {
-    const path = (req.url ?? '/').split('?')[0];
+    const path = (req.url ?? '/').split('?')[0]!;
     if (path === '/healthz') return sendJson(res, 200, { status: 'ok' });
     if (path === '/readyz') {
       return void Promise.all([database.ping(), pubsub.ping()]).then(
         () => sendJson(res, 200, { status: 'ok', database: database.kind, pubsub: pubsub.kind }),
         (error: Error) => sendJson(res, 503, { status: 'unavailable', error: error.message }),
       );
+    }
+    // MCP clients connect directly with their own tokens, not through the federation router.
+    if (path.startsWith(MCP_PATH_PREFIX)) {
+      return void mcp.handle(req, res, path.slice(MCP_PATH_PREFIX.length)).catch((error: Error) => {
+        logger.error({ err: error }, 'MCP request failed');
+        if (!res.headersSent) sendJson(res, 500, { jsonrpc: '2.0', error: { code: -32603, message: 'internal error' }, id: null });
+        else res.end();
+      });
     }
     if (!trustedRouter(req.headers)) {
       return sendJson(res, 401, { errors: [{ message: 'missing or wrong router secret', extensions: { code: 'UNAUTHENTICATED' } }] });
@@ -197,6 +207,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
         const closed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
         // Stop accepting; close every websocket with a close frame (1001 Going Away).
         await wsHandle.dispose();
+        await mcp.close();
         for (const res of eventStreams) res.end();
         httpServer.closeIdleConnections();
         const timer = setTimeout(() => httpServer.closeAllConnections(), config.shutdownTimeoutMs);

@@ -1,9 +1,8 @@
 // API keys (`hdl_…`) for backends and agents, and the short-lived end-user
 // tokens they issue. A key's plaintext is returned once, at creation; only its
 // SHA-256 hash and a display prefix are stored.
-import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { API_KEY_PERMISSIONS as PERMISSIONS, API_KEY_PREFIX, hashApiKey, signEndUserToken } from '../../../auth/principal.js';
+import { API_KEY_PERMISSIONS as PERMISSIONS, API_KEY_PREFIX, newBearerSecret, signEndUserToken } from '../../../auth/principal.js';
 import { visible } from '../../../auth/tenancy.js';
 import { applyEndUserRecords, validateRecords } from '../../../domain/end-user-sync.js';
 import { NotFoundError, ValidationError } from '../../../domain/errors.js';
@@ -109,13 +108,13 @@ builder.mutationField('createApiKey', (t) =>
           return workspace.id;
         }),
       );
-      const plainKey = API_KEY_PREFIX + randomBytes(32).toString('base64url');
+      const secret = newBearerSecret(API_KEY_PREFIX);
       const apiKey = await ctx.prisma.apiKey.create({
         data: {
           organizationId: organization.id,
           name: input.name,
-          prefix: plainKey.slice(0, API_KEY_PREFIX.length + 8),
-          keyHash: hashApiKey(plainKey),
+          prefix: secret.displayPrefix,
+          keyHash: secret.hash,
           permissions: [...new Set(input.permissions ?? [])],
           expiresAt: input.expiresAt ?? null,
           createdById: ctx.principal.kind === 'member' ? ctx.principal.userId : null,
@@ -123,7 +122,7 @@ builder.mutationField('createApiKey', (t) =>
         },
         select: { id: true },
       });
-      return new CreatedApiKey(apiKey, plainKey);
+      return new CreatedApiKey(apiKey, secret.plain);
     },
   }),
 );

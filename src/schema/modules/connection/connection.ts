@@ -19,7 +19,7 @@ import { parseInput } from '../../../domain/validate.js';
 import type { Prisma } from '../../../generated/prisma/client.js';
 import type { Context } from '../../../server/context.js';
 import { whileAccessHolds } from '../../../realtime/access.js';
-import { connectionStatusEvents, publishConnectionStatus } from '../../../realtime/connection-status.js';
+import { announceConnectionsChanged, connectionStatusEvents, publishConnectionStatus } from '../../../realtime/connection-status.js';
 import { builder } from '../../builder.js';
 import { safeUuid } from '../../ids.js';
 import { requireConnection, requireDirectory, requireEndUser, requireOrganization, requireWorkspace } from '../../lookup.js';
@@ -204,7 +204,7 @@ builder.mutationField('createConnection', (t) =>
       const placement = await resolvePlacement(ctx, input);
       const id = uuidv7();
       const sealed = ctx.credentials.seal({ organizationId: placement.organizationId, connectionId: id }, secretOf(input.credentials));
-      return ctx.prisma.$transaction(async (tx) => {
+      const created = await ctx.prisma.$transaction(async (tx) => {
         let endUserId = placement.endUserId;
         if (placement.externalId) {
           // The first connection for an unknown externalId creates the end user.
@@ -235,6 +235,8 @@ builder.mutationField('createConnection', (t) =>
           },
         });
       });
+      if (created.workspaceId) announceConnectionsChanged(ctx.pubsub, { workspaceId: created.workspaceId, endUserId: created.endUserId });
+      return created;
     },
   }),
 );
@@ -315,6 +317,7 @@ builder.mutationField('deleteConnection', (t) =>
       if (await ctx.prisma.workspaceIntegration.count({ where: { connectionId: connection.id } })) throw await inUse();
       try {
         await ctx.prisma.connection.delete({ where: { id: connection.id } });
+        if (connection.workspaceId) announceConnectionsChanged(ctx.pubsub, { workspaceId: connection.workspaceId, endUserId: connection.endUserId });
       } catch (error) {
         // An integration started using it between the check and the delete.
         if (foreignKeyViolation(error)) throw await inUse();

@@ -7,6 +7,7 @@ import { uniqueViolation } from '../../../db/errors.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../../domain/errors.js';
 import { externalIdSchema } from '../../../domain/identifiers.js';
 import { parseInput } from '../../../domain/validate.js';
+import { announceConnectionsChanged } from '../../../realtime/connection-status.js';
 import { builder } from '../../builder.js';
 import { safeUuid } from '../../ids.js';
 import { requireDirectory, requireWorkspace } from '../../lookup.js';
@@ -96,5 +97,8 @@ deleteMutation('deleteDirectory', {
   description: "Its end users move to the workspace's default directory; its DIRECTORY connections are deleted.",
   find: requireDirectory,
   // One statement: the database sets the end users' directory to null and cascades to the connections.
-  remove: (ctx, directory) => ctx.prisma.directory.delete({ where: { id: directory.id } }),
+  remove: async (ctx, directory) => {
+    await ctx.prisma.directory.delete({ where: { id: directory.id } });
+    announceConnectionsChanged(ctx.pubsub, { workspaceId: directory.workspaceId, endUserId: null });
+  },
 });

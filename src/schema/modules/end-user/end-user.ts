@@ -28,6 +28,7 @@ import { needs, workspaceScoped } from '../../scopes.js';
 import { deleteMutation } from '../common/deleted.js';
 import { FieldErrorRef } from '../common/errors.js';
 import { ConnectionStatusEnum } from '../connection/connection.js';
+import { announceConnectionsChanged } from '../../../realtime/connection-status.js';
 
 /** The end user's peers that the caller may see. */
 const visiblePeers = (user: Parameters<typeof peersWhere>[0], ctx: Context): Prisma.EndUserWhereInput => ({
@@ -282,7 +283,9 @@ builder.mutationField('setEndUserDirectory', (t) =>
         directoryId = directory.id;
       }
       try {
-        return await ctx.prisma.endUser.update({ ...query, where: { id: user.id }, data: { directoryId } });
+        const updated = await ctx.prisma.endUser.update({ ...query, where: { id: user.id }, data: { directoryId } });
+        announceConnectionsChanged(ctx.pubsub, { workspaceId: user.workspaceId, endUserId: user.id });
+        return updated;
       } catch (error) {
         // The directory was deleted since the lookup.
         if (foreignKeyViolation(error)) throw new NotFoundError('directory', ['input', 'directoryId']);

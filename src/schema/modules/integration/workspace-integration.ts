@@ -15,7 +15,8 @@ import {
   type CandidateConnection,
   type IntegrationState,
 } from '../../../domain/workspace-integrations.js';
-import { recordWorkspaceConfigChange } from '../../../realtime/outbox.js';
+import { syncMcpTools } from '../../../mcp/tools-sync.js';
+import { recordWorkspaceConfigChange, type Tx } from '../../../realtime/outbox.js';
 import { Prisma } from '../../../generated/prisma/client.js';
 import type { Context } from '../../../server/context.js';
 import { builder } from '../../builder.js';
@@ -141,6 +142,12 @@ function aliasConflict(error: unknown, alias: string): never {
   throw error;
 }
 
+/** An integration change is a config change, and its MCP servers' tools follow it in the same transaction. */
+async function recordIntegrationChange(tx: Tx, workspaceId: string, kind: string, integrationId: string) {
+  const configEvent = await recordWorkspaceConfigChange(tx, workspaceId, kind, { integrationId });
+  return [configEvent, ...(await syncMcpTools(tx, workspaceId))];
+}
+
 const mutationErrors = [ValidationError, AliasConflictError, NotFoundError];
 
 builder.mutationField('addWorkspaceIntegration', (t) =>
@@ -166,9 +173,9 @@ builder.mutationField('addWorkspaceIntegration', (t) =>
           const created = await tx.workspaceIntegration.create({
             data: { workspaceId: workspace.id, alias, ...state, allowedActions: state.allowedActions ?? undefined },
           });
-          const event = await recordWorkspaceConfigChange(tx, workspace.id, 'INTEGRATION_ADDED', { integrationId: created.id });
+          const events = await recordIntegrationChange(tx, workspace.id, 'INTEGRATION_ADDED', created.id);
           const result = await tx.workspaceIntegration.findUniqueOrThrow({ ...query, where: { id: created.id } });
-          return { result, events: [event] };
+          return { result, events };
         });
       } catch (error) {
         aliasConflict(error, alias);
@@ -222,9 +229,9 @@ builder.mutationField('updateWorkspaceIntegration', (t) =>
               allowedActions: state.allowedActions ?? Prisma.DbNull,
             },
           });
-          const event = await recordWorkspaceConfigChange(tx, workspace.id, 'INTEGRATION_UPDATED', { integrationId: current.id });
+          const events = await recordIntegrationChange(tx, workspace.id, 'INTEGRATION_UPDATED', current.id);
           const result = await tx.workspaceIntegration.findUniqueOrThrow({ ...query, where: { id: current.id } });
-          return { result, events: [event] };
+          return { result, events };
         });
       } catch (error) {
         aliasConflict(error, alias);
@@ -247,8 +254,8 @@ builder.mutationField('removeWorkspaceIntegration', (t) =>
       const current = await requireWorkspaceIntegration(ctx, String(args.input.id), ['input', 'id']);
       await ctx.outbox.commit(async (tx) => {
         await tx.workspaceIntegration.delete({ where: { id: current.id } });
-        const event = await recordWorkspaceConfigChange(tx, current.workspaceId, 'INTEGRATION_REMOVED', { integrationId: current.id });
-        return { result: null, events: [event] };
+        const events = await recordIntegrationChange(tx, current.workspaceId, 'INTEGRATION_REMOVED', current.id);
+        return { result: null, events };
       });
       return new Deleted(String(args.input.id));
     },

@@ -1,4 +1,4 @@
-import { assertReplayable, workspaceConfigEvents } from '../../../realtime/config-stream.js';
+import { assertReplayable, subjectEvents, workspaceConfigSubject } from '../../../realtime/config-stream.js';
 import type { ConfigEventMessage } from '../../../realtime/pubsub.js';
 import { whileAccessHolds } from '../../../realtime/access.js';
 import { builder } from '../../builder.js';
@@ -16,6 +16,11 @@ export const ConfigChangeKind = builder.enumType('ConfigChangeKind', {
   ] as const,
 });
 
+const payloadId = (event: ConfigEventMessage, key: string) => {
+  const id = event.payload[key];
+  return typeof id === 'string' ? id : null;
+};
+
 // Events carry ids only; the workspace is re-read when the event is delivered, so it is never stale.
 const WorkspaceConfigEventRef = builder.objectRef<ConfigEventMessage>('WorkspaceConfigEvent').implement({
   fields: (t) => ({
@@ -32,8 +37,17 @@ const WorkspaceConfigEventRef = builder.objectRef<ConfigEventMessage>('Workspace
       nullable: true,
       description: 'The workspace integration the change was about; null for workspace settings and once it is removed.',
       resolve: (query, event, _args, ctx) => {
-        const id = event.payload.integrationId;
-        return typeof id === 'string' ? ctx.prisma.workspaceIntegration.findUnique({ ...query, where: { id } }) : null;
+        const id = payloadId(event, 'integrationId');
+        return id ? ctx.prisma.workspaceIntegration.findUnique({ ...query, where: { id } }) : null;
+      },
+    }),
+    mcpServer: t.prismaField({
+      type: 'McpServer',
+      nullable: true,
+      description: 'The MCP server the change was about; null for other changes and once it is deleted.',
+      resolve: (query, event, _args, ctx) => {
+        const id = payloadId(event, 'mcpServerId');
+        return id ? ctx.prisma.mcpServer.findUnique({ ...query, where: { id } }) : null;
       },
     }),
   }),
@@ -52,9 +66,10 @@ builder.subscriptionField('workspaceConfigChanged', (t) =>
     subscribe: async (_root, args, ctx) => {
       const workspace = await requireWorkspace(ctx, String(args.workspaceId), ['workspaceId']);
       const sinceVersion = args.sinceVersion ?? null;
-      if (sinceVersion !== null) await assertReplayable(ctx.prisma, workspace.id, sinceVersion);
+      const subject = workspaceConfigSubject(workspace.id);
+      if (sinceVersion !== null) await assertReplayable(ctx.prisma, subject, sinceVersion);
       return whileAccessHolds(ctx, { organizationId: workspace.organizationId, workspaceId: workspace.id }, (signal) =>
-        workspaceConfigEvents({ prisma: ctx.prisma, pubsub: ctx.pubsub, workspaceId: workspace.id, sinceVersion, signal }),
+        subjectEvents({ prisma: ctx.prisma, pubsub: ctx.pubsub, subject, sinceVersion, signal }),
       );
     },
     resolve: (event) => event,

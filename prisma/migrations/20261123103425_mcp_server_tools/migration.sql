@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "McpServer" ADD COLUMN     "tools" JSONB NOT NULL DEFAULT '[]';
