@@ -45,6 +45,7 @@ interface World {
   adminMember: string;
   memberMember: string;
   strangerInvite: string;
+  mcpServer: string;
 }
 
 let t: TestApp;
@@ -78,6 +79,15 @@ const makeTrigger = () =>
 const makeDirectory = () => make('createDirectory', 'CreateDirectoryInput', { workspaceId: w.ws1, name: fresh('dir') });
 const makeEndUser = () => make('upsertEndUser', 'UpsertEndUserInput', { workspaceId: w.ws1, externalId: fresh('user') });
 const makeSpace = () => make('createSpace', 'CreateSpaceInput', { workspaceId: w.ws1, uid: fresh('space') });
+const makeMcpServer = async () => {
+  const data = await call(
+    `mutation($input: CreateMcpServerInput!) { r: createMcpServer(input: $input) { ... on McpServerWithToken { server { id } } ... on Error { code message } } }`,
+    { input: { workspaceId: w.ws1, name: fresh('mcp') } },
+    w.tokens.OWNER,
+  );
+  if (!data.r.server) throw new Error(`createMcpServer: ${JSON.stringify(data.r)}`);
+  return data.r.server.id as string;
+};
 const makeInvite = (organizationId: string, email: string, role = 'MEMBER') =>
   make('inviteMember', 'InviteMemberInput', { organizationId, email, role });
 
@@ -138,6 +148,11 @@ const POLICY: Record<string, Row> = {
     query: 'subscription($id: ID!) { workspaceConfigChanged(workspaceId: $id, sinceVersion: 0) { version } }',
     variables: () => ({ id: w.ws1 }),
   },
+  mcpToolsChanged: {
+    kind: 'subscription',       expect: 'ok  ok  ok  NF  ok  ok  SD  FB  UA   UA  UA',
+    query: 'subscription($id: ID!) { mcpToolsChanged(mcpServerId: $id, sinceVersion: 0) { version } }',
+    variables: () => ({ id: w.mcpServer }),
+  },
   connectionStatusChanged: {
     kind: 'subscription',       expect: 'ok  ok  ok  NF  ok  ok  SD  FB  UA   UA  UA',
     query: 'subscription($id: ID!) { connectionStatusChanged(workspaceId: $id) { id status } }',
@@ -188,6 +203,10 @@ const POLICY: Record<string, Row> = {
   addWorkspaceIntegration:    mutation('ok  ok  FB  NF  ok  ok  SD  FB  UA   UA  UA', () => ({ workspaceId: w.ws1, integrationName: 'slack', alias: fresh('slack'), connectionStrategy: 'PER_USER' })),
   updateWorkspaceIntegration: mutation('ok  ok  FB  NF  ok  ok  SD  FB  UA   UA  UA', () => ({ id: w.integration, allowedActions: null })),
   removeWorkspaceIntegration: mutation('ok  ok  FB  NF  ok  ok  SD  FB  UA   UA  UA', async () => ({ id: await makeIntegration() })),
+  createMcpServer:            mutation('ok  ok  FB  NF  ok  ok  SD  FB  UA   UA  UA', () => ({ workspaceId: w.ws1, name: 'agents' })),
+  updateMcpServer:            mutation('ok  ok  FB  NF  ok  ok  SD  FB  UA   UA  UA', () => ({ id: w.mcpServer, name: 'agents' })),
+  rotateMcpServerToken:       mutation('ok  ok  FB  NF  ok  ok  SD  FB  UA   UA  UA', () => ({ id: w.mcpServer })),
+  deleteMcpServer:            mutation('ok  ok  FB  NF  ok  ok  SD  FB  UA   UA  UA', async () => ({ id: await makeMcpServer() })),
   createTrigger:              mutation('ok  ok  FB  NF  ok  ok  SD  FB  UA   UA  UA', () => ({
     workspaceId: w.ws1, integrationName: 'slack', eventName: 'new_message', callbackUrl: 'https://hooks.example.com/x',
   })),
@@ -308,6 +327,8 @@ beforeAll(async () => {
   tokens.EXPIRED_TOKEN = await signEndUserToken(TEST_JWT_SECRET, endUserRowId, new Date(Date.now() - 60_000));
   tokens.ANONYMOUS = undefined;
   w.connection = await makeConnection();
+  // Before the integrations, so that their tools give the server events to replay.
+  w.mcpServer = await makeMcpServer();
   w.integration = await makeIntegration();
   await make('addWorkspaceIntegration', 'AddWorkspaceIntegrationInput', {
     workspaceId: w.ws1, integrationName: 'slack', alias: 'fixed-slack', connectionStrategy: 'FIXED', connectionId: w.connection,

@@ -8,7 +8,7 @@ import { describe, expect, test } from 'vitest';
 import { ACCOUNTS_SDL } from '../support/accounts-subgraph.js';
 
 const HEDDLE_SDL = readFileSync(new URL('../../schema.graphql', import.meta.url), 'utf8');
-const ENTITIES = ['Organization', 'Workspace', 'EndUser', 'Connection'];
+const ENTITIES = ['Organization', 'Workspace', 'EndUser', 'Connection', 'McpServer'];
 
 function compose(heddleSdl: string) {
   return composeServices([

@@ -8,6 +8,7 @@ import { graphql } from '../generated/index.js';
 import { type TestApp, startTestApp, withoutAuthentication } from '../support/app.js';
 import { describeEachBackend } from '../support/backends.js';
 import { missingId, seedConnection, seedOrganization, seedWorkspace } from '../support/fixtures.js';
+import { seedMcpServer } from '../support/mcp.js';
 
 const Upsert = graphql(`
   mutation EntUpsert($input: UpsertEndUserInput!) { upsertEndUser(input: $input) { __typename ... on EndUser { id } } }
@@ -26,6 +27,7 @@ const ENTITIES = `query Entities($r: [_Any!]!) {
     ... on Workspace { id slug }
     ... on EndUser { id externalId }
     ... on Connection { id displayName }
+    ... on McpServer { id name }
   }
 }`;
 
@@ -65,17 +67,19 @@ describeEachBackend('federation entities', (backend) => {
         id: await seedConnection(t, alice, { scope: 'USER', workspaceId, externalId, integrationName: 'slack', displayName: `${externalId} slack` }),
       });
     }
+    own.push({ __typename: 'McpServer', id: (await seedMcpServer(t, alice, { workspaceId, name: 'assistant' })).id });
     const bobsOrg = await seedOrganization(t, bob, 'entities-bob');
     bobsWorkspace = { __typename: 'Workspace', id: await seedWorkspace(t, bob, bobsOrg, 'bobs') };
   });
   afterAll(() => t.stop());
 
-  test('the owner resolves references of four types in one request, one query per type', async () => {
+  test('the owner resolves references of five types in one request, one query per type', async () => {
     const { result, statements } = await entities(own, alice);
     expect(result.errors).toBeUndefined();
     expect(result.data?._entities.map((e) => e && `${e.__typename}:${e.id}`)).toEqual(own.map((r) => `${r.__typename}:${r.id}`));
     expect(result.data?._entities).toContainEqual(expect.objectContaining({ __typename: 'EndUser', externalId: 'u-2' }));
-    expect(statements, statements.join('\n')).toHaveLength(4);
+    expect(result.data?._entities).toContainEqual(expect.objectContaining({ __typename: 'McpServer', name: 'assistant' }));
+    expect(statements, statements.join('\n')).toHaveLength(5);
   });
 
   test("another tenant's ids come back null, from one tenancy-filtered query per type and no query of their own", async () => {
@@ -91,7 +95,7 @@ describeEachBackend('federation entities', (backend) => {
     expect(entities_.pop()).toMatchObject({ __typename: 'Workspace', id: bobsWorkspace.id, slug: 'bobs' });
     expect(entities_).toEqual([...own, ...garbage].map(() => null));
     // One statement per type that had a well-formed id, each restricted to Bob's memberships.
-    expect(statements, statements.join('\n')).toHaveLength(4);
+    expect(statements, statements.join('\n')).toHaveLength(5);
     for (const sql of statements) expect(sql).toContain('"public"."Member"');
   });
 

@@ -1,6 +1,6 @@
 // A small subgraph standing for the host product ("accounts") in federation
 // tests: it adds fields to Heddle's EndUser and Workspace through their keys,
-// references Organization and Connection, and shares PageInfo. Served by a
+// references Organization, Connection and McpServer, and shares PageInfo. Served by a
 // real Yoga server on loopback so a real gateway can call it.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -25,6 +25,8 @@ export const ACCOUNTS_SDL = /* GraphQL */ `
     workspace: Workspace
     organization: Organization
     primaryConnection: Connection
+    "The MCP server the account's assistant uses."
+    assistantTools: McpServer
   }
 
   type AccountConnection {
@@ -63,6 +65,10 @@ export const ACCOUNTS_SDL = /* GraphQL */ `
   type Connection @key(fields: "id", resolvable: false) {
     id: ID!
   }
+
+  type McpServer @key(fields: "id", resolvable: false) {
+    id: ID!
+  }
 `;
 
 /** An account; the ids are Heddle global ids the host product stored when it synced its users. */
@@ -73,6 +79,7 @@ export interface Account {
   workspaceId?: string;
   organizationId?: string;
   connectionId?: string;
+  mcpServerId?: string;
   plan?: string;
 }
 
@@ -96,6 +103,7 @@ export function accountsSchema(accounts: Account[]) {
         workspace: (a: Account) => ref(a.workspaceId),
         organization: (a: Account) => ref(a.organizationId),
         primaryConnection: (a: Account) => ref(a.connectionId),
+        assistantTools: (a: Account) => ref(a.mcpServerId),
       },
       EndUser: {
         account: ({ id }: { id: string }) => accounts.find((a) => a.endUserId === id) ?? null,
