@@ -17,8 +17,15 @@ export function announceAccessRevoked(pubsub: PubSubHandle, message: AccessRevok
   pubsub.pubsub.publish('access-revoked', message);
 }
 
+/** What a subscription watches: its workspace, and the MCP server for mcpToolsChanged. */
+export interface AccessScope {
+  organizationId: string;
+  workspaceId: string;
+  mcpServerId?: string;
+}
+
 /** Why `message` ends a subscription of `principal` on `workspaceId`, or null when it does not. */
-function revokes(message: AccessRevokedMessage, principal: Principal, scope: { organizationId: string; workspaceId: string }): string | null {
+function revokes(message: AccessRevokedMessage, principal: Principal, scope: AccessScope): string | null {
   switch (message.kind) {
     case 'apiKey':
       return principal.kind === 'apiKey' && principal.apiKeyId === message.apiKeyId ? 'the API key was revoked' : null;
@@ -33,7 +40,7 @@ function revokes(message: AccessRevokedMessage, principal: Principal, scope: { o
     case 'workspace':
       return scope.workspaceId === message.workspaceId ? 'the workspace was deleted' : null;
     case 'mcpServer':
-      return null; // ends MCP sessions (src/mcp/endpoint.ts), not GraphQL subscriptions
+      return !message.serverTokenOnly && scope.mcpServerId === message.mcpServerId ? 'the MCP server was deleted' : null;
   }
 }
 
@@ -44,7 +51,7 @@ function revokes(message: AccessRevokedMessage, principal: Principal, scope: { o
  */
 export async function* whileAccessHolds<T>(
   deps: { pubsub: PubSubHandle; principal: Principal },
-  scope: { organizationId: string; workspaceId: string },
+  scope: AccessScope,
   open: (signal: AbortSignal) => AsyncIterable<T>,
 ): AsyncGenerator<T> {
   const { principal } = deps;

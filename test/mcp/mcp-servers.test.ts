@@ -187,8 +187,16 @@ describeEachBackend('MCP servers', (backend) => {
     try {
       expect((await config.next()).data?.workspaceConfigChanged).toEqual({ version: since + 1, kind: 'MCP_SERVER_ADDED', mcpServer: { name: 'renamed' } });
       expect((await config.next()).data?.workspaceConfigChanged).toEqual({ version: since + 2, kind: 'MCP_SERVER_UPDATED', mcpServer: { name: 'renamed' } });
+      const tools = subscribeWs(t.wsClient(owner), ToolsChanged, { id: server.id, since: 0 });
+      const ended = tools.next().then(
+        () => 'an event',
+        (errors: unknown) => errors,
+      );
+      await new Promise((resolve) => setTimeout(resolve, 200)); // let the subscription register
       await t.request(DeleteServer, { input: { id: server.id } }, owner);
       expect((await config.next()).data?.workspaceConfigChanged).toEqual({ version: since + 3, kind: 'MCP_SERVER_REMOVED', mcpServer: null });
+      // Its tool subscription ends rather than staying open forever.
+      expect(await ended).toEqual([{ message: 'subscription ended: the MCP server was deleted', extensions: { code: 'UNAUTHENTICATED' } }]);
     } finally {
       config.stop();
     }

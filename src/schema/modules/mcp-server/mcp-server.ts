@@ -267,7 +267,7 @@ builder.subscriptionField('mcpToolsChanged', (t) =>
       const subject = mcpToolsSubject(server.id);
       const sinceVersion = args.sinceVersion ?? null;
       if (sinceVersion !== null) await assertReplayable(ctx.prisma, subject, sinceVersion);
-      return whileAccessHolds(ctx, { organizationId: workspace.organizationId, workspaceId: server.workspaceId }, (signal) =>
+      return whileAccessHolds(ctx, { organizationId: workspace.organizationId, workspaceId: server.workspaceId, mcpServerId: server.id }, (signal) =>
         subjectEvents({ prisma: ctx.prisma, pubsub: ctx.pubsub, subject, sinceVersion, signal }),
       );
     },
