@@ -3,6 +3,8 @@
 // filtered query. Malformed ids, ids of another type, and principals that can
 // see no row of the type cost no query at all; another tenant's rows are
 // filtered out by the query itself and come back null, like missing ones.
+// Fields that hold ids outside a relation (MCP tools' integrations) load
+// through the same batched lookup.
 import DataLoader from 'dataloader';
 import type { Principal } from '../auth/principal.js';
 import { matchesNothing } from '../auth/tenancy.js';

@@ -4,7 +4,7 @@
 // mcpToolsChanged event per change.
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { graphql } from '../generated/index.js';
-import { databaseText, startTestApp, subscribeWs, type TestApp } from '../support/app.js';
+import { databaseText, startTestApp, subscribeWs, withoutAuthentication, type TestApp } from '../support/app.js';
 import { describeEachBackend } from '../support/backends.js';
 import { seedConnection, seedIntegration, seedOrganization, seedWorkspace } from '../support/fixtures.js';
 import { catalogActions, seedMcpServer } from '../support/mcp.js';
@@ -62,6 +62,7 @@ describeEachBackend('MCP servers', (backend) => {
   let owner: string;
   let workspaceId: string;
   let slackConnection: string;
+  let statements: string[] = [];
 
   const view = async (id: string): Promise<ServerView> => {
     const result = await t.request(Server, { id }, owner);
@@ -70,7 +71,7 @@ describeEachBackend('MCP servers', (backend) => {
   const toolNames = async (id: string) => (await view(id)).tools.map((tool) => tool.name);
 
   beforeAll(async () => {
-    t = await startTestApp(backend);
+    t = await startTestApp(backend, { onQuery: (event) => statements.push(event.query) });
     owner = await t.memberToken('owner@servers.test');
     workspaceId = await seedWorkspace(t, owner, await seedOrganization(t, owner, 'servers'), 'w');
     slackConnection = await seedConnection(t, owner, { scope: 'WORKSPACE', workspaceId, integrationName: 'slack' });
@@ -144,6 +145,21 @@ describeEachBackend('MCP servers', (backend) => {
     } finally {
       events.stop();
     }
+  });
+
+  test("reading a server's tools with their integrations costs two statements, however many tools", async () => {
+    const ws = await seedWorkspace(t, owner, await seedOrganization(t, owner, 'count'), 'w');
+    const server = await seedMcpServer(t, owner, { workspaceId: ws });
+    for (const [integrationName, alias] of [['slack', 'a'], ['github', 'b'], ['gmail', 'c']]) {
+      await seedIntegration(t, owner, { workspaceId: ws, integrationName, alias, connectionStrategy: 'PER_USER' });
+    }
+    statements = [];
+    const tools = (await view(server.id)).tools as unknown as { integration: { alias: string } }[];
+    const counted = withoutAuthentication(statements);
+    expect(tools.length).toBeGreaterThan(10);
+    expect(new Set(tools.map((tool) => tool.integration.alias))).toEqual(new Set(['a', 'b', 'c']));
+    // The server (node), then every tool's integration in one batch.
+    expect(counted, counted.join('\n')).toHaveLength(2);
   });
 
   test('a change that leaves the tools as they are, or fails, does not move toolsVersion', async () => {

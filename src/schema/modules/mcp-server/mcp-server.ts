@@ -25,12 +25,12 @@ import { recordWorkspaceConfigChange } from '../../../realtime/outbox.js';
 import type { ConfigEventMessage } from '../../../realtime/pubsub.js';
 import type { Context } from '../../../server/context.js';
 import { builder } from '../../builder.js';
-import { safeUuid } from '../../ids.js';
+import { encodeGlobalID, safeUuid } from '../../ids.js';
 import { requireMcpServer, requireWorkspace } from '../../lookup.js';
 import { resolveReferenceById } from '../../references.js';
 import { needs, staffOnly } from '../../scopes.js';
 import { deleteMutation } from '../common/deleted.js';
-import { ConnectionStrategyEnum } from '../integration/workspace-integration.js';
+import { ConnectionStrategyEnum, WorkspaceIntegrationRef } from '../integration/workspace-integration.js';
 
 const McpEndUserAccessEnum = builder.enumType('McpEndUserAccess', {
   values: {
@@ -38,6 +38,10 @@ const McpEndUserAccessEnum = builder.enumType('McpEndUserAccess', {
     OPEN: { description: 'An unknown externalId creates the end user on first use.' },
   },
 });
+
+const loadIntegration = resolveReferenceById('WorkspaceIntegration', visible.workspaceIntegrations, (ctx, where) =>
+  ctx.prisma.workspaceIntegration.findMany({ where }),
+);
 
 const McpToolRef = builder.objectRef<ToolEntry>('McpTool').implement({
   description: 'A tool derived from one workspace integration and one of its allowed actions. Never edited by hand.',
@@ -52,11 +56,12 @@ const McpToolRef = builder.objectRef<ToolEntry>('McpTool').implement({
       description: 'PER_USER tools are listed only to end users whose own connection resolves.',
       resolve: (tool) => tool.connectionStrategy === 'PER_USER',
     }),
-    integration: t.prismaField({
-      type: 'WorkspaceIntegration',
+    integration: t.field({
+      type: WorkspaceIntegrationRef,
       nullable: true,
       description: 'null once the integration is removed (tools of past versions in mcpToolsChanged).',
-      resolve: (query, tool, _args, ctx) => ctx.prisma.workspaceIntegration.findUnique({ ...query, where: { id: tool.workspaceIntegrationId } }),
+      // Batched: every tool of a list shares one query.
+      resolve: (tool, _args, ctx) => loadIntegration({ id: encodeGlobalID('WorkspaceIntegration', tool.workspaceIntegrationId) }, ctx),
     }),
   }),
 });
