@@ -62,7 +62,6 @@ const envSchema = z.object({
   HEDDLE_MAX_BODY_BYTES: positiveInt.default(1024 * 1024),
   HEDDLE_WS_MAX_SUBSCRIPTIONS: positiveInt.default(100),
   HEDDLE_WS_PING_INTERVAL_MS: positiveInt.default(15_000),
-  HEDDLE_WS_MAX_BUFFERED_BYTES: positiveInt.default(4 * 1024 * 1024),
   // Unset: on outside production, off in production.
   HEDDLE_INTROSPECTION: flag.optional(),
   HEDDLE_FIELD_SUGGESTIONS: flag.optional(),
@@ -109,7 +108,6 @@ export interface GraphqlLimits {
     /** A socket that does not answer a ping within one interval is dropped. */
     pingIntervalMs: number;
     /** Unsent bytes a socket may queue before it is closed as a slow consumer. */
-    maxBufferedBytes: number;
   };
 }
 
@@ -191,7 +189,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       websocket: {
         maxSubscriptions: e.HEDDLE_WS_MAX_SUBSCRIPTIONS,
         pingIntervalMs: e.HEDDLE_WS_PING_INTERVAL_MS,
-        maxBufferedBytes: e.HEDDLE_WS_MAX_BUFFERED_BYTES,
       },
     },
     graphql: {

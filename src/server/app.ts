@@ -23,7 +23,7 @@ import { openPubSub } from '../realtime/pubsub.js';
 import { schema } from '../schema/index.js';
 import type { Context, Services } from './context.js';
 import { limitPlugins } from './limits.js';
-import { dropSlowConsumer, keepAlive, subscriptionLimitError } from './websocket-limits.js';
+import { keepAlive, subscriptionLimitError } from './websocket-limits.js';
 
 export const GRAPHQL_PATH = '/graphql';
 
@@ -177,7 +177,6 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
           rootValue: { execute, subscribe },
         };
       },
-      onNext: (ctx) => dropSlowConsumer(ctx.extra.socket, config.limits.websocket),
     },
     wsServer,
   );

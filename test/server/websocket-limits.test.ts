@@ -1,8 +1,9 @@
 // graphql-ws limits: subscriptions per connection, and a keepalive that drops
-// peers that stop answering pings.
+// peers that stop answering pings, including subscribers that stop reading.
 import { createClient } from 'graphql-ws';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import WebSocket from 'ws';
+import { graphql } from '../generated/index.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { seedOrganization, seedWorkspace } from '../support/fixtures.js';
 
@@ -60,4 +61,47 @@ test('a peer that stops answering pings is dropped; one that answers stays', asy
   expect(code).toBe(1006); // terminated: no close frame for a dead peer
   expect(lively.socket.readyState).toBe(WebSocket.OPEN);
   lively.socket.close();
+});
+
+const UpdateWorkspace = graphql(`
+  mutation WlUpdateWorkspace($input: UpdateWorkspaceInput!) { updateWorkspace(input: $input) { __typename } }
+`);
+
+/** A graphql-transport-ws peer subscribed to the workspace's config events; `read: false` stops reading its socket once subscribed. */
+async function configSubscriber(read: boolean) {
+  const socket = new WebSocket(wsUrl(), 'graphql-transport-ws');
+  let events = 0;
+  const closed = new Promise<number>((resolve) => socket.once('close', (code) => resolve(code)));
+  await new Promise<void>((resolve) => socket.once('open', () => resolve()));
+  socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } }));
+  await new Promise<void>((resolve) =>
+    socket.on('message', (data) => {
+      const type = (JSON.parse(String(data)) as { type: string }).type;
+      if (type === 'connection_ack') resolve();
+      if (type === 'next') events++;
+    }),
+  );
+  const query = 'subscription($ws: ID!) { workspaceConfigChanged(workspaceId: $ws) { version workspace { name } } }';
+  socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query, variables: { ws: workspaceId } } }));
+  await new Promise((resolve) => setTimeout(resolve, 100)); // let the subscription register
+  // The TCP socket under the websocket: paused, nothing more is read (pings included).
+  const tcp = (socket as unknown as { _socket: import('node:net').Socket })._socket;
+  if (!read) tcp.pause();
+  return { socket, closed, tcp, events: () => events };
+}
+
+test('a subscriber that stops reading is dropped by the keepalive; one reading the same stream keeps every event', async () => {
+  const reader = await configSubscriber(true);
+  const stalled = await configSubscriber(false);
+  const changes = 20;
+  for (let i = 0; i < changes; i++) await t.request(UpdateWorkspace, { input: { id: workspaceId, name: `name ${i}` } }, token);
+  await new Promise((resolve) => setTimeout(resolve, 1000)); // five ping intervals
+  // A paused socket does not see its own end: reading again, it finds the connection already cut
+  // (without a close frame), before a ping interval passes, where a live peer would answer the next ping.
+  stalled.tcp.resume();
+  const code = await Promise.race([stalled.closed, new Promise<string>((r) => setTimeout(() => r('still open'), 150))]);
+  expect(code).toBe(1006);
+  expect(reader.events()).toBe(changes);
+  expect(reader.socket.readyState).toBe(WebSocket.OPEN);
+  reader.socket.close();
 });
