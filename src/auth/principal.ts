@@ -3,10 +3,10 @@
 //   hdl_…  an API key (hash looked up; revoked or expired keys fail at once)
 //   a JWT  signed by Heddle for an end user (issueEndUserToken), or a member
 //          session (HS256 with HEDDLE_JWT_SECRET, or the configured JWKS).
-import { createHash } from 'node:crypto';
 import { GraphQLError } from 'graphql';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify, SignJWT, type JWTVerifyGetKey } from 'jose';
 import type { Config } from '../config.js';
+import { hashToken } from '../crypto/tokens.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import type { ApiKeyUsage } from './api-key-usage.js';
 import type { Role } from './roles.js';
@@ -54,9 +54,7 @@ export class UnauthenticatedError extends GraphQLError {
   }
 }
 
-export function hashApiKey(plainKey: string): string {
-  return createHash('sha256').update(plainKey).digest('hex');
-}
+export const hashApiKey = (plainKey: string): string => hashToken(plainKey);
 
 export interface Authenticator {
   authenticate(authorization: string | null | undefined): Promise<Principal>;

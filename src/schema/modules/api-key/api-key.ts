@@ -1,10 +1,10 @@
 // API keys (`hdl_…`) for backends and agents, and the short-lived end-user
 // tokens they issue. A key's plaintext is returned once, at creation; only its
 // SHA-256 hash and a display prefix are stored.
-import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { API_KEY_PERMISSIONS as PERMISSIONS, API_KEY_PREFIX, hashApiKey, signEndUserToken } from '../../../auth/principal.js';
 import { visible } from '../../../auth/tenancy.js';
+import { randomToken } from '../../../crypto/tokens.js';
 import { applyEndUserRecords, validateRecords } from '../../../domain/end-user-sync.js';
 import { NotFoundError, ValidationError } from '../../../domain/errors.js';
 import { displayNameSchema, externalIdSchema } from '../../../domain/identifiers.js';
@@ -109,7 +109,7 @@ builder.mutationField('createApiKey', (t) =>
           return workspace.id;
         }),
       );
-      const plainKey = API_KEY_PREFIX + randomBytes(32).toString('base64url');
+      const plainKey = randomToken(API_KEY_PREFIX);
       const apiKey = await ctx.prisma.apiKey.create({
         data: {
           organizationId: organization.id,
