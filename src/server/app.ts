@@ -1,5 +1,6 @@
 // Builds the Heddle process: one HTTP server on one port serving GraphQL over
-// HTTP and SSE (Yoga), graphql-ws on the same path, /healthz and /readyz.
+// HTTP and SSE (Yoga), graphql-ws on the same path, /healthz and /readyz, and
+// the hosted connect pages under /connect.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
@@ -12,6 +13,8 @@ import { ApiKeyUsage } from '../auth/api-key-usage.js';
 import { createAuthenticator, type Principal } from '../auth/principal.js';
 import { routerTrust } from '../auth/router-secret.js';
 import type { Config } from '../config.js';
+import { createConnectHandler } from '../connect/handler.js';
+import { CONNECT_PATH } from '../connect/urls.js';
 import { createCredentialStore } from '../crypto/credential-store.js';
 import { openDatabase, type Database, type QueryListener } from '../db/database.js';
 import { migrate } from '../db/migrate.js';
@@ -63,7 +66,9 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const apiKeyUsage = new ApiKeyUsage(database.prisma, logger);
   // Row locks guard refreshes across instances; PGlite has only this one.
   const refresher = new TokenRefresher({ prisma: database.prisma, credentials, pubsub, logger, lockRows: database.kind === 'postgres' });
-  const services: Services = { config, prisma: database.prisma, pubsub, outbox, credentials, refresher, apiKeyUsage, logger };
+  let boundPort = config.port;
+  const publicUrl = () => config.connect.publicUrl ?? `http://localhost:${boundPort}`;
+  const services: Services = { config, prisma: database.prisma, pubsub, outbox, credentials, refresher, apiKeyUsage, logger, publicUrl };
   const authenticator = createAuthenticator({ prisma: database.prisma, jwt: config.jwt, apiKeyUsage });
 
   let graphiqlPage: string | undefined;
@@ -93,6 +98,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   });
 
   const trustedRouter = routerTrust(config.routerSecret);
+  const connect = createConnectHandler(services);
   // Long-lived SSE responses are ended at shutdown instead of being waited for.
   const eventStreams = new Set<ServerResponse>();
   const httpServer = createServer((req: IncomingMessage, res: ServerResponse) => {
@@ -104,6 +110,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
         (error: Error) => sendJson(res, 503, { status: 'unavailable', error: error.message }),
       );
     }
+    // Browsers reach the connect pages directly, not through the gateway: no router secret there.
+    if (path === CONNECT_PATH || path!.startsWith(`${CONNECT_PATH}/`)) return connect(req, res);
     if (!trustedRouter(req.headers)) {
       return sendJson(res, 401, { errors: [{ message: 'missing or wrong router secret', extensions: { code: 'UNAUTHENTICATED' } }] });
     }
@@ -185,6 +193,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
         httpServer.listen(config.port, config.host, () => resolve());
       });
       const { port } = httpServer.address() as AddressInfo;
+      boundPort = port;
       const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
       app.url = `http://${host}:${port}`;
       outbox.startRelay({ retentionHours: config.eventRetentionHours });

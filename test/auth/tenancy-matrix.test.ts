@@ -10,6 +10,7 @@ import WebSocket from 'ws';
 import { signEndUserToken } from '../../src/auth/principal.js';
 import { schema } from '../../src/schema/index.js';
 import { startTestApp, TEST_JWT_SECRET, type TestApp } from '../support/app.js';
+import { submitConnectForm } from '../support/connect.js';
 import { missingId } from '../support/fixtures.js';
 
 const PRINCIPALS = [
@@ -78,6 +79,10 @@ const makeTrigger = () =>
 const makeDirectory = () => make('createDirectory', 'CreateDirectoryInput', { workspaceId: w.ws1, name: fresh('dir') });
 const makeEndUser = () => make('upsertEndUser', 'UpsertEndUserInput', { workspaceId: w.ws1, externalId: fresh('user') });
 const makeSpace = () => make('createSpace', 'CreateSpaceInput', { workspaceId: w.ws1, uid: fresh('space') });
+const makeOAuthApp = () =>
+  make('setOAuthApp', 'SetOAuthAppInput', { organizationId: w.orgA, integrationName: 'github', clientId: 'matrix-client', clientSecret: 'matrix-secret' });
+const CONNECT_ALIAS = 'connect-stripe';
+const connectSessionInput = () => ({ workspaceId: w.ws1, externalId: fresh('connecting'), integration: CONNECT_ALIAS, redirectUrl: 'https://app.example.com/done' });
 const makeInvite = (organizationId: string, email: string, role = 'MEMBER') =>
   make('inviteMember', 'InviteMemberInput', { organizationId, email, role });
 
@@ -138,6 +143,20 @@ const POLICY: Record<string, Row> = {
     query: 'subscription($id: ID!) { workspaceConfigChanged(workspaceId: $id, sinceVersion: 0) { version } }',
     variables: () => ({ id: w.ws1 }),
   },
+  connectSessionCompleted: {
+    kind: 'subscription',       expect: 'ok  ok  ok  NF  ok  ok  SD  FB  UA   UA  UA',
+    query: 'subscription($id: ID!) { connectSessionCompleted(workspaceId: $id) { status integrationName } }',
+    variables: () => ({ id: w.ws1 }),
+    // An end user connects through the hosted form.
+    trigger: async () => {
+      const data = await call(
+        'mutation($input: CreateConnectSessionInput!) { createConnectSession(input: $input) { ... on CreatedConnectSession { url } } }',
+        { input: connectSessionInput() },
+        w.tokens.OWNER,
+      );
+      await submitConnectForm(data.createConnectSession.url, { apiKey: 'sk_test_matrix' });
+    },
+  },
   connectionStatusChanged: {
     kind: 'subscription',       expect: 'ok  ok  ok  NF  ok  ok  SD  FB  UA   UA  UA',
     query: 'subscription($id: ID!) { connectionStatusChanged(workspaceId: $id) { id status } }',
@@ -168,6 +187,12 @@ const POLICY: Record<string, Row> = {
   createApiKey:               mutation('ok  ok  FB  NF  ok  SD  SD  FB  UA   UA  UA', () => ({ organizationId: w.orgA, name: 'key' })),
   revokeApiKey:               mutation('ok  ok  FB  NF  ok  SD  SD  FB  UA   UA  UA', async () => ({ id: (await apiKey(w.orgA)).id })),
   issueEndUserToken:          mutation('FB  FB  FB  FB  ok  ok  SD  FB  UA   UA  UA', () => ({ workspaceId: w.ws1, externalId: 'matrix-user' })),
+
+  setOAuthApp:                mutation('ok  ok  FB  NF  ok  SD  SD  FB  UA   UA  UA', () => ({
+    organizationId: w.orgA, integrationName: 'slack', clientId: 'matrix-client', clientSecret: 'matrix-secret',
+  })),
+  deleteOAuthApp:             mutation('ok  ok  FB  NF  ok  SD  SD  FB  UA   UA  UA', async () => ({ id: await makeOAuthApp() })),
+  createConnectSession:       mutation('ok  ok  FB  NF  ok  ok  SD  FB  UA   UA  UA', connectSessionInput),
 
   createWorkspace:            mutation('ok  ok  FB  NF  ok  SD  SD  FB  UA   UA  UA', () => ({ organizationId: w.orgA, name: 'W', slug: fresh('ws') })),
   updateWorkspace:            mutation('ok  ok  FB  NF  ok  ok  SD  FB  UA   UA  UA', () => ({ id: w.ws1, name: 'Workspace one' })),
@@ -312,6 +337,10 @@ beforeAll(async () => {
   await make('addWorkspaceIntegration', 'AddWorkspaceIntegrationInput', {
     workspaceId: w.ws1, integrationName: 'slack', alias: 'fixed-slack', connectionStrategy: 'FIXED', connectionId: w.connection,
   });
+  await make('addWorkspaceIntegration', 'AddWorkspaceIntegrationInput', {
+    workspaceId: w.ws1, integrationName: 'stripe', alias: CONNECT_ALIAS, connectionStrategy: 'PER_USER',
+  });
+  await make('updateWorkspace', 'UpdateWorkspaceInput', { id: w.ws1, allowedRedirectOrigins: ['https://app.example.com'] });
   w.trigger = await makeTrigger();
   w.directory = await makeDirectory();
   w.endUser = await makeEndUser();
