@@ -45,7 +45,9 @@ export const originSchema = z
   .refine((value) => {
     try {
       const url = new URL(value);
-      return url.origin === value && (url.protocol === 'https:' || (url.protocol === 'http:' && isLoopbackHost(url.hostname)));
+      // The URL parser lets through hosts such as `*.example.com`; an origin list holds real host names only.
+      const realHost = /^[a-z0-9.-]+$/.test(url.hostname) || /^\[[0-9a-f:.]+\]$/.test(url.hostname);
+      return realHost && url.origin === value && (url.protocol === 'https:' || (url.protocol === 'http:' && isLoopbackHost(url.hostname)));
     } catch {
       return false;
     }

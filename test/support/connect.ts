@@ -37,6 +37,7 @@ export const CreateConnectSession = graphql(`
       ... on CreatedConnectSession { url token expiresAt session { id status authType integrationName } }
       ... on Error { code message }
       ... on ValidationError { fieldErrors { path message } }
+      ... on AmbiguousIntegrationError { aliases }
     }
   }
 `);
