@@ -35,7 +35,7 @@ import {
   sendPage,
   sendRedirect,
 } from './http.js';
-import { connectedPage, consentPage, ERROR_PAGES, formPage, type FormState, type Page } from './pages.js';
+import { consentPage, endedPage, ERROR_PAGES, formPage, type FormState, type Page } from './pages.js';
 import { RateLimiter } from './rate-limit.js';
 import {
   availability,
@@ -176,7 +176,7 @@ export function createConnectHandler(services: Services): ConnectHandler {
       if (error instanceof SessionClosedError) return sendPage(res, ERROR_PAGES.used());
       throw error;
     }
-    sendPage(res, connectedPage({ ...names(session), returnTo: returnUrl(session, { connectionId }) }), { frameAncestors });
+    sendPage(res, endedPage({ ...names(session), connected: true, returnTo: returnUrl(session, { connectionId }) }), { frameAncestors });
   }
 
   async function callback(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -197,7 +197,7 @@ export function createConnectHandler(services: Services): ConnectHandler {
 
     const endWith = async (reason: string) => {
       if (!(await fail(services, session, reason))) return sendPage(res, ERROR_PAGES.used());
-      sendRedirect(res, returnUrl(session, { error: reason }));
+      sendBack(res, session, { error: reason });
     };
     if (!session.stateExpiresAt || session.stateExpiresAt <= new Date()) return endWith(CONNECT_ERRORS.SESSION_EXPIRED);
     if (error) return endWith(errorCode(error));
@@ -224,7 +224,16 @@ export function createConnectHandler(services: Services): ConnectHandler {
       if (caught instanceof SessionClosedError) return sendPage(res, ERROR_PAGES.used());
       throw caught;
     }
-    sendRedirect(res, returnUrl(session, { connectionId }));
+    sendBack(res, session, { connectionId });
+  }
+
+  /** The end of an OAuth2 flow: straight back to redirectUrl, or a page when its origin is no longer allowed. */
+  function sendBack(res: ServerResponse, session: SessionView, outcome: { connectionId: string } | { error: string }): void {
+    const url = returnUrl(session, outcome);
+    if (url) return sendRedirect(res, url);
+    sendPage(res, endedPage({ ...names(session), connected: 'connectionId' in outcome, returnTo: null }), {
+      frameAncestors: session.workspace.connectFrameAncestors,
+    });
   }
 
   /** Picks the route; null when none matches the path. */

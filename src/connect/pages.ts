@@ -139,17 +139,27 @@ ${error ? html`<p class="field-error" id="${id}-error">${error}</p>` : ''}
   };
 }
 
-/** After a form connected: back to the host product (a form's redirect may not leave the origin under CSP form-action). */
-export function connectedPage(ctx: ConnectContext & { returnTo: string }): Page {
+/**
+ * The end of the flow when the browser is not redirected at once: after a form
+ * (CSP form-action keeps a form's redirect on Heddle's origin, so the page
+ * returns by a refresh), or when the workspace no longer allows the origin of
+ * redirectUrl (then there is no way back but closing the window).
+ */
+export function endedPage(ctx: ConnectContext & { connected: boolean; returnTo: string | null }): Page {
+  const title = ctx.connected ? `${ctx.integration} is connected` : `${ctx.integration} was not connected`;
   return {
     status: 200,
     body: layout(
-      `${ctx.integration} connected · ${ctx.organization}`,
+      `${title} · ${ctx.organization}`,
       html`<p class="org">${ctx.organization}</p>
-<h1>${ctx.integration} is connected</h1>
-<p>Taking you back to ${ctx.organization}…</p>
-<a class="button" href="${ctx.returnTo}">Return to ${ctx.organization}</a>`,
-      html`<meta http-equiv="refresh" content="0; url=${ctx.returnTo}">\n`,
+<h1>${title}</h1>
+${
+  ctx.returnTo
+    ? html`<p>Taking you back to ${ctx.organization}…</p>
+<a class="button" href="${ctx.returnTo}">Return to ${ctx.organization}</a>`
+    : html`<p>You can close this window and return to ${ctx.organization}.</p>`
+}`,
+      ctx.returnTo ? html`<meta http-equiv="refresh" content="0; url=${ctx.returnTo}">\n` : undefined,
     ),
   };
 }

@@ -17,7 +17,7 @@ import type { Services } from '../server/context.js';
 const VIEW = {
   include: {
     organization: { select: { name: true } },
-    workspace: { select: { connectFrameAncestors: true } },
+    workspace: { select: { connectFrameAncestors: true, allowedRedirectOrigins: true } },
   },
 } satisfies Prisma.ConnectSessionDefaultArgs;
 
@@ -50,9 +50,13 @@ export function codeVerifierOf(services: Services, session: SessionView): string
   return sealed?.codeVerifier ?? null;
 }
 
-/** What the browser is sent back with: the session's redirectUrl plus the outcome. */
-export function returnUrl(session: Pick<SessionView, 'redirectUrl'>, outcome: { connectionId: string } | { error: string }): string {
+/**
+ * Where the browser is sent back: the session's redirectUrl plus the outcome;
+ * null when the workspace no longer allows that origin (checked again at the end, not only at creation).
+ */
+export function returnUrl(session: SessionView, outcome: { connectionId: string } | { error: string }): string | null {
   const url = new URL(session.redirectUrl);
+  if (!session.workspace.allowedRedirectOrigins.includes(url.origin)) return null;
   if ('connectionId' in outcome) {
     url.searchParams.set('status', 'success');
     url.searchParams.set('connectionId', encodeGlobalID('Connection', outcome.connectionId));
@@ -80,6 +84,7 @@ export async function succeed(
   const { connection, replaced } = await services.prisma.$transaction(async (tx) => {
     const now = new Date();
     const claimed = await tx.connectSession.updateMany({
+      // OAuth2 was checked against its state's own lifetime at the callback; a form must beat the session's.
       where: { id: session.id, status: 'PENDING', expiresAt: credentials.type === 'OAUTH2' ? undefined : { gt: now } },
       data: { status: 'SUCCEEDED', completedAt: now, ...SEALED_CLEARED },
     });

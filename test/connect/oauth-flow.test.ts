@@ -297,6 +297,25 @@ describeEachBackend(
       });
     });
 
+    test('a redirectUrl whose origin the workspace stopped allowing is not followed: the flow ends on Heddle’s page', async () => {
+      const session = await w.session({ externalId: 'kim', integration: 'gmail' });
+      const jar = new CookieJar();
+      const callback = await w.provider.approve(await start(jar, session.url));
+      await request(UpdateWorkspace, { input: { id: w.workspaceId, allowedRedirectOrigins: ['https://elsewhere.example.com'] } }, w.owner);
+      try {
+        const end = await jar.fetch(callback);
+        expect(end.status).toBe(200);
+        expect(end.headers.get('location')).toBeNull();
+        const body = await end.text();
+        pages.push(body);
+        expect(body).toContain('<h1>Gmail is connected</h1>');
+        expect(body).toContain('You can close this window');
+        expect(body).not.toContain(w.host.origin);
+      } finally {
+        await request(UpdateWorkspace, { input: { id: w.workspaceId, allowedRedirectOrigins: [w.host.origin] } }, w.owner);
+      }
+    });
+
     test('pages: strict CSP without other origins, frame-ancestors from the workspace setting, no referrer, escaped names', async () => {
       await request(UpdateOrganization, { input: { id: w.orgId, name: '<script>alert("x")</script> & Co' } }, w.owner);
       const session = await w.session({ externalId: 'judy', integration: 'gmail' });
