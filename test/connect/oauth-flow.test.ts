@@ -34,6 +34,11 @@ const ResolveCredentials = graphql(`
     }
   }
 `);
+const Explain = graphql(`
+  query CfExplain($input: ResolveConnectionInput!) {
+    resolveConnection(input: $input) { ... on ConnectionResolution { explanation } ... on Error { code message } }
+  }
+`);
 const Session = graphql(`
   query CfSession($id: ID!) {
     node(id: $id) { ... on ConnectSession { status error externalId connection { id } endUser { externalId } completedAt } }
@@ -172,6 +177,18 @@ describeEachBackend(
       expect(rows[0]).toMatchObject({ status: 'ACTIVE', statusReason: null });
       const read = await t.request(ResolveCredentials, { input: { workspaceId: w.workspaceId, integration: 'gmail', externalId: 'bob' } }, reader);
       expect(read.data?.resolveConnection).toMatchObject({ connection: { id }, credentials: { accessToken: w.provider.issued.at(-1)!.accessToken } });
+    });
+
+    test('expiring tokens refresh at the provider with the OAuth app’s client (the connection holds no client secret)', async () => {
+      const { landed } = await connect('liam');
+      const id = Buffer.from(landed.searchParams.get('connectionId')!, 'base64').toString().split(':')[1]!;
+      await t.app.database.prisma.connection.update({ where: { id }, data: { expiresAt: new Date(Date.now() - 1000) } });
+      const issued = w.provider.issued.length;
+      const resolved = await t.request(Explain, { input: { workspaceId: w.workspaceId, integration: 'gmail', externalId: 'liam' } }, w.apiKey);
+      expect(resolved.data?.resolveConnection).toMatchObject({ explanation: expect.arrayContaining([expect.stringMatching(/: refreshed$/)]) });
+      expect(w.provider.issued.length).toBe(issued + 1);
+      const read = await t.request(ResolveCredentials, { input: { workspaceId: w.workspaceId, integration: 'gmail', externalId: 'liam' } }, reader);
+      expect(read.data?.resolveConnection).toMatchObject({ credentials: { accessToken: w.provider.issued.at(-1)!.accessToken, clientSecret: null } });
     });
 
     describe('each failure ends clearly and changes nothing', () => {

@@ -196,6 +196,23 @@ describe('createConnectSession', () => {
     expect(await create(input)).toMatchObject({ code: 'VALIDATION_ERROR', fieldErrors: [{ path: ['input', field] }] });
   });
 
+  test('deleteOAuthApp: new OAuth2 sessions are refused, pending ones end on a 410 page', async () => {
+    const app = await setApp({});
+    const pending = await create({ integration: 'gmail' });
+    expect(pending).toMatchObject({ session: { authType: 'OAUTH2' } });
+    const deleted = await t.requestRaw<{ deleteOAuthApp: { __typename: string } }>(
+      'mutation($id: ID!) { deleteOAuthApp(input: { id: $id }) { __typename } }',
+      { id: app.id },
+      owner,
+    );
+    expect(deleted.data?.deleteOAuthApp.__typename).toBe('Deleted');
+    expect(await create({ integration: 'gmail' })).toMatchObject({ code: 'VALIDATION_ERROR', message: expect.stringContaining('setOAuthApp') });
+    // Behind the proxy that strips /heddle: the server itself serves /connect.
+    const page = await fetch(pending.url.replace(PUBLIC_URL, t.url));
+    expect(page.status).toBe(410);
+    await setApp({});
+  });
+
   test('sessions live from one minute to 24 hours', async () => {
     const day = await create({ expiresIn: 86_400 });
     expect(Date.parse(day.expiresAt) - Date.now()).toBeGreaterThan(86_390_000);
