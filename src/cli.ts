@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util';
 import { signMemberToken } from './auth/principal.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createCredentialStore } from './crypto/credential-store.js';
-import { rewrapConnectionKeys } from './crypto/rewrap.js';
+import { rewrapDataKeys } from './crypto/rewrap.js';
 import { openDatabase } from './db/database.js';
 
 const USAGE = `usage: npm run heddle -- token --email <email> [--name <name>] [--sub <subject>] [--expires-in 12h]
@@ -53,12 +53,12 @@ async function rewrapKeys(): Promise<void> {
   const database = await openDatabase(config.database);
   try {
     const store = createCredentialStore(config.encryption.ring);
-    const report = await rewrapConnectionKeys(database.prisma, store, { batchSize });
+    const report = await rewrapDataKeys(database.prisma, store, { batchSize });
     process.stdout.write(
-      `rewrapped ${report.rewrapped} connection data keys to master key version ${report.keyVersion}; ` +
+      `rewrapped ${report.rewrapped} data keys (connections, OAuth apps, connect sessions) to master key version ${report.keyVersion}; ` +
         `${report.failed.length} failed; ${report.remaining} remaining on older versions\n`,
     );
-    for (const failure of report.failed) process.stderr.write(`heddle: connection ${failure.id}: ${failure.reason}\n`);
+    for (const failure of report.failed) process.stderr.write(`heddle: ${failure.table} ${failure.id}: ${failure.reason}\n`);
     if (report.failed.length || report.remaining) process.exitCode = 1;
   } finally {
     await database.close();

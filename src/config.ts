@@ -5,6 +5,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { parseKeyRing, type KeyRing } from './crypto/credential-store.js';
+import { isLoopbackHost } from './domain/urls.js';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -30,6 +31,15 @@ const redisUrl = z.string().refine((v) => {
   }
 }, 'must be a redis:// or rediss:// URL with a host');
 
+const publicUrl = z.string().refine((v) => {
+  try {
+    const url = new URL(v);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && !url.search && !url.hash && !url.username && !url.password;
+  } catch {
+    return false;
+  }
+}, 'must be an http(s) URL without query, fragment or credentials');
+
 const integer = (message: string, min: number, max: number) =>
   z.string().regex(/^\d+$/, message).transform(Number).pipe(z.number().min(min, message).max(max, message));
 const port = integer('must be an integer from 0 to 65535', 0, 65535);
@@ -54,6 +64,10 @@ const envSchema = z.object({
   HEDDLE_SHUTDOWN_TIMEOUT_MS: positiveInt.default(4000),
   HEDDLE_EVENT_RETENTION_HOURS: positiveInt.default(24 * 7),
   HEDDLE_ROUTER_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  HEDDLE_PUBLIC_URL: publicUrl.optional(),
+  HEDDLE_CONNECT_IP_RATE_LIMIT: positiveInt.default(60),
+  HEDDLE_CONNECT_TOKEN_RATE_LIMIT: positiveInt.default(20),
+  HEDDLE_TRUST_PROXY_HOPS: integer('must be an integer from 0 to 10', 0, 10).default(0),
   HEDDLE_MAX_DEPTH: positiveInt.default(15),
   HEDDLE_MAX_ALIASES: count.default(15),
   HEDDLE_MAX_TOKENS: positiveInt.default(2000),
@@ -92,7 +106,19 @@ export type Config = {
   routerSecret?: string;
   limits: GraphqlLimits;
   graphql: { introspection: boolean; fieldSuggestions: boolean; exposeErrors: boolean };
+  connect: ConnectConfig;
 };
+
+/** Hosted connect (src/connect): where browsers reach Heddle, and its abuse limits. */
+export interface ConnectConfig {
+  /** HEDDLE_PUBLIC_URL without a trailing slash; null: http://localhost:{bound port}. */
+  publicUrl: string | null;
+  /** Requests per minute to /connect from one client address, and for one connect token. */
+  ipRatePerMinute: number;
+  tokenRatePerMinute: number;
+  /** Proxies in front of Heddle: the client address is this many entries from the right of X-Forwarded-For. */
+  trustProxyHops: number;
+}
 
 /** Abuse limits on every GraphQL request, HTTP and graphql-ws alike (src/server/limits.ts). */
 export interface GraphqlLimits {
@@ -164,6 +190,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     }
   }
 
+  const publicBase = e.HEDDLE_PUBLIC_URL ? e.HEDDLE_PUBLIC_URL.replace(/\/+$/, '') : null;
+  if (production && publicBase && new URL(publicBase).protocol !== 'https:' && !isLoopbackHost(new URL(publicBase).hostname)) {
+    throw new ConfigError('HEDDLE_PUBLIC_URL must be https in production (connect pages carry credentials)');
+  }
+
   return {
     env: e.NODE_ENV,
     host: e.HOST,
@@ -195,6 +226,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       introspection: e.HEDDLE_INTROSPECTION ?? !production,
       fieldSuggestions: e.HEDDLE_FIELD_SUGGESTIONS ?? !production,
       exposeErrors: e.HEDDLE_EXPOSE_ERRORS ?? e.NODE_ENV === 'development',
+    },
+    connect: {
+      publicUrl: publicBase,
+      ipRatePerMinute: e.HEDDLE_CONNECT_IP_RATE_LIMIT,
+      tokenRatePerMinute: e.HEDDLE_CONNECT_TOKEN_RATE_LIMIT,
+      trustProxyHops: e.HEDDLE_TRUST_PROXY_HOPS,
     },
   };
 }

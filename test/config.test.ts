@@ -40,6 +40,10 @@ test.each([
   [{ HEDDLE_MAX_COST: 'lots' }, 'HEDDLE_MAX_COST'],
   [{ HEDDLE_MAX_BODY_BYTES: '-1' }, 'HEDDLE_MAX_BODY_BYTES'],
   [{ HEDDLE_INTROSPECTION: 'yes' }, 'HEDDLE_INTROSPECTION'],
+  [{ HEDDLE_PUBLIC_URL: 'connect.example.com' }, 'HEDDLE_PUBLIC_URL'],
+  [{ HEDDLE_PUBLIC_URL: 'https://connect.example.com/?a=1' }, 'HEDDLE_PUBLIC_URL'],
+  [{ HEDDLE_CONNECT_IP_RATE_LIMIT: '0' }, 'HEDDLE_CONNECT_IP_RATE_LIMIT'],
+  [{ HEDDLE_TRUST_PROXY_HOPS: '11' }, 'HEDDLE_TRUST_PROXY_HOPS'],
 ])('%o is refused with a message naming %s', (env, variable) => {
   expect(() => loadConfig({ HEDDLE_DATA_DIR: dataDir(), ...env })).toThrow(ConfigError);
   expect(() => loadConfig({ HEDDLE_DATA_DIR: dataDir(), ...env })).toThrow(new RegExp(`^${variable} `));
@@ -68,6 +72,22 @@ test('GraphQL limits have defaults; introspection and suggestions are off in pro
     graphql: { introspection: true },
     limits: { maxDepth: 8 },
   });
+});
+
+test('hosted connect: public URL (trailing slash dropped; https in production), rate limits and proxy hops', () => {
+  expect(loadConfig({ HEDDLE_DATA_DIR: dataDir() }).connect).toEqual({ publicUrl: null, ipRatePerMinute: 60, tokenRatePerMinute: 20, trustProxyHops: 0 });
+  expect(loadConfig({ HEDDLE_DATA_DIR: dataDir(), HEDDLE_PUBLIC_URL: 'https://connect.example.com/heddle/', HEDDLE_TRUST_PROXY_HOPS: '1' }).connect).toMatchObject({
+    publicUrl: 'https://connect.example.com/heddle',
+    trustProxyHops: 1,
+  });
+  const production = {
+    HEDDLE_DATA_DIR: dataDir(),
+    NODE_ENV: 'production',
+    HEDDLE_JWT_SECRET: 'a-production-secret-of-sufficient-length-42',
+    HEDDLE_ENCRYPTION_KEYS: `1:${Buffer.alloc(32, 7).toString('base64')}`,
+  };
+  expect(() => loadConfig({ ...production, HEDDLE_PUBLIC_URL: 'http://connect.example.com' })).toThrow(/^HEDDLE_PUBLIC_URL must be https/);
+  expect(loadConfig({ ...production, HEDDLE_PUBLIC_URL: 'http://localhost:4000' }).connect.publicUrl).toBe('http://localhost:4000');
 });
 
 test('production refuses the development secret', () => {

@@ -3,10 +3,10 @@
 //   hdl_…  an API key (hash looked up; revoked or expired keys fail at once)
 //   a JWT  signed by Heddle for an end user (issueEndUserToken), or a member
 //          session (HS256 with HEDDLE_JWT_SECRET, or the configured JWKS).
-import { createHash, randomBytes } from 'node:crypto';
 import { GraphQLError } from 'graphql';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify, SignJWT, type JWTVerifyGetKey } from 'jose';
 import type { Config } from '../config.js';
+import { hashToken } from '../crypto/tokens.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import type { ApiKeyUsage } from './api-key-usage.js';
 import type { Role } from './roles.js';
@@ -54,16 +54,6 @@ export class UnauthenticatedError extends GraphQLError {
   }
 }
 
-/** How bearer secrets (API keys, MCP server tokens) are stored: SHA-256, hex. */
-export function hashToken(plainToken: string): string {
-  return createHash('sha256').update(plainToken).digest('hex');
-}
-
-/** A new bearer secret: `prefix` + 32 random bytes, its hash and a display prefix. */
-export function newBearerSecret(prefix: string): { plain: string; hash: string; displayPrefix: string } {
-  const plain = prefix + randomBytes(32).toString('base64url');
-  return { plain, hash: hashToken(plain), displayPrefix: plain.slice(0, prefix.length + 8) };
-}
 
 export interface Authenticator {
   authenticate(authorization: string | null | undefined): Promise<Principal>;

@@ -74,6 +74,8 @@ export const visible = {
   spaces: inWorkspace,
   workspaceIntegrations: inWorkspace,
   mcpServers: inWorkspace,
+  connectSessions: inWorkspace,
+  oauthApps: (principal: Principal): Prisma.OAuthAppWhereInput => ({ organization: organizations(principal) }),
   triggers: (principal: Principal): Prisma.TriggerWhereInput => ({ organization: organizations(principal) }),
   apiKeys: (principal: Principal): Prisma.ApiKeyWhereInput => ({ organization: organizations(principal) }),
   members: (principal: Principal): Prisma.MemberWhereInput => ({ organization: organizations(principal) }),

@@ -10,7 +10,7 @@ import { notion } from './integrations/notion.js';
 import { salesforce } from './integrations/salesforce.js';
 import { slack } from './integrations/slack.js';
 import { stripe } from './integrations/stripe.js';
-import type { CatalogAction, CatalogIntegration } from './types.js';
+import type { AuthType, CatalogAction, CatalogCustomAuthField, CatalogIntegration } from './types.js';
 
 export const CATALOG_VERSION = '2026-11-23';
 
@@ -35,4 +35,27 @@ export function getAction(integrationName: string, actionName: string): CatalogA
 /** The integration's action names in catalog order ([] for an unknown integration). */
 export function actionNames(integrationName: string): string[] {
   return [...(ACTIONS.get(integrationName)?.keys() ?? [])];
+}
+
+/** A value a person types to connect, and the key of the connection's secret it fills. */
+export interface AuthField extends CatalogCustomAuthField {
+  key: 'apiKey' | 'username' | 'password' | 'fields';
+}
+
+/** What a person fills in to connect `integration` with `type` (none for OAuth2: the provider asks). */
+export function authFields(integration: CatalogIntegration, type: AuthType): AuthField[] {
+  switch (type) {
+    case 'SECRET_TEXT':
+      return [{ name: 'apiKey', displayName: integration.secretTextLabel ?? 'API key', secret: true, key: 'apiKey' }];
+    case 'BASIC_AUTH':
+      return [
+        { name: 'username', displayName: 'Username', secret: false, key: 'username' },
+        { name: 'password', displayName: 'Password', secret: true, key: 'password' },
+      ];
+    case 'CUSTOM_AUTH':
+      return (integration.customAuthFields ?? []).map((field) => ({ ...field, key: 'fields' as const }));
+    case 'OAUTH2':
+    case 'PLATFORM_OAUTH2':
+      return [];
+  }
 }

@@ -29,7 +29,12 @@ export interface CatalogOAuth2 {
   authorizationUrl: string;
   tokenUrl: string;
   defaultScopes: string[];
+  /** Whether the provider supports PKCE (hosted connect sends S256 either way: RFC 9700 §2.1.1). */
   pkce: boolean;
+  /** How the `scope` parameter joins scopes: ' ' (RFC 6749 §3.3) unless the provider wants another. */
+  scopeSeparator?: string;
+  /** Extra authorization request parameters the provider needs (e.g. Google's access_type=offline for a refresh token). */
+  authorizationParams?: Record<string, string>;
 }
 
 export interface CatalogCustomAuthField {
@@ -50,6 +55,8 @@ export interface CatalogIntegration {
   oauth2?: CatalogOAuth2;
   /** For CUSTOM_AUTH: the keys a connection's `credentials.fields` must hold. */
   customAuthFields?: CatalogCustomAuthField[];
+  /** For SECRET_TEXT: what the provider calls the secret (default "API key"), shown on the connect form. */
+  secretTextLabel?: string;
   /** At least three; names are snake_case and never contain `__` (MCP tools are `{alias}__{action}`). */
   actions: CatalogAction[];
   /** Events the service emits; [] when none. */

@@ -1,8 +1,10 @@
 // The credential store: the only code that sees plaintext secrets.
-// Envelope encryption with AES-256-GCM: each connection has its own random data
-// key, wrapped by the newest master key of the versioned key ring. Every secret
-// field is sealed separately with associated data naming its organization,
-// connection and field, so a ciphertext copied to another row or field fails to open.
+// Envelope encryption with AES-256-GCM: each sealed secret (a connection's, an
+// OAuth app's client secret, a connect session's PKCE verifier) has its own
+// random data key, wrapped by the newest master key of the versioned key ring.
+// Every secret field is sealed separately with associated data naming its
+// organization, owning row and field, so a ciphertext copied to another row or
+// field fails to open.
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 
 export interface ConnectionSecret {
@@ -22,16 +24,19 @@ export interface SealedSecret {
   keyVersion: number;
 }
 
-export interface SecretBinding {
-  organizationId: string;
-  connectionId: string;
-}
+/** What a secret is sealed to: its organization and the row that owns it. */
+export type SecretBinding =
+  | { organizationId: string; connectionId: string }
+  /** An organization's OAuth app, by integration name (one per integration). */
+  | { organizationId: string; oauthApp: string }
+  | { organizationId: string; connectSessionId: string };
 
 export interface CredentialStore {
   /** The master key version new data keys are wrapped with (the ring's newest). */
   readonly keyVersion: number;
-  seal(binding: SecretBinding, secret: ConnectionSecret): SealedSecret;
-  open(binding: SecretBinding, sealed: SealedSecret): ConnectionSecret;
+  /** Seals every string (or string map) field of `secret`. */
+  seal(binding: SecretBinding, secret: object): SealedSecret;
+  open<T extends object = ConnectionSecret>(binding: SecretBinding, sealed: SealedSecret): T;
   /**
    * The same secret with its data key wrapped by the newest master key. The
    * field ciphertexts do not change, so readers holding either version open it.
@@ -39,26 +44,26 @@ export interface CredentialStore {
   rewrap(binding: SecretBinding, sealed: SealedSecret): SealedSecret;
 }
 
-/** The columns of a connection row that hold its secret (null: none stored). */
+/** The columns of a row that hold its sealed secret (null: none stored). */
 export interface SealedColumns {
-  id: string;
-  organizationId: string;
   secretCiphertext: Uint8Array | null;
   wrappedDataKey: Uint8Array | null;
   keyVersion: number | null;
 }
 
+/** Opens the secret stored in a row's sealed columns; null when the row holds none. */
+export function openSealedColumns<T extends object>(store: CredentialStore, binding: SecretBinding, row: SealedColumns): T | null {
+  if (!row.secretCiphertext || !row.wrappedDataKey || row.keyVersion === null) return null;
+  return store.open<T>(binding, {
+    secretCiphertext: new Uint8Array(row.secretCiphertext),
+    wrappedDataKey: new Uint8Array(row.wrappedDataKey),
+    keyVersion: row.keyVersion,
+  });
+}
+
 /** Opens the secret stored on a connection row. */
-export function openConnectionSecret(store: CredentialStore, row: SealedColumns): ConnectionSecret {
-  if (!row.secretCiphertext || !row.wrappedDataKey || row.keyVersion === null) return {};
-  return store.open(
-    { organizationId: row.organizationId, connectionId: row.id },
-    {
-      secretCiphertext: new Uint8Array(row.secretCiphertext),
-      wrappedDataKey: new Uint8Array(row.wrappedDataKey),
-      keyVersion: row.keyVersion,
-    },
-  );
+export function openConnectionSecret(store: CredentialStore, row: SealedColumns & { id: string; organizationId: string }): ConnectionSecret {
+  return openSealedColumns<ConnectionSecret>(store, { organizationId: row.organizationId, connectionId: row.id }, row) ?? {};
 }
 
 /** Master keys by version; new data keys are wrapped by the newest. */
@@ -89,8 +94,13 @@ function decrypt(key: Buffer, sealed: Buffer, aad: string): Buffer {
   return Buffer.concat([decipher.update(sealed.subarray(IV_BYTES + TAG_BYTES)), decipher.final()]);
 }
 
-const aadFor = (binding: SecretBinding, part: string) =>
-  `heddle/v1|org:${binding.organizationId}|connection:${binding.connectionId}|${part}`;
+function ownerOf(binding: SecretBinding): string {
+  if ('connectionId' in binding) return `connection:${binding.connectionId}`;
+  if ('oauthApp' in binding) return `oauth-app:${binding.oauthApp}`;
+  return `connect-session:${binding.connectSessionId}`;
+}
+
+const aadFor = (binding: SecretBinding, part: string) => `heddle/v1|org:${binding.organizationId}|${ownerOf(binding)}|${part}`;
 
 export function createCredentialStore(ring: KeyRing): CredentialStore {
   const masterKey = (version: number) => {
@@ -127,7 +137,7 @@ export function createCredentialStore(ring: KeyRing): CredentialStore {
           const plaintext = decrypt(dataKey, Buffer.from(value, 'base64'), aadFor(binding, `field:${name}`));
           secret[name] = JSON.parse(plaintext.toString());
         }
-        return secret as ConnectionSecret;
+        return secret as never;
       } catch (error) {
         if (error instanceof CredentialDecryptionError) throw error;
         throw new CredentialDecryptionError('stored credentials could not be decrypted for this connection');

@@ -11,7 +11,8 @@ export const CONNECTION_SCOPES = ['ORGANIZATION', 'WORKSPACE', 'DIRECTORY', 'USE
 export type ConnectionType = (typeof CONNECTION_TYPES)[number];
 export type ConnectionScope = (typeof CONNECTION_SCOPES)[number];
 
-const secretString = z.string().min(1, 'must not be empty').max(16_384, 'is too long');
+/** One secret value: what credentials inputs and the connect form accept. */
+export const secretString = z.string().min(1, 'must not be empty').max(16_384, 'is too long');
 
 const credentialsSchema = z.object({
   accessToken: secretString.nullish(),

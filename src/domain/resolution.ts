@@ -92,7 +92,12 @@ function firstActive(candidates: Connection[], where: string, none: string, expl
   return null;
 }
 
-function matchIntegration(candidates: WorkspaceIntegration[], name: string, explanation: string[]): WorkspaceIntegration {
+/**
+ * Step 1: `name` matches an alias first, else an integration name; a name that
+ * several aliases share is AMBIGUOUS_INTEGRATION, none NOT_FOUND. Hosted
+ * connect sessions name their integration the same way.
+ */
+export function matchIntegration(candidates: WorkspaceIntegration[], name: string, explanation: string[] = []): WorkspaceIntegration {
   const byAlias = candidates.find((wi) => wi.alias === name);
   if (byAlias) {
     explanation.push(`"${name}" is the alias of a ${byAlias.integrationName} integration (${byAlias.connectionStrategy})`);

@@ -6,8 +6,9 @@
 // - an end-user token (issueEndUserToken) of the server's workspace.
 // Another server's token, another tenant's server and a missing server all
 // answer the same 404; a bad or unusable credential answers 401.
-import { hashToken, type Authenticator } from '../auth/principal.js';
-import { applyEndUserRecords, validateRecords } from '../domain/end-user-sync.js';
+import type { Authenticator } from '../auth/principal.js';
+import { hashToken } from '../crypto/tokens.js';
+import { ensureEndUser } from '../domain/end-users.js';
 import { externalIdSchema } from '../domain/identifiers.js';
 import { MCP_TOKEN_PREFIX, type McpEndUserAccess } from '../domain/mcp-tools.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
@@ -98,10 +99,7 @@ async function actForEndUser(prisma: PrismaClient, caller: McpCaller, header: st
     select: { id: true, externalId: true },
   });
   if (!endUser && caller.server.endUserAccess === 'OPEN') {
-    // The same rule as issueEndUserToken: an unknown externalId creates the end user.
-    const { valid } = validateRecords([{ externalId }], []);
-    const { results } = await prisma.$transaction((tx) => applyEndUserRecords(tx, workspaceId, valid, { removeMissing: false, keep: [] }));
-    endUser = results[0]?.endUser ?? null;
+    endUser = { ...(await ensureEndUser(prisma, workspaceId, externalId)), externalId };
   }
   if (!endUser) return new McpRefusal(403, `end user "${externalId}" does not exist and this MCP server only serves existing end users (RESTRICTED)`);
   return { ...caller, endUser: { id: endUser.id, externalId: endUser.externalId } };

@@ -9,10 +9,11 @@
 // the token endpoint answers).
 import { getIntegration } from '../catalog/catalog.js';
 import { openConnectionSecret, type CredentialStore } from '../crypto/credential-store.js';
-import { Prisma, type Connection, type PrismaClient } from '../generated/prisma/client.js';
+import { Prisma, type Connection, type OAuthApp, type PrismaClient } from '../generated/prisma/client.js';
 import type { Logger } from '../logger.js';
 import { publishConnectionStatus } from '../realtime/connection-status.js';
 import type { PubSubHandle } from '../realtime/pubsub.js';
+import { clientCredentialsOf, endpointsOf } from './apps.js';
 import { requestTokenRefresh } from './token-endpoint.js';
 
 /** Tokens that expire within this margin are refreshed before they are handed out. */
@@ -27,9 +28,9 @@ export function needsRefresh(connection: Pick<Connection, 'type' | 'expiresAt'>,
   );
 }
 
-/** The connection's own token URL, else the catalog's. */
-export function tokenUrlOf(connection: Pick<Connection, 'tokenUrl' | 'integrationName'>): string | null {
-  return connection.tokenUrl ?? getIntegration(connection.integrationName)?.oauth2?.tokenUrl ?? null;
+/** The connection's own token URL, else its OAuth app's (hosted connect), else the catalog's. */
+export function tokenUrlOf(connection: Pick<Connection, 'tokenUrl' | 'integrationName'>, app?: OAuthApp | null): string | null {
+  return connection.tokenUrl ?? (app ? endpointsOf(app).tokenUrl : getIntegration(connection.integrationName)?.oauth2?.tokenUrl) ?? null;
 }
 
 export type RefreshOutcome =
@@ -98,7 +99,10 @@ export class TokenRefresher {
     if (!needsRefresh(row)) return { outcome: { ok: true, connection: row, note: 'its access token was refreshed by a concurrent resolution' } };
 
     const secret = openConnectionSecret(this.options.credentials, row);
-    const tokenUrl = tokenUrlOf(row);
+    // Connections made through hosted connect refresh with their OAuth app's current client.
+    const app = row.oauthAppId ? await db.oAuthApp.findUnique({ where: { id: row.oauthAppId } }) : null;
+    const client = secret.clientId || !app ? { clientId: secret.clientId, clientSecret: secret.clientSecret } : clientCredentialsOf(this.options.credentials, app);
+    const tokenUrl = tokenUrlOf(row, app);
     const expired = `its access token expires at ${row.expiresAt!.toISOString()}`;
     if (!secret.refreshToken || !tokenUrl) {
       const missing = secret.refreshToken ? 'no token URL' : 'no refresh token';
@@ -106,7 +110,7 @@ export class TokenRefresher {
     }
     const result = await requestTokenRefresh(
       tokenUrl,
-      { refreshToken: secret.refreshToken, clientId: secret.clientId, clientSecret: secret.clientSecret },
+      { refreshToken: secret.refreshToken, ...client },
       this.timeoutMs,
     );
     if (!result.ok) {

@@ -1,23 +1,55 @@
-// The OAuth2 refresh_token grant (RFC 6749 §6): a form-encoded POST to the
-// token endpoint. Client credentials, when the connection has them, go in the
+// The OAuth2 token endpoint: form-encoded POSTs for the authorization_code
+// grant (RFC 6749 §4.1.3, with the PKCE verifier of RFC 7636 §4.5) and the
+// refresh_token grant (§6). Client credentials, when there are any, go in the
 // body (§2.3.1), which the catalog's providers accept. Failures become a short
-// reason that names no secret: it is stored as the connection's statusReason.
+// reason that names no secret: it is stored as a connection's statusReason or
+// logged.
 
-export type TokenRefreshResult =
+export type TokenResult =
   | { ok: true; accessToken: string; refreshToken: string | null; expiresAt: Date | null }
-  | { ok: false; reason: string };
+  /** `error`: the provider's error code (§5.2), when it sent one. */
+  | { ok: false; reason: string; error: string | null };
 
-export interface RefreshGrant {
-  refreshToken: string;
+export interface ClientCredentials {
   clientId?: string;
   clientSecret?: string;
 }
 
-export async function requestTokenRefresh(tokenUrl: string, grant: RefreshGrant, timeoutMs: number): Promise<TokenRefreshResult> {
-  const fail = (why: string): TokenRefreshResult => ({ ok: false, reason: `token refresh failed: ${why}` });
+export interface RefreshGrant extends ClientCredentials {
+  refreshToken: string;
+}
+
+export interface AuthorizationCodeGrant extends ClientCredentials {
+  code: string;
+  redirectUri: string;
+  codeVerifier: string;
+}
+
+export function requestTokenRefresh(tokenUrl: string, grant: RefreshGrant, timeoutMs: number): Promise<TokenResult> {
   const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: grant.refreshToken });
-  if (grant.clientId) form.set('client_id', grant.clientId);
-  if (grant.clientSecret) form.set('client_secret', grant.clientSecret);
+  return requestToken(tokenUrl, form, grant, timeoutMs, 'token refresh failed');
+}
+
+export function requestCodeExchange(tokenUrl: string, grant: AuthorizationCodeGrant, timeoutMs: number): Promise<TokenResult> {
+  const form = new URLSearchParams({
+    grant_type: 'authorization_code',
+    code: grant.code,
+    redirect_uri: grant.redirectUri,
+    code_verifier: grant.codeVerifier,
+  });
+  return requestToken(tokenUrl, form, grant, timeoutMs, 'authorization code exchange failed');
+}
+
+async function requestToken(
+  tokenUrl: string,
+  form: URLSearchParams,
+  client: ClientCredentials,
+  timeoutMs: number,
+  failure: string,
+): Promise<TokenResult> {
+  const fail = (why: string, error: string | null = null): TokenResult => ({ ok: false, reason: `${failure}: ${why}`, error });
+  if (client.clientId) form.set('client_id', client.clientId);
+  if (client.clientSecret) form.set('client_secret', client.clientSecret);
   let status: number;
   let body: Record<string, unknown>;
   try {
@@ -37,8 +69,8 @@ export async function requestTokenRefresh(tokenUrl: string, grant: RefreshGrant,
   }
   // Some providers (Slack) answer errors with 200 and `ok: false`.
   const error = typeof body.error === 'string' ? errorCode(body.error) : null;
-  if (status < 200 || status >= 300) return fail(`HTTP ${status}${error ? ` (${error})` : ''}`);
-  if (error || body.ok === false) return fail(error ?? 'the token endpoint refused');
+  if (status < 200 || status >= 300) return fail(`HTTP ${status}${error ? ` (${error})` : ''}`, error);
+  if (error || body.ok === false) return fail(error ?? 'the token endpoint refused', error);
   if (typeof body.access_token !== 'string' || body.access_token === '') return fail('the response has no access_token');
   const expiresIn = Number(body.expires_in);
   return {
@@ -62,6 +94,6 @@ function parseBody(contentType: string | null, text: string): Record<string, unk
 }
 
 /** Error codes are ASCII words (§5.2); anything else from the wire is cut down to that. */
-function errorCode(value: string): string {
+export function errorCode(value: string): string {
   return value.replace(/[^\w.-]/g, '').slice(0, 64) || 'error';
 }

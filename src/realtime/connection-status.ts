@@ -34,12 +34,3 @@ export async function publishConnectionStatus(
     deps.logger.warn({ err: (error as Error).message, connectionId: connection.id }, 'connection status announcement failed');
   }
 }
-
-/** The status messages for one workspace, until `signal` aborts. */
-export async function* connectionStatusEvents(pubsub: PubSubHandle, workspaceId: string, signal: AbortSignal) {
-  const live = pubsub.pubsub.subscribe('connection-status');
-  signal.addEventListener('abort', () => void live.return?.(), { once: true });
-  for await (const message of live) {
-    if (message.workspaceId === workspaceId) yield message;
-  }
-}

@@ -33,6 +33,12 @@ export interface ConnectionsChangedMessage {
   endUserId: string | null;
 }
 
+/** A hosted connect session ended (succeeded or failed); subscribers re-read it. */
+export interface ConnectSessionMessage {
+  workspaceId: string;
+  sessionId: string;
+}
+
 /** A principal lost access: its open subscriptions, on every instance, must end. */
 export type AccessRevokedMessage =
   | { kind: 'apiKey'; apiKeyId: string }
@@ -49,7 +55,27 @@ export type Topics = {
   'connections-changed': [message: ConnectionsChangedMessage];
   'access-revoked': [message: AccessRevokedMessage];
   'connection-status': [event: ConnectionStatusMessage];
+  'connect-session': [event: ConnectSessionMessage];
 };
+
+/** Topics whose messages name the workspace they concern. */
+export type WorkspaceTopic = 'connection-status' | 'connect-session';
+
+/** The messages of `topic` about one workspace, until `signal` aborts. */
+export async function* workspaceMessages<K extends WorkspaceTopic>(
+  handle: PubSubHandle,
+  topic: K,
+  workspaceId: string,
+  signal: AbortSignal,
+): AsyncGenerator<Topics[K][0]> {
+  // Both topics take no id argument; the generic signature cannot see that.
+  const subscribe = handle.pubsub.subscribe as (topic: WorkspaceTopic) => AsyncIterableIterator<Topics[K][0]>;
+  const live = subscribe.call(handle.pubsub, topic);
+  signal.addEventListener('abort', () => void live.return?.(), { once: true });
+  for await (const message of live) {
+    if (message.workspaceId === workspaceId) yield message;
+  }
+}
 
 export interface PubSubHandle {
   kind: 'memory' | 'redis';

@@ -19,6 +19,8 @@ import './modules/member/member.js';
 import './modules/audit/audit-event.js';
 import './modules/resolution/resolution.js';
 import './modules/usage/usage.js';
+import './modules/connect/oauth-app.js';
+import './modules/connect/connect-session.js';
 import { printSubgraphSchema } from '@apollo/subgraph';
 import { auditMutations } from './audit.js';
 import { builder } from './builder.js';

@@ -73,3 +73,7 @@ export const requireMember = lookup('Member', 'member', (ctx, id) =>
 export const requireInvite = lookup('Invite', 'invite', (ctx, id) =>
   ctx.prisma.invite.findFirst({ where: { id, AND: [visible.managedInvites(ctx.principal)] } }),
 );
+
+export const requireOAuthApp = lookup('OAuthApp', 'OAuth app', (ctx, id) =>
+  ctx.prisma.oAuthApp.findFirst({ where: { id, AND: [visible.oauthApps(ctx.principal)] } }),
+);

@@ -32,6 +32,8 @@ const FINDERS: Record<string, Finder> = {
   ApiKey: async (prisma, id) => orgLevel(await prisma.apiKey.findUnique({ where: { id }, select: { organizationId: true } })),
   Invite: async (prisma, id) => orgLevel(await prisma.invite.findUnique({ where: { id }, select: { organizationId: true } })),
   Member: async (prisma, id) => orgLevel(await prisma.member.findUnique({ where: { id }, select: { organizationId: true } })),
+  OAuthApp: async (prisma, id) => orgLevel(await prisma.oAuthApp.findUnique({ where: { id }, select: { organizationId: true } })),
+  ConnectSession: (prisma, id) => prisma.connectSession.findUnique({ where: { id }, select: { organizationId: true, workspaceId: true } }),
 };
 
 const memo = new WeakMap<Context, Map<string, Promise<Ownership | null>>>();

@@ -1,5 +1,6 @@
 // Builds the Heddle process: one HTTP server on one port serving GraphQL over
-// HTTP and SSE (Yoga), graphql-ws on the same path, /healthz and /readyz.
+// HTTP and SSE (Yoga), graphql-ws on the same path, /healthz and /readyz, and
+// the hosted connect pages under /connect.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
@@ -12,6 +13,8 @@ import { ApiKeyUsage } from '../auth/api-key-usage.js';
 import { createAuthenticator, type Principal } from '../auth/principal.js';
 import { routerTrust } from '../auth/router-secret.js';
 import type { Config } from '../config.js';
+import { createConnectHandler } from '../connect/handler.js';
+import { CONNECT_PATH } from '../connect/urls.js';
 import { createCredentialStore } from '../crypto/credential-store.js';
 import { openDatabase, type Database, type QueryListener } from '../db/database.js';
 import { migrate } from '../db/migrate.js';
@@ -64,7 +67,9 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const apiKeyUsage = new ApiKeyUsage(database.prisma, logger);
   // Row locks guard refreshes across instances; PGlite has only this one.
   const refresher = new TokenRefresher({ prisma: database.prisma, credentials, pubsub, logger, lockRows: database.kind === 'postgres' });
-  const services: Services = { config, prisma: database.prisma, pubsub, outbox, credentials, refresher, apiKeyUsage, logger };
+  let boundPort = config.port;
+  const publicUrl = () => config.connect.publicUrl ?? `http://localhost:${boundPort}`;
+  const services: Services = { config, prisma: database.prisma, pubsub, outbox, credentials, refresher, apiKeyUsage, logger, publicUrl };
   const authenticator = createAuthenticator({ prisma: database.prisma, jwt: config.jwt, apiKeyUsage });
   const mcp = createMcpEndpoint({ prisma: database.prisma, pubsub, authenticator, logger, maxBodyBytes: config.limits.maxBodyBytes });
 
@@ -95,6 +100,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   });
 
   const trustedRouter = routerTrust(config.routerSecret);
+  const connect = createConnectHandler(services);
   // Long-lived SSE responses are ended at shutdown instead of being waited for.
   const eventStreams = new Set<ServerResponse>();
   const httpServer = createServer((req: IncomingMessage, res: ServerResponse) => {
@@ -106,6 +112,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
         (error: Error) => sendJson(res, 503, { status: 'unavailable', error: error.message }),
       );
     }
+    // Browsers reach the connect pages directly, not through the gateway: no router secret there.
+    if (path === CONNECT_PATH || path.startsWith(`${CONNECT_PATH}/`)) return connect(req, res);
     // MCP clients connect directly with their own tokens, not through the federation router.
     if (path.startsWith(MCP_PATH_PREFIX)) {
       return void mcp.handle(req, res, path.slice(MCP_PATH_PREFIX.length)).catch((error: Error) => {
@@ -194,6 +202,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
         httpServer.listen(config.port, config.host, () => resolve());
       });
       const { port } = httpServer.address() as AddressInfo;
+      boundPort = port;
       const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
       app.url = `http://${host}:${port}`;
       outbox.startRelay({ retentionHours: config.eventRetentionHours });

@@ -19,6 +19,8 @@ export interface Services {
   refresher: TokenRefresher;
   apiKeyUsage: ApiKeyUsage;
   logger: Logger;
+  /** Heddle's public base URL without a trailing slash: HEDDLE_PUBLIC_URL, else http://localhost:{bound port}. */
+  publicUrl(): string;
 }
 
 export interface Context extends Services {

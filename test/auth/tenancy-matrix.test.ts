@@ -10,6 +10,7 @@ import WebSocket from 'ws';
 import { signEndUserToken } from '../../src/auth/principal.js';
 import { schema } from '../../src/schema/index.js';
 import { startTestApp, TEST_JWT_SECRET, type TestApp } from '../support/app.js';
+import { submitConnectForm } from '../support/connect.js';
 import { missingId } from '../support/fixtures.js';
 
 const PRINCIPALS = [
@@ -88,6 +89,10 @@ const makeMcpServer = async () => {
   if (!data.r.server) throw new Error(`createMcpServer: ${JSON.stringify(data.r)}`);
   return data.r.server.id as string;
 };
+const makeOAuthApp = () =>
+  make('setOAuthApp', 'SetOAuthAppInput', { organizationId: w.orgA, integrationName: 'github', clientId: 'matrix-client', clientSecret: 'matrix-secret' });
+const CONNECT_ALIAS = 'connect-stripe';
+const connectSessionInput = () => ({ workspaceId: w.ws1, externalId: fresh('connecting'), integration: CONNECT_ALIAS, redirectUrl: 'https://app.example.com/done' });
 const makeInvite = (organizationId: string, email: string, role = 'MEMBER') =>
   make('inviteMember', 'InviteMemberInput', { organizationId, email, role });
 
@@ -153,6 +158,20 @@ const POLICY: Record<string, Row> = {
     query: 'subscription($id: ID!) { mcpToolsChanged(mcpServerId: $id, sinceVersion: 0) { version } }',
     variables: () => ({ id: w.mcpServer }),
   },
+  connectSessionCompleted: {
+    kind: 'subscription',       expect: 'ok  ok  ok  NF  ok  ok  SD  FB  UA   UA  UA',
+    query: 'subscription($id: ID!) { connectSessionCompleted(workspaceId: $id) { status integrationName } }',
+    variables: () => ({ id: w.ws1 }),
+    // An end user connects through the hosted form.
+    trigger: async () => {
+      const data = await call(
+        'mutation($input: CreateConnectSessionInput!) { createConnectSession(input: $input) { ... on CreatedConnectSession { url } } }',
+        { input: connectSessionInput() },
+        w.tokens.OWNER,
+      );
+      await submitConnectForm(data.createConnectSession.url, { apiKey: 'sk_test_matrix' });
+    },
+  },
   connectionStatusChanged: {
     kind: 'subscription',       expect: 'ok  ok  ok  NF  ok  ok  SD  FB  UA   UA  UA',
     query: 'subscription($id: ID!) { connectionStatusChanged(workspaceId: $id) { id status } }',
@@ -183,6 +202,12 @@ const POLICY: Record<string, Row> = {
   createApiKey:               mutation('ok  ok  FB  NF  ok  SD  SD  FB  UA   UA  UA', () => ({ organizationId: w.orgA, name: 'key' })),
   revokeApiKey:               mutation('ok  ok  FB  NF  ok  SD  SD  FB  UA   UA  UA', async () => ({ id: (await apiKey(w.orgA)).id })),
   issueEndUserToken:          mutation('FB  FB  FB  FB  ok  ok  SD  FB  UA   UA  UA', () => ({ workspaceId: w.ws1, externalId: 'matrix-user' })),
+
+  setOAuthApp:                mutation('ok  ok  FB  NF  ok  SD  SD  FB  UA   UA  UA', () => ({
+    organizationId: w.orgA, integrationName: 'slack', clientId: 'matrix-client', clientSecret: 'matrix-secret',
+  })),
+  deleteOAuthApp:             mutation('ok  ok  FB  NF  ok  SD  SD  FB  UA   UA  UA', async () => ({ id: await makeOAuthApp() })),
+  createConnectSession:       mutation('ok  ok  FB  NF  ok  ok  SD  FB  UA   UA  UA', connectSessionInput),
 
   createWorkspace:            mutation('ok  ok  FB  NF  ok  SD  SD  FB  UA   UA  UA', () => ({ organizationId: w.orgA, name: 'W', slug: fresh('ws') })),
   updateWorkspace:            mutation('ok  ok  FB  NF  ok  ok  SD  FB  UA   UA  UA', () => ({ id: w.ws1, name: 'Workspace one' })),
@@ -333,6 +358,10 @@ beforeAll(async () => {
   await make('addWorkspaceIntegration', 'AddWorkspaceIntegrationInput', {
     workspaceId: w.ws1, integrationName: 'slack', alias: 'fixed-slack', connectionStrategy: 'FIXED', connectionId: w.connection,
   });
+  await make('addWorkspaceIntegration', 'AddWorkspaceIntegrationInput', {
+    workspaceId: w.ws1, integrationName: 'stripe', alias: CONNECT_ALIAS, connectionStrategy: 'PER_USER',
+  });
+  await make('updateWorkspace', 'UpdateWorkspaceInput', { id: w.ws1, allowedRedirectOrigins: ['https://app.example.com'] });
   w.trigger = await makeTrigger();
   w.directory = await makeDirectory();
   w.endUser = await makeEndUser();

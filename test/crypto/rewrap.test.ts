@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { createCredentialStore, openConnectionSecret, parseKeyRing } from '../../src/crypto/credential-store.js';
-import { rewrapConnectionKeys } from '../../src/crypto/rewrap.js';
+import { rewrapDataKeys } from '../../src/crypto/rewrap.js';
 import { graphql } from '../generated/index.js';
 import { ALL_BACKENDS, describeEachBackend } from '../support/backends.js';
 import { createPostgresDatabase, startTestApp, type TestApp } from '../support/app.js';
@@ -50,7 +50,7 @@ async function expectEveryRowOpensWith(t: TestApp, ring: string, version: number
 }
 
 describeEachBackend(
-  'rewrapConnectionKeys',
+  'rewrapDataKeys',
   (backend) => {
     let t: TestApp;
     beforeAll(async () => {
@@ -62,16 +62,16 @@ describeEachBackend(
     test('sealed under ring {1}, rewrapped with ring {1,2} in batches: every row is on version 2, and ring {2} alone opens it', async () => {
       const store = createCredentialStore(parseKeyRing(`1:${K1},2:${K2}`));
       const batches: number[] = [];
-      const report = await rewrapConnectionKeys(t.app.database.prisma, store, { batchSize: 5, onBatch: (p) => batches.push(p.rewrapped) });
+      const report = await rewrapDataKeys(t.app.database.prisma, store, { batchSize: 5, onBatch: (p) => batches.push(p.rewrapped) });
       expect(report).toEqual({ keyVersion: 2, rewrapped: CONNECTIONS, failed: [], remaining: 0 });
       expect(batches).toEqual([5, 10, 12]);
       await expectEveryRowOpensWith(t, `2:${K2}`, 2);
       // A second run finds nothing to do.
-      expect(await rewrapConnectionKeys(t.app.database.prisma, store)).toMatchObject({ rewrapped: 0, remaining: 0 });
+      expect(await rewrapDataKeys(t.app.database.prisma, store)).toMatchObject({ rewrapped: 0, remaining: 0 });
     });
 
     test('rows whose master key left the ring are reported, not lost', async () => {
-      const report = await rewrapConnectionKeys(t.app.database.prisma, createCredentialStore(parseKeyRing(`3:${randomBytes(32).toString('base64')}`)));
+      const report = await rewrapDataKeys(t.app.database.prisma, createCredentialStore(parseKeyRing(`3:${randomBytes(32).toString('base64')}`)));
       expect(report.rewrapped).toBe(0);
       expect(report.failed).toHaveLength(CONNECTIONS);
       expect(report.failed[0]!.reason).toMatch(/version 2 is not in the key ring/);
@@ -132,7 +132,7 @@ describeEachBackend(
       await load;
       expect(cli.stderr).toBe('');
       expect(cli.code).toBe(0);
-      expect(cli.stdout).toContain(`rewrapped ${CONNECTIONS} connection data keys to master key version 2; 0 failed; 0 remaining`);
+      expect(cli.stdout).toContain(`rewrapped ${CONNECTIONS} data keys (connections, OAuth apps, connect sessions) to master key version 2; 0 failed; 0 remaining`);
       expect(failures).toEqual([]);
       expect(resolutions).toBeGreaterThan(CONNECTIONS);
       await expectEveryRowOpensWith(during, `2:${K2}`, 2);

@@ -189,14 +189,21 @@ export async function subscribeSse<R, V>(
 
 /** Every row of every table as JSON text: for proving a value was never stored anywhere. */
 export async function databaseText(t: TestApp): Promise<string> {
+  return Object.values(await databaseTables(t)).join('\n');
+}
+
+/** Each table's rows as JSON text, ordered by every column: for proving a step changed nothing (or only what it should). */
+export async function databaseTables(t: TestApp): Promise<Record<string, string>> {
   const prisma = t.app.database.prisma;
   const tables = await prisma.$queryRaw<{ table_name: string }[]>`
-    SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'`;
+    SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY table_name`;
   expect(tables.length).toBeGreaterThan(10);
   const dumps = await Promise.all(
-    tables.map(({ table_name }) => prisma.$queryRawUnsafe<{ rows: unknown }[]>(`SELECT json_agg(t)::text AS rows FROM "${table_name}" t`)),
+    tables.map(({ table_name }) =>
+      prisma.$queryRawUnsafe<{ rows: unknown }[]>(`SELECT json_agg(t ORDER BY t::text)::text AS rows FROM "${table_name}" t`),
+    ),
   );
-  return dumps.map((rows) => String(rows[0]?.rows ?? '')).join('\n');
+  return Object.fromEntries(tables.map(({ table_name }, i) => [table_name, String(dumps[i]![0]?.rows ?? '')]));
 }
 
 /** The statements of a request without the member session's own lookup (one per request, before the operation runs). */

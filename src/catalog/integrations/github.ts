@@ -9,6 +9,7 @@ export const github: CatalogIntegration = {
   displayName: 'GitHub',
   description: 'Code hosting: repositories, issues and pull requests.',
   authTypes: ['OAUTH2', 'SECRET_TEXT'],
+  secretTextLabel: 'Personal access token',
   oauth2: {
     authorizationUrl: 'https://github.com/login/oauth/authorize',
     tokenUrl: 'https://github.com/login/oauth/access_token',

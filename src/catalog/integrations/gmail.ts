@@ -11,6 +11,8 @@ export const gmail: CatalogIntegration = {
     tokenUrl: 'https://oauth2.googleapis.com/token',
     defaultScopes: ['https://www.googleapis.com/auth/gmail.send', 'https://www.googleapis.com/auth/gmail.readonly'],
     pkce: true,
+    // Google issues a refresh token only for offline access, and again only with renewed consent.
+    authorizationParams: { access_type: 'offline', prompt: 'consent' },
   },
   actions: [
     action('send_email', 'Send email', 'Send an email from the connected account.', input(

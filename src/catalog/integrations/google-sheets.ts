@@ -14,6 +14,8 @@ export const googleSheets: CatalogIntegration = {
     tokenUrl: 'https://oauth2.googleapis.com/token',
     defaultScopes: ['https://www.googleapis.com/auth/spreadsheets'],
     pkce: true,
+    // Google issues a refresh token only for offline access, and again only with renewed consent.
+    authorizationParams: { access_type: 'offline', prompt: 'consent' },
   },
   actions: [
     action('append_row', 'Append row', 'Append a row after the last row of a sheet.', input(

@@ -6,6 +6,7 @@ export const hubspot: CatalogIntegration = {
   displayName: 'HubSpot',
   description: 'CRM: contacts, companies and deals.',
   authTypes: ['OAUTH2', 'SECRET_TEXT'],
+  secretTextLabel: 'Private app access token',
   oauth2: {
     authorizationUrl: 'https://app.hubspot.com/oauth/authorize',
     tokenUrl: 'https://api.hubapi.com/oauth/v1/token',

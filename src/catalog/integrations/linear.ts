@@ -6,6 +6,7 @@ export const linear: CatalogIntegration = {
   displayName: 'Linear',
   description: 'Issue tracking for software teams.',
   authTypes: ['OAUTH2', 'SECRET_TEXT'],
+  secretTextLabel: 'Personal API key',
   oauth2: {
     authorizationUrl: 'https://linear.app/oauth/authorize',
     tokenUrl: 'https://api.linear.app/oauth/token',

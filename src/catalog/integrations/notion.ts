@@ -6,6 +6,7 @@ export const notion: CatalogIntegration = {
   displayName: 'Notion',
   description: 'Docs and databases: pages, blocks and database rows.',
   authTypes: ['OAUTH2', 'SECRET_TEXT'],
+  secretTextLabel: 'Internal integration secret',
   oauth2: {
     authorizationUrl: 'https://api.notion.com/v1/oauth/authorize',
     tokenUrl: 'https://api.notion.com/v1/oauth/token',

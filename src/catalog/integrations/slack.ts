@@ -6,12 +6,14 @@ export const slack: CatalogIntegration = {
   displayName: 'Slack',
   description: 'Team messaging: channels, direct messages and reactions.',
   authTypes: ['OAUTH2', 'PLATFORM_OAUTH2', 'SECRET_TEXT'],
+  secretTextLabel: 'Bot token (xoxb-…)',
   oauth2: {
     authorizationUrl: 'https://slack.com/oauth/v2/authorize',
     tokenUrl: 'https://slack.com/api/oauth.v2.access',
     // users:read.email needs users:read; channels:history and reactions:read feed the triggers.
     defaultScopes: ['chat:write', 'channels:read', 'channels:history', 'groups:read', 'reactions:read', 'reactions:write', 'files:write', 'users:read', 'users:read.email'],
     pkce: false,
+    scopeSeparator: ',',
   },
   actions: [
     action('send_message', 'Send message', 'Post a message to a channel or a direct-message conversation.', input(

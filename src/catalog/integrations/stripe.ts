@@ -8,6 +8,7 @@ export const stripe: CatalogIntegration = {
   displayName: 'Stripe',
   description: 'Payments: customers, invoices, payments and subscriptions.',
   authTypes: ['SECRET_TEXT'],
+  secretTextLabel: 'Secret key (sk_live_… or rk_live_…)',
   actions: [
     action('create_customer', 'Create customer', 'Create a Stripe customer identified by its email address.', input(
       { email: email('Customer email.'), name: string('Customer name.'), description: string('Internal note.') },

@@ -2,8 +2,9 @@
 // tokens they issue. A key's plaintext is returned once, at creation; only its
 // SHA-256 hash and a display prefix are stored.
 import { z } from 'zod';
-import { API_KEY_PERMISSIONS as PERMISSIONS, API_KEY_PREFIX, newBearerSecret, signEndUserToken } from '../../../auth/principal.js';
+import { API_KEY_PERMISSIONS as PERMISSIONS, API_KEY_PREFIX, signEndUserToken } from '../../../auth/principal.js';
 import { visible } from '../../../auth/tenancy.js';
+import { newBearerSecret } from '../../../crypto/tokens.js';
 import { applyEndUserRecords, validateRecords } from '../../../domain/end-user-sync.js';
 import { NotFoundError, ValidationError } from '../../../domain/errors.js';
 import { displayNameSchema, externalIdSchema } from '../../../domain/identifiers.js';

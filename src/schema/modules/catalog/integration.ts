@@ -1,6 +1,6 @@
 // The built-in integration catalog, read-only.
 import { CATALOG_VERSION, getIntegration, listIntegrations } from '../../../catalog/catalog.js';
-import type { CatalogAction, CatalogIntegration, CatalogTrigger } from '../../../catalog/types.js';
+import type { CatalogAction, CatalogIntegration, CatalogOAuth2, CatalogTrigger } from '../../../catalog/types.js';
 import { builder } from '../../builder.js';
 import { ConnectionTypeEnum } from '../connection/connection.js';
 
@@ -21,6 +21,16 @@ const IntegrationTriggerRef = builder.objectRef<CatalogTrigger>('IntegrationTrig
   }),
 });
 
+const IntegrationOAuth2Ref = builder.objectRef<CatalogOAuth2>('IntegrationOAuth2').implement({
+  description: "The provider's OAuth2 endpoints; an organization's OAuth app may override them (setOAuthApp).",
+  fields: (t) => ({
+    authorizationUrl: t.exposeString('authorizationUrl'),
+    tokenUrl: t.exposeString('tokenUrl'),
+    defaultScopes: t.exposeStringList('defaultScopes'),
+    pkce: t.exposeBoolean('pkce', { description: 'Whether the provider supports PKCE (hosted connect always sends S256).' }),
+  }),
+});
+
 export const IntegrationRef = builder.objectRef<CatalogIntegration>('Integration').implement({
   description: `An integration of the built-in catalog (version ${CATALOG_VERSION}).`,
   fields: (t) => ({
@@ -28,6 +38,7 @@ export const IntegrationRef = builder.objectRef<CatalogIntegration>('Integration
     displayName: t.exposeString('displayName'),
     description: t.exposeString('description'),
     authTypes: t.field({ type: [ConnectionTypeEnum], resolve: (i) => i.authTypes }),
+    oauth2: t.field({ type: IntegrationOAuth2Ref, nullable: true, resolve: (i) => i.oauth2 ?? null }),
     actions: t.field({ type: [IntegrationActionRef], resolve: (i) => i.actions }),
     triggers: t.field({ type: [IntegrationTriggerRef], resolve: (i) => i.triggers }),
   }),

@@ -13,18 +13,19 @@ import {
   secretOf,
   type CreateConnectionInput,
 } from '../../../domain/connections.js';
+import { ensureEndUser } from '../../../domain/end-users.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../../domain/errors.js';
 import { displayNameSchema } from '../../../domain/identifiers.js';
 import { parseInput } from '../../../domain/validate.js';
 import type { Prisma } from '../../../generated/prisma/client.js';
 import type { Context } from '../../../server/context.js';
-import { whileAccessHolds } from '../../../realtime/access.js';
-import { announceConnectionsChanged, connectionStatusEvents, publishConnectionStatus } from '../../../realtime/connection-status.js';
+import { announceConnectionsChanged, publishConnectionStatus } from '../../../realtime/connection-status.js';
 import { builder } from '../../builder.js';
 import { safeUuid } from '../../ids.js';
 import { requireConnection, requireDirectory, requireEndUser, requireOrganization, requireWorkspace } from '../../lookup.js';
 import { resolveReferenceById } from '../../references.js';
 import { Deleted } from '../common/deleted.js';
+import { workspaceSubscription } from '../common/workspace-subscription.js';
 import { needs, needsOrCreator, workspaceScoped } from '../../scopes.js';
 
 export const ConnectionTypeEnum = builder.enumType('ConnectionType', { values: CONNECTION_TYPES });
@@ -206,16 +207,7 @@ builder.mutationField('createConnection', (t) =>
       const sealed = ctx.credentials.seal({ organizationId: placement.organizationId, connectionId: id }, secretOf(input.credentials));
       const created = await ctx.prisma.$transaction(async (tx) => {
         let endUserId = placement.endUserId;
-        if (placement.externalId) {
-          // The first connection for an unknown externalId creates the end user.
-          const user = await tx.endUser.upsert({
-            where: { workspaceId_externalId: { workspaceId: placement.workspaceId!, externalId: placement.externalId } },
-            create: { workspaceId: placement.workspaceId!, externalId: placement.externalId },
-            update: {},
-            select: { id: true },
-          });
-          endUserId = user.id;
-        }
+        if (placement.externalId) endUserId = (await ensureEndUser(tx, placement.workspaceId!, placement.externalId)).id;
         return tx.connection.create({
           ...query,
           data: {
@@ -335,12 +327,7 @@ builder.subscriptionField('connectionStatusChanged', (t) =>
       "A connection the workspace uses changed status (ACTIVE ↔ ERROR, e.g. a failed OAuth2 refresh): the workspace's own connections, its end users' and directories', and organization connections its integrations use.",
     authScopes: { staff: true },
     args: { workspaceId: t.arg.id({ required: true }) },
-    subscribe: async (_root, args, ctx) => {
-      const workspace = await requireWorkspace(ctx, String(args.workspaceId), ['workspaceId']);
-      return whileAccessHolds(ctx, { organizationId: workspace.organizationId, workspaceId: workspace.id }, (signal) =>
-        connectionStatusEvents(ctx.pubsub, workspace.id, signal),
-      );
-    },
+    subscribe: (_root, args, ctx) => workspaceSubscription(ctx, args.workspaceId, 'connection-status'),
     // The message carries ids only: the connection is read as it is now.
     resolve: (query, message, _args, ctx) => ctx.prisma.connection.findUniqueOrThrow({ ...query, where: { id: message.connectionId } }),
   }),

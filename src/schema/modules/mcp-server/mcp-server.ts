@@ -3,7 +3,7 @@
 // (src/mcp/tools-sync.ts) and can only be read here. Creating, changing and
 // deleting a server are config changes of its workspace.
 import { z } from 'zod';
-import { newBearerSecret } from '../../../auth/principal.js';
+import { newBearerSecret } from '../../../crypto/tokens.js';
 import { visible } from '../../../auth/tenancy.js';
 import { NotFoundError, ValidationError } from '../../../domain/errors.js';
 import {

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { visible } from '../../../auth/tenancy.js';
 import { uniqueViolation } from '../../../db/errors.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../../domain/errors.js';
+import { originListSchema } from '../../../domain/connect.js';
 import { displayNameSchema, slugSchema } from '../../../domain/identifiers.js';
 import { parseInput } from '../../../domain/validate.js';
 import { recordWorkspaceConfigChange } from '../../../realtime/outbox.js';
@@ -22,6 +23,12 @@ export const WorkspaceRef = builder.prismaNode('Workspace', {
     name: t.exposeString('name'),
     configVersion: t.exposeInt('configVersion', {
       description: 'Grows by one with every committed config change; pass it as sinceVersion to resume.',
+    }),
+    allowedRedirectOrigins: t.exposeStringList('allowedRedirectOrigins', {
+      description: 'Origins a hosted connect session may send the end user back to (redirectUrl).',
+    }),
+    connectFrameAncestors: t.exposeStringList('connectFrameAncestors', {
+      description: "Origins that may show the hosted connect page in a frame (CSP frame-ancestors); empty: none may.",
     }),
     organization: t.relation('organization'),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
@@ -60,6 +67,8 @@ const UpdateWorkspaceInput = builder.inputType('UpdateWorkspaceInput', {
     id: t.id({ required: true }),
     name: t.string(),
     slug: t.string(),
+    allowedRedirectOrigins: t.stringList({ description: 'Replaces the list; each an origin such as https://app.example.com.' }),
+    connectFrameAncestors: t.stringList({ description: 'Replaces the list; each an origin such as https://app.example.com.' }),
   }),
 });
 
@@ -73,6 +82,8 @@ const updateWorkspaceSchema = z.object({
   id: z.string(),
   name: displayNameSchema.nullish(),
   slug: slugSchema.nullish(),
+  allowedRedirectOrigins: originListSchema.nullish(),
+  connectFrameAncestors: originListSchema.nullish(),
 });
 
 function slugConflict(error: unknown, slug: string | null | undefined): never {
@@ -115,7 +126,12 @@ builder.mutationField('updateWorkspace', (t) =>
         return await ctx.outbox.commit(async (tx) => {
           await tx.workspace.update({
             where: { id: visible.id },
-            data: { ...(input.name ? { name: input.name } : {}), ...(input.slug ? { slug: input.slug } : {}) },
+            data: {
+              ...(input.name ? { name: input.name } : {}),
+              ...(input.slug ? { slug: input.slug } : {}),
+              ...(input.allowedRedirectOrigins ? { allowedRedirectOrigins: input.allowedRedirectOrigins } : {}),
+              ...(input.connectFrameAncestors ? { connectFrameAncestors: input.connectFrameAncestors } : {}),
+            },
           });
           const event = await recordWorkspaceConfigChange(tx, visible.id, 'WORKSPACE_UPDATED');
           const result = await tx.workspace.findUniqueOrThrow({ ...query, where: { id: visible.id } });
