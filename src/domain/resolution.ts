@@ -9,7 +9,7 @@ import { assertInKeyScope } from '../auth/key-scope.js';
 import type { Principal } from '../auth/principal.js';
 import { visibleWorkspaceSql } from '../auth/tenancy.js';
 import { actionNames } from '../catalog/catalog.js';
-import type { Connection, EndUser, PrismaClient, WorkspaceIntegration } from '../generated/prisma/client.js';
+import { Prisma, type Connection, type EndUser, type PrismaClient, type WorkspaceIntegration } from '../generated/prisma/client.js';
 import { needsRefresh, type TokenRefresher } from '../oauth/refresh.js';
 import {
   ActionNotAllowedError,
@@ -195,7 +195,7 @@ export function decideResolution(data: ResolutionData, request: ResolutionReques
 // ---------------------------------------------------------------------------
 // Data access
 
-interface RawResolutionRow {
+export interface RawResolutionRow {
   workspace: { id: string; organizationId: string } | null;
   integrations: (Omit<WorkspaceIntegration, 'createdAt' | 'updatedAt'> & { createdAt: string; updatedAt: string })[];
   endUser: (Omit<EndUser, 'createdAt' | 'updatedAt'> & { createdAt: string; updatedAt: string }) | null;
@@ -220,10 +220,11 @@ const timestamps = <T extends { createdAt: string; updatedAt: string }>(row: T) 
  * One statement: the workspace (if the principal may see it), the integrations
  * `request.integration` names by alias or integration name, the end user and its
  * directory, and every connection any of them could resolve to, ERROR ones
- * included (the explanation says why they were skipped).
+ * included (the explanation says why they were skipped). Exported as SQL so the
+ * benchmark's hand-written baselines run exactly this statement through `pg`.
  */
-export async function loadResolutionData(prisma: PrismaClient, principal: Principal, request: ResolutionRequest): Promise<ResolutionData> {
-  const [row] = await prisma.$queryRaw<RawResolutionRow[]>`
+export function resolutionDataQuery(principal: Principal, request: ResolutionRequest): Prisma.Sql {
+  return Prisma.sql`
     WITH ws AS (
       SELECT w.id, w."organizationId" FROM "Workspace" w
       WHERE w.id = ${request.workspaceId}::uuid AND ${visibleWorkspaceSql(principal)}
@@ -251,7 +252,10 @@ export async function loadResolutionData(prisma: PrismaClient, principal: Princi
          to_jsonb(c) - 'secretCiphertext' - 'wrappedDataKey'
          || jsonb_build_object('secretCiphertext', encode(c."secretCiphertext", 'base64'), 'wrappedDataKey', encode(c."wrappedDataKey", 'base64'))
        ), '[]'::jsonb) FROM candidates c) AS connections`;
-  const raw = row!;
+}
+
+/** The row of resolutionDataQuery as the rule's input (JSON dates and base64 bytes decoded). */
+export function toResolutionData(raw: RawResolutionRow): ResolutionData {
   return {
     workspace: raw.workspace,
     integrations: raw.integrations.map(timestamps),
@@ -264,6 +268,11 @@ export async function loadResolutionData(prisma: PrismaClient, principal: Princi
       wrappedDataKey: bytes(c.wrappedDataKey),
     })) as Connection[],
   };
+}
+
+export async function loadResolutionData(prisma: PrismaClient, principal: Principal, request: ResolutionRequest): Promise<ResolutionData> {
+  const [row] = await prisma.$queryRaw<RawResolutionRow[]>(resolutionDataQuery(principal, request));
+  return toResolutionData(row!);
 }
 
 // ---------------------------------------------------------------------------

@@ -2,19 +2,28 @@
 // month, and its active end users, those with at least one successful
 // resolution in the month. Creating or syncing end users costs nothing.
 import { z } from 'zod';
-import type { PrismaClient, Workspace } from '../generated/prisma/client.js';
+import { Prisma, type PrismaClient, type Workspace } from '../generated/prisma/client.js';
 
 /** Months are UTC calendar months, written YYYY-MM. */
 export const monthSchema = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'must be a month written YYYY-MM');
 export const usageMonth = (at: Date): string => at.toISOString().slice(0, 7);
 
 /** Counts one successful resolution, and marks its end user active: one statement. */
-export async function recordResolutionUsage(
-  prisma: PrismaClient,
-  usage: { organizationId: string; workspaceId: string; endUserId: string | null; at: Date },
-): Promise<void> {
+export async function recordResolutionUsage(prisma: PrismaClient, usage: ResolutionUsage): Promise<void> {
+  await prisma.$executeRaw(resolutionUsageStatement(usage));
+}
+
+export interface ResolutionUsage {
+  organizationId: string;
+  workspaceId: string;
+  endUserId: string | null;
+  at: Date;
+}
+
+/** The statement of recordResolutionUsage, exported as SQL for the benchmark's hand-written baselines. */
+export function resolutionUsageStatement(usage: ResolutionUsage): Prisma.Sql {
   const month = usageMonth(usage.at);
-  await prisma.$executeRaw`
+  return Prisma.sql`
     WITH counted AS (
       INSERT INTO "UsageCounter" ("organizationId", "workspaceId", "month", "resolutions")
       VALUES (${usage.organizationId}::uuid, ${usage.workspaceId}::uuid, ${month}, 1)
