@@ -68,10 +68,15 @@ export function createAuthenticator(deps: { prisma: PrismaClient; jwt: Config['j
   const jwks: JWTVerifyGetKey | null = deps.jwt.jwksUrl ? createRemoteJWKSet(new URL(deps.jwt.jwksUrl)) : null;
 
   async function apiKey(plainKey: string): Promise<Principal> {
-    const key = await prisma.apiKey.findUnique({
-      where: { keyHash: hashApiKey(plainKey) },
-      select: { id: true, organizationId: true, permissions: true, expiresAt: true, revokedAt: true, workspaces: { select: { workspaceId: true } } },
-    });
+    // Every request of a backend comes here: one statement, its workspace list included.
+    const [key] = await prisma.$queryRaw<
+      { id: string; organizationId: string; permissions: string[]; expiresAt: Date | null; revokedAt: Date | null; workspaceIds: string[] }[]
+    >`
+      SELECT k."id", k."organizationId", k."permissions", k."expiresAt", k."revokedAt",
+        COALESCE(array_agg(w."workspaceId"::text) FILTER (WHERE w."workspaceId" IS NOT NULL), '{}') AS "workspaceIds"
+      FROM "ApiKey" k LEFT JOIN "ApiKeyWorkspace" w ON w."apiKeyId" = k."id"
+      WHERE k."keyHash" = ${hashApiKey(plainKey)}
+      GROUP BY k."id"`;
     if (!key || key.revokedAt || (key.expiresAt && key.expiresAt <= new Date())) {
       throw new UnauthenticatedError('invalid, revoked or expired API key');
     }
@@ -80,7 +85,7 @@ export function createAuthenticator(deps: { prisma: PrismaClient; jwt: Config['j
       kind: 'apiKey',
       apiKeyId: key.id,
       organizationId: key.organizationId,
-      workspaceIds: key.workspaces.length ? key.workspaces.map((w) => w.workspaceId) : null,
+      workspaceIds: key.workspaceIds.length ? key.workspaceIds : null,
       permissions: key.permissions,
       expiresAt: key.expiresAt,
     };
