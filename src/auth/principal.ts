@@ -7,7 +7,8 @@ import { createHash } from 'node:crypto';
 import { GraphQLError } from 'graphql';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify, SignJWT, type JWTVerifyGetKey } from 'jose';
 import type { Config } from '../config.js';
-import type { PrismaClient } from '../generated/prisma/client.js';
+import { prepared } from '../db/prepared.js';
+import { Prisma, type PrismaClient } from '../generated/prisma/client.js';
 import type { ApiKeyUsage } from './api-key-usage.js';
 import type { Role } from './roles.js';
 
@@ -71,12 +72,12 @@ export function createAuthenticator(deps: { prisma: PrismaClient; jwt: Config['j
     // Every request of a backend comes here: one statement, its workspace list included.
     const [key] = await prisma.$queryRaw<
       { id: string; organizationId: string; permissions: string[]; expiresAt: Date | null; revokedAt: Date | null; workspaceIds: string[] }[]
-    >`
+    >(prepared(Prisma.sql`
       SELECT k."id", k."organizationId", k."permissions", k."expiresAt", k."revokedAt",
         COALESCE(array_agg(w."workspaceId"::text) FILTER (WHERE w."workspaceId" IS NOT NULL), '{}') AS "workspaceIds"
       FROM "ApiKey" k LEFT JOIN "ApiKeyWorkspace" w ON w."apiKeyId" = k."id"
       WHERE k."keyHash" = ${hashApiKey(plainKey)}
-      GROUP BY k."id"`;
+      GROUP BY k."id"`));
     if (!key || key.revokedAt || (key.expiresAt && key.expiresAt <= new Date())) {
       throw new UnauthenticatedError('invalid, revoked or expired API key');
     }
@@ -130,10 +131,10 @@ export function createAuthenticator(deps: { prisma: PrismaClient; jwt: Config['j
     }
     const name = typeof claims.name === 'string' ? claims.name : null;
     // Created on first use; later requests cost one statement, memberships included.
-    const rows = () => prisma.$queryRaw<{ id: string; email: string; organizationId: string | null; role: Role | null }[]>`
+    const rows = () => prisma.$queryRaw<{ id: string; email: string; organizationId: string | null; role: Role | null }[]>(prepared(Prisma.sql`
       SELECT u."id", u."email", m."organizationId", m."role"::text AS "role"
       FROM "User" u LEFT JOIN "Member" m ON m."userId" = u."id"
-      WHERE u."subject" = ${claims.sub}`;
+      WHERE u."subject" = ${claims.sub}`));
     let found = await rows();
     if (!found.length) {
       await prisma.user.upsert({ where: { subject: claims.sub }, create: { subject: claims.sub, email: claims.email, name }, update: {} });

@@ -9,6 +9,7 @@ import { assertInKeyScope } from '../auth/key-scope.js';
 import type { Principal } from '../auth/principal.js';
 import { visibleWorkspaceSql } from '../auth/tenancy.js';
 import { actionNames } from '../catalog/catalog.js';
+import { prepared } from '../db/prepared.js';
 import { Prisma, type Connection, type EndUser, type PrismaClient, type WorkspaceIntegration } from '../generated/prisma/client.js';
 import { needsRefresh, type TokenRefresher } from '../oauth/refresh.js';
 import {
@@ -224,7 +225,7 @@ const timestamps = <T extends { createdAt: string; updatedAt: string }>(row: T) 
  * benchmark's hand-written baselines run exactly this statement through `pg`.
  */
 export function resolutionDataQuery(principal: Principal, request: ResolutionRequest): Prisma.Sql {
-  return Prisma.sql`
+  return prepared(Prisma.sql`
     WITH ws AS (
       SELECT w.id, w."organizationId" FROM "Workspace" w
       WHERE w.id = ${request.workspaceId}::uuid AND ${visibleWorkspaceSql(principal)}
@@ -251,7 +252,7 @@ export function resolutionDataQuery(principal: Principal, request: ResolutionReq
       (SELECT COALESCE(jsonb_agg(
          to_jsonb(c) - 'secretCiphertext' - 'wrappedDataKey'
          || jsonb_build_object('secretCiphertext', encode(c."secretCiphertext", 'base64'), 'wrappedDataKey', encode(c."wrappedDataKey", 'base64'))
-       ), '[]'::jsonb) FROM candidates c) AS connections`;
+       ), '[]'::jsonb) FROM candidates c) AS connections`);
 }
 
 /** The row of resolutionDataQuery as the rule's input (JSON dates and base64 bytes decoded). */

@@ -2,6 +2,7 @@
 // month, and its active end users, those with at least one successful
 // resolution in the month. Creating or syncing end users costs nothing.
 import { z } from 'zod';
+import { prepared } from '../db/prepared.js';
 import { Prisma, type PrismaClient, type Workspace } from '../generated/prisma/client.js';
 
 /** Months are UTC calendar months, written YYYY-MM. */
@@ -32,7 +33,7 @@ export const USAGE_COUNTER_SHARDS = 16;
 export function resolutionUsageStatement(usage: ResolutionUsage): Prisma.Sql {
   const month = usageMonth(usage.at);
   const shard = Math.floor(Math.random() * USAGE_COUNTER_SHARDS);
-  return Prisma.sql`
+  return prepared(Prisma.sql`
     WITH counted AS (
       INSERT INTO "UsageCounter" ("organizationId", "workspaceId", "month", "shard", "resolutions")
       VALUES (${usage.organizationId}::uuid, ${usage.workspaceId}::uuid, ${month}, ${shard}, 1)
@@ -41,7 +42,7 @@ export function resolutionUsageStatement(usage: ResolutionUsage): Prisma.Sql {
     INSERT INTO "EndUserActivity" ("endUserId", "month", "organizationId", "workspaceId")
     SELECT ${usage.endUserId}::uuid, ${month}, ${usage.organizationId}::uuid, ${usage.workspaceId}::uuid
     WHERE ${usage.endUserId}::uuid IS NOT NULL
-    ON CONFLICT ("endUserId", "month") DO NOTHING`;
+    ON CONFLICT ("endUserId", "month") DO NOTHING`);
 }
 
 export interface WorkspaceUsage {
