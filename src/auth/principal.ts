@@ -7,7 +7,8 @@ import { GraphQLError } from 'graphql';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify, SignJWT, type JWTVerifyGetKey } from 'jose';
 import type { Config } from '../config.js';
 import { hashToken } from '../crypto/tokens.js';
-import type { PrismaClient } from '../generated/prisma/client.js';
+import { prepared } from '../db/prepared.js';
+import { Prisma, type PrismaClient } from '../generated/prisma/client.js';
 import type { ApiKeyUsage } from './api-key-usage.js';
 import type { Role } from './roles.js';
 
@@ -65,10 +66,15 @@ export function createAuthenticator(deps: { prisma: PrismaClient; jwt: Config['j
   const jwks: JWTVerifyGetKey | null = deps.jwt.jwksUrl ? createRemoteJWKSet(new URL(deps.jwt.jwksUrl)) : null;
 
   async function apiKey(plainKey: string): Promise<Principal> {
-    const key = await prisma.apiKey.findUnique({
-      where: { keyHash: hashToken(plainKey) },
-      select: { id: true, organizationId: true, permissions: true, expiresAt: true, revokedAt: true, workspaces: { select: { workspaceId: true } } },
-    });
+    // Every request of a backend comes here: one statement, its workspace list included.
+    const [key] = await prisma.$queryRaw<
+      { id: string; organizationId: string; permissions: string[]; expiresAt: Date | null; revokedAt: Date | null; workspaceIds: string[] }[]
+    >(prepared(Prisma.sql`
+      SELECT k."id", k."organizationId", k."permissions", k."expiresAt", k."revokedAt",
+        COALESCE(array_agg(w."workspaceId"::text) FILTER (WHERE w."workspaceId" IS NOT NULL), '{}') AS "workspaceIds"
+      FROM "ApiKey" k LEFT JOIN "ApiKeyWorkspace" w ON w."apiKeyId" = k."id"
+      WHERE k."keyHash" = ${hashToken(plainKey)}
+      GROUP BY k."id"`));
     if (!key || key.revokedAt || (key.expiresAt && key.expiresAt <= new Date())) {
       throw new UnauthenticatedError('invalid, revoked or expired API key');
     }
@@ -77,7 +83,7 @@ export function createAuthenticator(deps: { prisma: PrismaClient; jwt: Config['j
       kind: 'apiKey',
       apiKeyId: key.id,
       organizationId: key.organizationId,
-      workspaceIds: key.workspaces.length ? key.workspaces.map((w) => w.workspaceId) : null,
+      workspaceIds: key.workspaceIds.length ? key.workspaceIds : null,
       permissions: key.permissions,
       expiresAt: key.expiresAt,
     };
@@ -122,10 +128,10 @@ export function createAuthenticator(deps: { prisma: PrismaClient; jwt: Config['j
     }
     const name = typeof claims.name === 'string' ? claims.name : null;
     // Created on first use; later requests cost one statement, memberships included.
-    const rows = () => prisma.$queryRaw<{ id: string; email: string; organizationId: string | null; role: Role | null }[]>`
+    const rows = () => prisma.$queryRaw<{ id: string; email: string; organizationId: string | null; role: Role | null }[]>(prepared(Prisma.sql`
       SELECT u."id", u."email", m."organizationId", m."role"::text AS "role"
       FROM "User" u LEFT JOIN "Member" m ON m."userId" = u."id"
-      WHERE u."subject" = ${claims.sub}`;
+      WHERE u."subject" = ${claims.sub}`));
     let found = await rows();
     if (!found.length) {
       await prisma.user.upsert({ where: { subject: claims.sub }, create: { subject: claims.sub, email: claims.email, name }, update: {} });

@@ -8,6 +8,7 @@ import pg from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { redactUrl, type Config } from '../config.js';
 import { PrismaClient } from '../generated/prisma/client.js';
+import { preparedStatementName } from './prepared.js';
 
 /** Plain SQL on one dedicated session: used by migrations and health checks. */
 export interface SqlSession {
@@ -87,7 +88,7 @@ async function openPostgres(
       `cannot reach DATABASE_URL (${redactUrl(config.url)}): ${(error as Error).message}`,
     );
   }
-  const prisma = createPrisma(new PrismaPg(pool), options.onQuery);
+  const prisma = createPrisma(new PrismaPg(pool, { statementNameGenerator: (query) => preparedStatementName(query.sql) }), options.onQuery);
   return {
     kind: 'postgres',
     prisma,

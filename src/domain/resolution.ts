@@ -9,6 +9,7 @@ import { assertInKeyScope } from '../auth/key-scope.js';
 import type { Principal } from '../auth/principal.js';
 import { visibleWorkspaceSql } from '../auth/tenancy.js';
 import { actionNames } from '../catalog/catalog.js';
+import { prepared } from '../db/prepared.js';
 import { Prisma, type Connection, type EndUser, type PrismaClient, type WorkspaceIntegration } from '../generated/prisma/client.js';
 import { needsRefresh, type TokenRefresher } from '../oauth/refresh.js';
 import {
@@ -200,7 +201,7 @@ export function decideResolution(data: ResolutionData, request: ResolutionReques
 // ---------------------------------------------------------------------------
 // Data access
 
-interface RawResolutionRow {
+export interface RawResolutionRow {
   workspace: { id: string; organizationId: string } | null;
   integrations: (Omit<WorkspaceIntegration, 'createdAt' | 'updatedAt'> & { createdAt: string; updatedAt: string })[];
   endUser: (Omit<EndUser, 'createdAt' | 'updatedAt'> & { createdAt: string; updatedAt: string }) | null;
@@ -225,30 +226,21 @@ const timestamps = <T extends { createdAt: string; updatedAt: string }>(row: T) 
  * One statement: the workspace (if the principal may see it), the integrations
  * `request.integration` names by alias or integration name, the end user and its
  * directory, and every connection any of them could resolve to, ERROR ones
- * included (the explanation says why they were skipped).
+ * included (the explanation says why they were skipped). Exported as SQL so the
+ * benchmark's hand-written baselines run exactly this statement through `pg`.
  */
-export function loadResolutionData(prisma: PrismaClient, principal: Principal, request: ResolutionRequest): Promise<ResolutionData> {
-  return queryResolutionData(prisma, visibleWorkspaceSql(principal), request.workspaceId, request.integration, request.externalId ?? null);
+export function resolutionDataQuery(principal: Principal, request: ResolutionRequest): Prisma.Sql {
+  return dataQuery(visibleWorkspaceSql(principal), request.workspaceId, request.integration, request.externalId ?? null);
 }
 
-/**
- * The same data for every integration of a workspace the caller has already
- * been authorised for (an MCP session): what each integration resolves to for
- * `externalId`.
- */
-export function loadWorkspaceResolutionData(prisma: PrismaClient, workspaceId: string, externalId: string): Promise<ResolutionData> {
-  return queryResolutionData(prisma, Prisma.sql`TRUE`, workspaceId, null, externalId);
-}
-
-async function queryResolutionData(
-  prisma: PrismaClient,
+function dataQuery(
   visibleWorkspace: Prisma.Sql,
   workspaceId: string,
   /** null: every integration of the workspace. */
   integration: string | null,
   externalId: string | null,
-): Promise<ResolutionData> {
-  const [row] = await prisma.$queryRaw<RawResolutionRow[]>`
+): Prisma.Sql {
+  return prepared(Prisma.sql`
     WITH ws AS (
       SELECT w.id, w."organizationId" FROM "Workspace" w
       WHERE w.id = ${workspaceId}::uuid AND ${visibleWorkspace}
@@ -276,8 +268,11 @@ async function queryResolutionData(
       (SELECT COALESCE(jsonb_agg(
          to_jsonb(c) - 'secretCiphertext' - 'wrappedDataKey'
          || jsonb_build_object('secretCiphertext', encode(c."secretCiphertext", 'base64'), 'wrappedDataKey', encode(c."wrappedDataKey", 'base64'))
-       ), '[]'::jsonb) FROM candidates c) AS connections`;
-  const raw = row!;
+       ), '[]'::jsonb) FROM candidates c) AS connections`);
+}
+
+/** The row of resolutionDataQuery as the rule's input (JSON dates and base64 bytes decoded). */
+export function toResolutionData(raw: RawResolutionRow): ResolutionData {
   return {
     workspace: raw.workspace,
     integrations: raw.integrations.map(timestamps),
@@ -290,6 +285,21 @@ async function queryResolutionData(
       wrappedDataKey: bytes(c.wrappedDataKey),
     })) as Connection[],
   };
+}
+
+export async function loadResolutionData(prisma: PrismaClient, principal: Principal, request: ResolutionRequest): Promise<ResolutionData> {
+  const [row] = await prisma.$queryRaw<RawResolutionRow[]>(resolutionDataQuery(principal, request));
+  return toResolutionData(row!);
+}
+
+/**
+ * The same data for every integration of a workspace the caller has already
+ * been authorised for (an MCP session): what each integration resolves to for
+ * `externalId`.
+ */
+export async function loadWorkspaceResolutionData(prisma: PrismaClient, workspaceId: string, externalId: string): Promise<ResolutionData> {
+  const [row] = await prisma.$queryRaw<RawResolutionRow[]>(dataQuery(Prisma.sql`TRUE`, workspaceId, null, externalId));
+  return toResolutionData(row!);
 }
 
 // ---------------------------------------------------------------------------

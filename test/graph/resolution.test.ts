@@ -390,6 +390,18 @@ describe('usage metering', () => {
     expect(await usage('1999-01')).toEqual({ month: '1999-01', activeEndUsers: 0, resolutions: 0, workspaces: [] });
   });
 
+  test('concurrent resolutions of one workspace all count, as one entry for the workspace', async () => {
+    const resolutionsOf = async (slug: string) => (await usage()).workspaces.find((w) => w.workspace.slug === slug)?.resolutions ?? 0;
+    const before = await resolutionsOf('beta');
+    const results = await Promise.all(
+      Array.from({ length: 40 }, () => t.request(Resolve, { input: { workspaceId: w2, integration: 'slack' } }, owner)),
+    );
+    expect(results.every((r) => r.data?.resolveConnection.__typename === 'ConnectionResolution')).toBe(true);
+    const after = await usage();
+    expect(after.workspaces.filter((w) => w.workspace.slug === 'beta')).toHaveLength(1);
+    expect(await resolutionsOf('beta')).toBe(before + 40);
+  });
+
   test('the month must be YYYY-MM; API keys cannot read usage', async () => {
     const bad = await t.request(Usage, { org: orgId, month: '2026-13' }, owner);
     expect(bad.errors?.[0]?.extensions?.code).toBe('VALIDATION_ERROR');
