@@ -56,9 +56,11 @@ export function barChart(panels: Panel[]): string {
       for (const [i, bar] of group.bars.entries()) {
         const by = y + i * (BAR + GAP);
         const width = Number.isFinite(bar.value) ? x(bar.value) - LABEL_WIDTH : 0;
+        // The value goes right of the bar, and right of the target mark when that is further.
+        const labelX = Math.max(LABEL_WIDTH + width, group.target === undefined ? 0 : x(group.target)) + 4;
         parts.push(
           `<rect x="${LABEL_WIDTH}" y="${by}" width="${width.toFixed(1)}" height="${BAR}" fill="${colour(bar.series)}"><title>${escape(`${bar.series}: ${format(bar.value)} ${panel.unit}`)}</title></rect>`,
-          `<text x="${(LABEL_WIDTH + width + 4).toFixed(1)}" y="${by + BAR - 3}" font-size="11">${format(bar.value)} ${escape(panel.unit)}</text>`,
+          `<text x="${labelX.toFixed(1)}" y="${by + BAR - 3}" font-size="11">${format(bar.value)} ${escape(panel.unit)}</text>`,
         );
       }
       if (group.target !== undefined) {

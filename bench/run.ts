@@ -4,7 +4,7 @@
 // prints one summary line per workload last.
 import { randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
@@ -131,7 +131,12 @@ async function main(): Promise<void> {
     DATABASE_URL: databaseUrl,
     REDIS_URL,
   };
-  const dataDir = () => mkdtempSync(path.join(tmpdir(), 'heddle-bench-'));
+  // Each Heddle keeps its data directory (the embedded one its database) here until the end.
+  const dataDirs: string[] = [];
+  const dataDir = () => {
+    dataDirs.push(mkdtempSync(path.join(tmpdir(), 'heddle-bench-')));
+    return dataDirs.at(-1)!;
+  };
   const services: Service[] = [];
   const started = async (service: Promise<Service>) => {
     const s = await service;
@@ -252,10 +257,13 @@ async function main(): Promise<void> {
     await Promise.all(services.map((s) => s.stop()));
     await counter?.close();
     await adminQuery(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+    for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
   }
 
   results.wallSeconds = (Date.now() - startedAt) / 1000;
-  writeReport(results);
+  // BENCHMARKS.md shows whole runs only: a run of some workloads just prints.
+  if (env.BENCH_ONLY) log('BENCH_ONLY: BENCHMARKS.md, bench/results.svg and bench/results.json left as they are');
+  else writeReport(results);
   process.stdout.write(summaryLines(results).join('\n') + '\n');
 }
 
