@@ -6,7 +6,7 @@
 import { GraphQLError } from 'graphql';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import { toMessage } from './outbox.js';
-import type { ConfigEventMessage, PubSubHandle } from './pubsub.js';
+import { channelOf, type ConfigEventMessage, type PubSubHandle } from './pubsub.js';
 
 /** Whose events: the outbox topic, the subject's id and how to read its current version. */
 export interface EventSubject {
@@ -73,7 +73,7 @@ export async function* subjectEvents(deps: {
   signal?: AbortSignal;
 }): AsyncGenerator<ConfigEventMessage> {
   const { prisma, subject } = deps;
-  const live = deps.pubsub.pubsub.subscribe(subject.topic === 'WORKSPACE_CONFIG' ? 'workspace-config' : 'mcp-tools', subject.id);
+  const live = deps.pubsub.pubsub.subscribe(channelOf(subject.topic), subject.id);
   deps.signal?.addEventListener('abort', () => void live.return?.(), { once: true });
   const storedAfter = async (version: number, upTo?: number) =>
     (

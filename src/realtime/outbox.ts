@@ -5,7 +5,7 @@
 // process died) are re-announced by the relay loop.
 import type { ConfigEvent, Prisma, PrismaClient } from '../generated/prisma/client.js';
 import type { Logger } from '../logger.js';
-import type { ConfigEventMessage, PubSubHandle } from './pubsub.js';
+import { channelOf, type ConfigEventMessage, type PubSubHandle } from './pubsub.js';
 
 export type Tx = Prisma.TransactionClient;
 
@@ -61,8 +61,7 @@ export class Outbox {
     if (events.length === 0) return;
     try {
       for (const event of events) {
-        const topic = event.topic === 'WORKSPACE_CONFIG' ? 'workspace-config' : 'mcp-tools';
-        this.pubsub.pubsub.publish(topic, event.subjectId, toMessage(event));
+        this.pubsub.pubsub.publish(channelOf(event.topic), event.subjectId, toMessage(event));
       }
       await this.prisma.configEvent.updateMany({
         where: { id: { in: events.map((e) => e.id) } },

@@ -58,6 +58,9 @@ export type Topics = {
   'connect-session': [event: ConnectSessionMessage];
 };
 
+/** The pub/sub channel that announces an outbox topic's events (keyed by the event's subject). */
+export const channelOf = (topic: ConfigEventMessage['topic']) => (topic === 'WORKSPACE_CONFIG' ? 'workspace-config' : 'mcp-tools');
+
 /** Topics whose messages name the workspace they concern. */
 export type WorkspaceTopic = 'connection-status' | 'connect-session';
 

@@ -19,6 +19,7 @@ import { NotFoundError, ValidationError } from '../../../domain/errors.js';
 import { parseInput } from '../../../domain/validate.js';
 import { foreignKeyViolation } from '../../../db/errors.js';
 import type { Prisma } from '../../../generated/prisma/client.js';
+import { announceConnectionsChanged } from '../../../realtime/connection-status.js';
 import type { Context } from '../../../server/context.js';
 import { builder, type HeddleTypes } from '../../builder.js';
 import { decodeId, NIL_UUID, safeUuid } from '../../ids.js';
@@ -28,7 +29,6 @@ import { needs, workspaceScoped } from '../../scopes.js';
 import { deleteMutation } from '../common/deleted.js';
 import { FieldErrorRef } from '../common/errors.js';
 import { ConnectionStatusEnum } from '../connection/connection.js';
-import { announceConnectionsChanged } from '../../../realtime/connection-status.js';
 
 /** The end user's peers that the caller may see. */
 const visiblePeers = (user: Parameters<typeof peersWhere>[0], ctx: Context): Prisma.EndUserWhereInput => ({
