@@ -26,7 +26,7 @@ export const NESTED_QUERY = `query Nested($id: ID!) {
   }
 }`;
 
-export const RESOLVE_QUERY = `query Resolve($input: ResolveConnectionInput!) {
+export const RESOLVE_QUERY = `mutation Resolve($input: ResolveConnectionInput!) {
   resolveConnection(input: $input) {
     __typename
     ... on ConnectionResolution { source connection { id integrationName status } }

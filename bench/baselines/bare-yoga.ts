@@ -20,6 +20,8 @@ const readWorkspace: ReadWorkspace = (id) => workspaceById(pool, id);
 const typeDefs = /* GraphQL */ `
   type Query {
     workspace(id: ID!): Workspace
+  }
+  type Mutation {
     resolveConnection(input: ResolveConnectionInput!): ResolveConnectionResult!
   }
   type Workspace { id: ID! name: String! slug: String! }
@@ -62,6 +64,8 @@ const yoga = createYoga<object, Context>({
     resolvers: {
       Query: {
         workspace: (_: unknown, args: { id: string }, ctx: Context) => (ctx.workspace ?? readWorkspace)(rowId(args.id)),
+      },
+      Mutation: {
         resolveConnection: async (_: unknown, args: { input: { workspaceId: string; integration: string; externalId?: string | null } }) => ({
           __typename: 'ConnectionResolution',
           ...(await resolveByHand(pool, { ...args.input, workspaceId: rowId(args.input.workspaceId) })),

@@ -2,6 +2,7 @@
 // no Prisma and no authentication: shared by the raw node:http baseline and
 // the bare Yoga baseline, so both run the same statements.
 import pg from 'pg';
+import { auditInsertSql } from '../../src/audit/audit.js';
 import type { Principal } from '../../src/auth/principal.js';
 import { decideResolution, resolutionDataQuery, toResolutionData, type RawResolutionRow } from '../../src/domain/resolution.js';
 import { preparedStatementName } from '../../src/db/prepared.js';
@@ -86,12 +87,15 @@ export async function resolveByHand(
   const data = toResolutionData(rows[0]!);
   if (!data.workspace) throw new Error('workspace not found');
   const decision = decideResolution(data, request);
-  const write = resolutionUsageStatement({
-    organizationId: data.workspace.organizationId,
-    workspaceId: data.workspace.id,
-    endUserId: decision.endUser?.id ?? null,
-    at: new Date(),
+  const usage = { organizationId: data.workspace.organizationId, workspaceId: data.workspace.id, endUserId: decision.endUser?.id ?? null, at: new Date() };
+  // resolveConnection is a mutation: its audit entry is written by the same statement.
+  const audit = auditInsertSql(principal, {
+    action: 'resolveConnection',
+    outcome: 'SUCCESS',
+    target: { type: 'Connection', id: globalId('Connection', decision.connection.id), organizationId: usage.organizationId, workspaceId: usage.workspaceId },
+    details: { workspaceIntegration: decision.workspaceIntegration.alias, source: decision.source },
   });
+  const write = resolutionUsageStatement(usage, audit);
   await pool.query({ name: preparedStatementName(write.text), text: write.text, values: write.values });
   const { connection } = decision;
   return { source: decision.source, connection: { id: globalId('Connection', connection.id), integrationName: connection.integrationName, status: connection.status } };

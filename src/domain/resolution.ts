@@ -5,6 +5,8 @@
 // - resolveConnection adds the OAuth2 refresh and usage metering, so a
 //   resolution that needs no refresh costs two statements: one read, one write.
 import { z } from 'zod';
+import { encodeGlobalID } from '@pothos/plugin-relay';
+import { mutationAuditSql } from '../audit/audit.js';
 import { assertInKeyScope } from '../auth/key-scope.js';
 import type { Principal } from '../auth/principal.js';
 import { visibleWorkspaceSql } from '../auth/tenancy.js';
@@ -60,6 +62,7 @@ export interface Decision {
   explanation: string[];
 }
 
+/** What resolveConnection answers: the chosen connection and why. */
 export class ConnectionResolution {
   constructor(
     readonly connection: Connection,
@@ -71,6 +74,20 @@ export class ConnectionResolution {
 
   get strategy() {
     return this.workspaceIntegration.connectionStrategy;
+  }
+}
+
+/** What explainResolution answers: the same decision, and whether resolving would refresh the token first. */
+export class ResolutionExplanation extends ConnectionResolution {
+  constructor(
+    connection: Connection,
+    source: ResolutionSource,
+    workspaceIntegration: WorkspaceIntegration,
+    endUser: EndUser | null,
+    explanation: string[],
+    readonly wouldRefresh: boolean,
+  ) {
+    super(connection, source, workspaceIntegration, endUser, explanation);
   }
 }
 
@@ -310,16 +327,34 @@ export interface ResolutionDeps {
   refresher: TokenRefresher;
 }
 
+/** The decision for a principal, read in one statement: NOT_FOUND for another tenant, SCOPE_DENIED outside a restricted key. */
+async function decide(prisma: PrismaClient, principal: Principal, request: ResolutionRequest): Promise<{ data: ResolutionData; decision: Decision }> {
+  const data = await loadResolutionData(prisma, principal, request);
+  if (!data.workspace) throw new NotFoundError('workspace', ['input', 'workspaceId']);
+  assertInKeyScope(principal, data.workspace.id);
+  return { data, decision: decideResolution(data, request) };
+}
+
+/**
+ * explainResolution: the decision resolveConnection would take, without its
+ * side effects (no refresh, no metering, no audit, no credentials). An
+ * expiring OAuth2 token is reported, not refreshed.
+ */
+export async function explainResolution(prisma: PrismaClient, principal: Principal, request: ResolutionRequest): Promise<ResolutionExplanation> {
+  const { decision } = await decide(prisma, principal, request);
+  const explanation = [...decision.explanation];
+  const wouldRefresh = needsRefresh(decision.connection);
+  if (wouldRefresh) explanation.push(`connection "${decision.connection.displayName}": its access token expires soon; resolveConnection refreshes it first`);
+  return new ResolutionExplanation(decision.connection, decision.source, decision.workspaceIntegration, decision.endUser, explanation, wouldRefresh);
+}
+
 /**
  * Resolves and meters. Another tenant's workspace is NOT_FOUND; a workspace
  * outside a restricted API key's list is SCOPE_DENIED. An expiring OAuth2
  * token is refreshed first; a failed refresh is CONNECTION_REQUIRED.
  */
 export async function resolveConnection(deps: ResolutionDeps, principal: Principal, request: ResolutionRequest): Promise<ConnectionResolution> {
-  const data = await loadResolutionData(deps.prisma, principal, request);
-  if (!data.workspace) throw new NotFoundError('workspace', ['input', 'workspaceId']);
-  assertInKeyScope(principal, data.workspace.id);
-  const decision = decideResolution(data, request);
+  const { data, decision } = await decide(deps.prisma, principal, request);
   const explanation = [...decision.explanation];
   let connection = decision.connection;
   if (needsRefresh(connection)) {
@@ -333,11 +368,16 @@ export async function resolveConnection(deps: ResolutionDeps, principal: Princip
     connection = outcome.connection;
     explanation.push(`connection "${connection.displayName}": ${outcome.note}`);
   }
-  await recordResolutionUsage(deps.prisma, {
-    organizationId: data.workspace.organizationId,
-    workspaceId: data.workspace.id,
+  const usage = {
+    organizationId: data.workspace!.organizationId,
+    workspaceId: data.workspace!.id,
     endUserId: decision.endUser?.id ?? null,
     at: new Date(),
+  };
+  const audit = mutationAuditSql(principal, {
+    target: { type: 'Connection', id: encodeGlobalID('Connection', connection.id), organizationId: usage.organizationId, workspaceId: usage.workspaceId },
+    details: { workspaceIntegration: decision.workspaceIntegration.alias, source: decision.source },
   });
+  await recordResolutionUsage(deps.prisma, usage, audit);
   return new ConnectionResolution(connection, decision.source, decision.workspaceIntegration, decision.endUser, explanation);
 }

@@ -9,9 +9,12 @@ import { Prisma, type PrismaClient, type Workspace } from '../generated/prisma/c
 export const monthSchema = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'must be a month written YYYY-MM');
 export const usageMonth = (at: Date): string => at.toISOString().slice(0, 7);
 
-/** Counts one successful resolution, and marks its end user active: one statement. */
-export async function recordResolutionUsage(prisma: PrismaClient, usage: ResolutionUsage): Promise<void> {
-  await prisma.$executeRaw(resolutionUsageStatement(usage));
+/**
+ * Counts one successful resolution, marks its end user active and, inside a
+ * mutation, writes its audit entry: one statement, so all or nothing.
+ */
+export async function recordResolutionUsage(prisma: PrismaClient, usage: ResolutionUsage, audit: Prisma.Sql | null): Promise<void> {
+  await prisma.$executeRaw(resolutionUsageStatement(usage, audit));
 }
 
 export interface ResolutionUsage {
@@ -30,11 +33,11 @@ export interface ResolutionUsage {
 export const USAGE_COUNTER_SHARDS = 16;
 
 /** The statement of recordResolutionUsage, exported as SQL for the benchmark's hand-written baselines. */
-export function resolutionUsageStatement(usage: ResolutionUsage): Prisma.Sql {
+export function resolutionUsageStatement(usage: ResolutionUsage, audit: Prisma.Sql | null): Prisma.Sql {
   const month = usageMonth(usage.at);
   const shard = Math.floor(Math.random() * USAGE_COUNTER_SHARDS);
   return prepared(Prisma.sql`
-    WITH counted AS (
+    WITH ${audit ? Prisma.sql`audited AS (${audit}), ` : Prisma.empty}counted AS (
       INSERT INTO "UsageCounter" ("organizationId", "workspaceId", "month", "shard", "resolutions")
       VALUES (${usage.organizationId}::uuid, ${usage.workspaceId}::uuid, ${month}, ${shard}, 1)
       ON CONFLICT ("workspaceId", "month", "shard") DO UPDATE SET "resolutions" = "UsageCounter"."resolutions" + 1

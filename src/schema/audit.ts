@@ -1,9 +1,11 @@
 // Every mutation writes an AuditEvent, whatever its outcome: the root
 // mutation resolvers are wrapped once, outside authorization and the errors
 // plugin, so a denied call, a returned error and a success are all recorded.
-// The target is the row the mutation returned, else the row its input named.
+// A change records its own SUCCESS entry in its transaction (auditChange);
+// this wrapper writes the rest. The target is the row the mutation returned,
+// else the row its input named.
 import { GraphQLError, isUnionType, type GraphQLSchema } from 'graphql';
-import { recordAudit, type AuditEntry, type AuditTarget } from '../audit/audit.js';
+import { newMutationAudit, recordAudit, runAuditedMutation, type AuditEntry, type AuditTarget } from '../audit/audit.js';
 import { roleIn } from '../auth/roles.js';
 import { ERROR_CODES } from '../domain/errors.js';
 import type { Context } from '../server/context.js';
@@ -64,18 +66,23 @@ export function auditMutations(schema: GraphQLSchema): GraphQLSchema {
       ? (union.getTypes().find((member) => !member.getInterfaces().some((i) => i.name === 'Error'))?.name ?? null)
       : resultType;
     field.resolve = async (root, args: { input?: unknown }, ctx: Context, info) => {
+      const scope = newMutationAudit(field.name);
       let result: unknown;
       let thrown: unknown;
       try {
-        result = await resolve(root, args, ctx, info);
+        result = await runAuditedMutation(scope, async () => resolve(root, args, ctx, info));
         return result;
       } catch (error) {
         thrown = error ?? new Error('unknown error');
         throw error;
       } finally {
         const outcome = outcomeOf(result, thrown);
-        const target = (outcome.outcome === 'SUCCESS' && returnedTarget(result, successType)) || (await inputTarget(ctx, args.input).catch(() => null));
-        await recordAudit(ctx, { action: field.name, target, ...outcome });
+        // A change that succeeded wrote its entry in its own transaction.
+        if (outcome.outcome !== 'SUCCESS' || !scope.recorded) {
+          const target =
+            (outcome.outcome === 'SUCCESS' && returnedTarget(result, successType)) || (await inputTarget(ctx, args.input).catch(() => null));
+          await recordAudit(ctx, { action: field.name, target, ...outcome });
+        }
       }
     };
   }

@@ -144,8 +144,8 @@ const POLICY: Record<string, Row> = {
   workspace:                  query('ok  ok  ok  NF  ok  ok  SD  NF  UA   UA  UA', 'query($id: ID!) { workspace(id: $id) { id name } }', () => ({ id: w.ws1 })),
   integrations:               query('ok  ok  ok  ok  ok  ok  ok  ok  ok   UA  UA', '{ integrations { name } }', () => ({})),
   integration:                query('ok  ok  ok  ok  ok  ok  ok  ok  ok   UA  UA', '{ integration(name: "slack") { name } }', () => ({})),
-  resolveConnection:          query('ok  ok  ok  NF  ok  ok  SD  FB  UA   UA  UA',
-    'query($input: ResolveConnectionInput!) { resolveConnection(input: $input) { __typename ... on Error { code } } }',
+  explainResolution:          query('ok  ok  ok  NF  ok  ok  SD  FB  UA   UA  UA',
+    'query($input: ResolveConnectionInput!) { explainResolution(input: $input) { __typename ... on Error { code } } }',
     () => ({ input: { workspaceId: w.ws1, integration: 'fixed-slack' } })),
 
   workspaceConfigChanged: {
@@ -183,6 +183,7 @@ const POLICY: Record<string, Row> = {
     },
   },
 
+  resolveConnection:          mutation('ok  ok  ok  NF  ok  ok  SD  FB  UA   UA  UA', () => ({ workspaceId: w.ws1, integration: 'fixed-slack' })),
   createOrganization:         mutation('ok  ok  ok  ok  FB  FB  FB  FB  UA   UA  UA', () => ({ name: 'New', slug: fresh('new-org') })),
   updateOrganization:         mutation('ok  ok  FB  NF  ok  SD  SD  FB  UA   UA  UA', () => ({ id: w.orgA, name: 'Org A' })),
   deleteOrganization:         mutation('ok  FB  FB  NF  FB  SD  SD  FB  UA   UA  UA', async (p) => ({ id: p === 'OWNER' ? await makeOrganization() : w.orgA })),

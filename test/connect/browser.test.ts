@@ -16,7 +16,7 @@ import { seedConnectWorld, type ConnectWorld } from '../support/connect.js';
 const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 const Resolve = graphql(`
-  query BrResolve($input: ResolveConnectionInput!) {
+  mutation BrResolve($input: ResolveConnectionInput!) {
     resolveConnection(input: $input) {
       __typename
       ... on ConnectionResolution { source connection { id type scope status } endUser { externalId } }

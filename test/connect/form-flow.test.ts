@@ -12,7 +12,7 @@ import { seedApiKey } from '../support/fixtures.js';
 import { CookieJar } from '../support/http-browser.js';
 
 const ResolveCredentials = graphql(`
-  query CffResolveCredentials($input: ResolveConnectionInput!) {
+  mutation CffResolveCredentials($input: ResolveConnectionInput!) {
     resolveConnection(input: $input) {
       __typename
       ... on ConnectionResolution { source connection { id type scope status } credentials { apiKey username password fields } }

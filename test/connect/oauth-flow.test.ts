@@ -17,7 +17,7 @@ import { CookieJar } from '../support/http-browser.js';
 const CLIENT_SECRET = 'canary-7f3a-client-secret';
 
 const Resolve = graphql(`
-  query CfResolve($input: ResolveConnectionInput!) {
+  mutation CfResolve($input: ResolveConnectionInput!) {
     resolveConnection(input: $input) {
       __typename
       ... on ConnectionResolution { source connection { id type scope status expiresAt } endUser { externalId } }
@@ -26,7 +26,7 @@ const Resolve = graphql(`
   }
 `);
 const ResolveCredentials = graphql(`
-  query CfResolveCredentials($input: ResolveConnectionInput!) {
+  mutation CfResolveCredentials($input: ResolveConnectionInput!) {
     resolveConnection(input: $input) {
       __typename
       ... on ConnectionResolution { connection { id } credentials { accessToken refreshToken clientId clientSecret } }
@@ -35,7 +35,7 @@ const ResolveCredentials = graphql(`
   }
 `);
 const Explain = graphql(`
-  query CfExplain($input: ResolveConnectionInput!) {
+  mutation CfExplain($input: ResolveConnectionInput!) {
     resolveConnection(input: $input) { ... on ConnectionResolution { explanation } ... on Error { code message } }
   }
 `);

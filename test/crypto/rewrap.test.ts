@@ -12,7 +12,7 @@ import { seedApiKey, seedConnection, seedIntegration, seedOrganization, seedWork
 import { runCli } from '../support/process.js';
 
 const ResolveSecret = graphql(`
-  query RwResolve($input: ResolveConnectionInput!) {
+  mutation RwResolve($input: ResolveConnectionInput!) {
     resolveConnection(input: $input) {
       __typename
       ... on ConnectionResolution { credentials { apiKey } }

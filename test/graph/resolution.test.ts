@@ -16,7 +16,7 @@ import {
 } from '../support/fixtures.js';
 
 const Resolve = graphql(`
-  query RsResolve($input: ResolveConnectionInput!) {
+  mutation RsResolve($input: ResolveConnectionInput!) {
     resolveConnection(input: $input) {
       __typename
       ... on ConnectionResolution {
@@ -37,7 +37,7 @@ const Resolve = graphql(`
   }
 `);
 const ResolveWithCredentials = graphql(`
-  query RsResolveWithCredentials($input: ResolveConnectionInput!) {
+  mutation RsResolveWithCredentials($input: ResolveConnectionInput!) {
     resolveConnection(input: $input) {
       __typename
       ... on ConnectionResolution { source connection { id } credentials { apiKey accessToken expiresAt fields } }

@@ -14,7 +14,7 @@ import { startTokenServer, type TokenServer } from '../support/token-server.js';
 const CANARY = 'canary-4b1d-secret';
 
 const Resolve = graphql(`
-  query ScResolve($input: ResolveConnectionInput!) {
+  mutation ScResolve($input: ResolveConnectionInput!) {
     resolveConnection(input: $input) {
       __typename
       ... on ConnectionResolution { source explanation connection { id displayName status statusReason expiresAt tokenUrl } }
@@ -24,7 +24,7 @@ const Resolve = graphql(`
   }
 `);
 const ResolveCredentials = graphql(`
-  query ScResolveCredentials($input: ResolveConnectionInput!) {
+  mutation ScResolveCredentials($input: ResolveConnectionInput!) {
     resolveConnection(input: $input) {
       __typename
       ... on ConnectionResolution { credentials { accessToken refreshToken clientId clientSecret apiKey username password fields } }

@@ -16,7 +16,7 @@ import { collectEvents } from '../support/events.js';
 import { startTokenServer, type TokenServer } from '../support/token-server.js';
 
 const Resolve = graphql(`
-  query RfResolve($input: ResolveConnectionInput!) {
+  mutation RfResolve($input: ResolveConnectionInput!) {
     resolveConnection(input: $input) {
       __typename
       ... on ConnectionResolution {
@@ -26,6 +26,15 @@ const Resolve = graphql(`
       }
       ... on Error { code message }
       ... on ConnectionRequiredError { explanation }
+    }
+  }
+`);
+const Explain = graphql(`
+  query RfExplain($input: ResolveConnectionInput!) {
+    explainResolution(input: $input) {
+      __typename
+      ... on ResolutionExplanation { source strategy wouldRefresh explanation connection { id status expiresAt } }
+      ... on Error { code message }
     }
   }
 `);
@@ -118,6 +127,41 @@ describeEachBackend(
       statusEvents.stop();
       await server.close();
       await t.stop();
+    });
+
+    test('explainResolution answers the same decision with no side effect: no refresh, no usage, no audit entry, no stored token', async () => {
+      const connectionId = await seedOAuthIntegration(f, 'explained', { tokenUrl: server.url, expiresAt: inSeconds(-600) });
+      server.reply = () => ({ body: { access_token: 'explained-new-access', token_type: 'Bearer', expires_in: 3600 } });
+      const prisma = t.app.database.prisma;
+      const counts = () => Promise.all([prisma.auditEvent.count(), prisma.usageCounter.aggregate({ _sum: { resolutions: true } }), storedSecret(t, connectionId)]);
+      const [auditBefore, usageBefore, storedBefore] = await counts();
+
+      const explained = await t.request(Explain, { input: { workspaceId: f.workspaceId, integration: 'explained' } }, f.reader);
+      expect(explained.errors).toBeUndefined();
+      expect(explained.data?.explainResolution).toMatchObject({
+        __typename: 'ResolutionExplanation',
+        source: 'FIXED',
+        strategy: 'FIXED',
+        wouldRefresh: true,
+        connection: { id: connectionId, status: 'ACTIVE' },
+      });
+      const explanation = (explained.data!.explainResolution as { explanation: string[] }).explanation;
+      expect(explanation.at(-1)).toMatch(/expires soon; resolveConnection refreshes it first/);
+
+      const [auditAfter, usageAfter, storedAfter] = await counts();
+      expect(server.calls).toHaveLength(0);
+      expect(auditAfter).toBe(auditBefore);
+      expect(usageAfter._sum.resolutions).toBe(usageBefore._sum.resolutions);
+      expect(storedAfter.row.updatedAt).toEqual(storedBefore.row.updatedAt);
+      expect(storedAfter.secret).toEqual(storedBefore.secret);
+
+      // The mutation, by contrast, refreshes, meters and audits.
+      const resolved = await resolve(f, 'explained');
+      expect(resolved.data?.resolveConnection).toMatchObject({ credentials: { accessToken: 'explained-new-access' } });
+      const [auditResolved, usageResolved] = await counts();
+      expect(server.calls).toHaveLength(1);
+      expect(auditResolved).toBe(auditAfter + 2); // resolveConnection, and the audited credentials read
+      expect(usageResolved._sum.resolutions).toBe((usageAfter._sum.resolutions ?? 0) + 1);
     });
 
     test('50 concurrent resolutions of one expired connection: the token endpoint is called once and all 50 get the new token', async () => {

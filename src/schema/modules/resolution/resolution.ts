@@ -1,5 +1,5 @@
-// resolveConnection: what backends and agents call to learn which credential
-// to use. The rule lives in src/domain/resolution.ts; this module is its
+// resolveConnection: the mutation backends and agents call to get the credential
+// to use, and explainResolution, its side-effect-free question. The rule lives in src/domain/resolution.ts; this module is its
 // GraphQL face. Decrypted credentials are the one place a secret leaves
 // Heddle: only for API keys holding `credentials:read`, and every read is audited.
 import { recordAudit } from '../../../audit/audit.js';
@@ -11,7 +11,14 @@ import {
   NotFoundError,
   ValidationError,
 } from '../../../domain/errors.js';
-import { ConnectionResolution, RESOLUTION_SOURCES, resolveConnection, resolveConnectionSchema } from '../../../domain/resolution.js';
+import {
+  ConnectionResolution,
+  explainResolution,
+  RESOLUTION_SOURCES,
+  ResolutionExplanation,
+  resolveConnection,
+  resolveConnectionSchema,
+} from '../../../domain/resolution.js';
 import { parseInput } from '../../../domain/validate.js';
 import type { Connection } from '../../../generated/prisma/client.js';
 import type { Context } from '../../../server/context.js';
@@ -69,9 +76,9 @@ async function readCredentials(ctx: Context, resolution: ConnectionResolution): 
   return { ...secret, expiresAt: connection.expiresAt };
 }
 
-builder.objectType(ConnectionResolution, {
-  name: 'ConnectionResolution',
-  isTypeOf: (value) => value instanceof ConnectionResolution,
+/** The decision both resolveConnection and explainResolution answer with. */
+const ResolutionDecisionRef = builder.interfaceRef<ConnectionResolution>('ResolutionDecision').implement({
+  description: 'Which connection a workspace integration resolves to for an end user, and why.',
   fields: (t) => ({
     connection: t.field({ type: ConnectionRef, resolve: (r) => r.connection }),
     source: t.field({ type: ResolutionSourceEnum, resolve: (r) => r.source }),
@@ -84,12 +91,32 @@ builder.objectType(ConnectionResolution, {
     }),
     workspaceIntegration: t.field({ type: WorkspaceIntegrationRef, resolve: (r) => r.workspaceIntegration }),
     explanation: t.exposeStringList('explanation', { description: 'Each candidate that was checked, and why it won or was skipped.' }),
+  }),
+});
+
+builder.objectType(ConnectionResolution, {
+  name: 'ConnectionResolution',
+  interfaces: [ResolutionDecisionRef],
+  isTypeOf: (value) => value instanceof ConnectionResolution && !(value instanceof ResolutionExplanation),
+  fields: (t) => ({
     credentials: t.field({
       type: ConnectionCredentialsRef,
       nullable: true,
       description: 'The decrypted secret. Only for API keys holding the credentials:read permission (FORBIDDEN otherwise); every read is audited.',
       authScopes: { credentialsRead: true },
       resolve: (r, _args, ctx) => readCredentials(ctx, r),
+    }),
+  }),
+});
+
+builder.objectType(ResolutionExplanation, {
+  name: 'ResolutionExplanation',
+  description: 'What resolveConnection would answer, without credentials and without its side effects.',
+  interfaces: [ResolutionDecisionRef],
+  isTypeOf: (value) => value instanceof ResolutionExplanation,
+  fields: (t) => ({
+    wouldRefresh: t.exposeBoolean('wouldRefresh', {
+      description: 'The OAuth2 access token expires within a minute: resolveConnection would refresh it before answering.',
     }),
   }),
 });
@@ -103,22 +130,38 @@ const ResolveConnectionInput = builder.inputType('ResolveConnectionInput', {
   }),
 });
 
-builder.queryField('resolveConnection', (t) =>
+const resolutionErrors = [ValidationError, NotFoundError, ConnectionRequiredError, AmbiguousIntegrationError, ActionNotAllowedError];
+
+/** The input with its workspace id decoded (another type's or a malformed id is NOT_FOUND). */
+function resolutionRequest(input: unknown) {
+  const parsed = parseInput(resolveConnectionSchema, input);
+  const workspaceId = decodeId(parsed.workspaceId, 'Workspace');
+  if (!workspaceId) throw new NotFoundError('workspace', ['input', 'workspaceId']);
+  return { ...parsed, workspaceId };
+}
+
+builder.mutationField('resolveConnection', (t) =>
   t.field({
     type: ConnectionResolution,
     description:
-      'Which connection the workspace uses for an integration, end user and action (FIXED, the end user’s own, its directory’s, or the fallback). Expiring OAuth2 tokens are refreshed first. Each success counts as usage.',
+      'Which connection the workspace uses for an integration, end user and action (FIXED, the end user’s own, its directory’s, or the fallback). ' +
+      'A mutation: expiring OAuth2 tokens are refreshed and stored first, each success counts as usage, and every call is audited.',
     authScopes: { staff: true },
-    errors: {
-      types: [ValidationError, NotFoundError, ConnectionRequiredError, AmbiguousIntegrationError, ActionNotAllowedError],
-      union: { name: 'ResolveConnectionResult' },
-    },
+    errors: { types: resolutionErrors, union: { name: 'ResolveConnectionResult' } },
     args: { input: t.arg({ type: ResolveConnectionInput, required: true }) },
-    resolve: (_root, args, ctx) => {
-      const input = parseInput(resolveConnectionSchema, args.input);
-      const workspaceId = decodeId(input.workspaceId, 'Workspace');
-      if (!workspaceId) throw new NotFoundError('workspace', ['input', 'workspaceId']);
-      return resolveConnection(ctx, ctx.principal, { ...input, workspaceId });
-    },
+    resolve: (_root, args, ctx) => resolveConnection(ctx, ctx.principal, resolutionRequest(args.input)),
+  }),
+);
+
+builder.queryField('explainResolution', (t) =>
+  t.field({
+    type: ResolutionExplanation,
+    description:
+      'The decision resolveConnection would take for the same input, and why (strategy, candidates, fallback), with no side effect: ' +
+      'no credentials, no token refresh, no usage and no audit entry.',
+    authScopes: { staff: true },
+    errors: { types: resolutionErrors, union: { name: 'ExplainResolutionResult' } },
+    args: { input: t.arg({ type: ResolveConnectionInput, required: true }) },
+    resolve: (_root, args, ctx) => explainResolution(ctx.prisma, ctx.principal, resolutionRequest(args.input)),
   }),
 );
