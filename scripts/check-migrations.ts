@@ -1,5 +1,5 @@
 // Drift check: fails when schema.prisma and the committed migrations disagree.
-import { diffMigrationsToSchema } from '../src/db/schema-engine.js';
+import { diffMigrationsToSchema } from '../src/platform/db/schema-engine.js';
 
 const sql = await diffMigrationsToSchema();
 if (sql) {

@@ -1,7 +1,7 @@
 // `npm run db:migrate`: applies pending migrations to the configured database.
-import { ConfigError, loadConfig } from '../src/config.js';
-import { openDatabase } from '../src/db/database.js';
-import { migrate } from '../src/db/migrate.js';
+import { ConfigError, loadConfig } from '../src/platform/config.js';
+import { openDatabase } from '../src/platform/db/database.js';
+import { migrate } from '../src/platform/db/migrate.js';
 
 try {
   const config = loadConfig();

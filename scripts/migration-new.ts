@@ -2,8 +2,8 @@
 // with the SQL that takes the committed migrations to schema.prisma. Fully offline.
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { MIGRATIONS_DIR } from '../src/db/paths.js';
-import { diffMigrationsToSchema } from '../src/db/schema-engine.js';
+import { MIGRATIONS_DIR } from '../src/platform/db/paths.js';
+import { diffMigrationsToSchema } from '../src/platform/db/schema-engine.js';
 
 const name = process.argv[2];
 if (!name || !/^[a-z0-9_]+$/.test(name)) {

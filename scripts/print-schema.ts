@@ -1,7 +1,7 @@
 // `npm run print-schema` writes schema.graphql; `-- --check` fails when it is stale.
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { PROJECT_ROOT } from '../src/db/paths.js';
+import { PROJECT_ROOT } from '../src/platform/db/paths.js';
 import { printSchemaSdl } from '../src/schema/index.js';
 
 const file = path.join(PROJECT_ROOT, 'schema.graphql');

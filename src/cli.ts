@@ -9,10 +9,10 @@
 //     Keep the old key in the ring until it reports nothing remaining.
 import { parseArgs } from 'node:util';
 import { signMemberToken } from './auth/principal.js';
-import { ConfigError, loadConfig } from './config.js';
-import { createCredentialStore } from './crypto/credential-store.js';
-import { rewrapDataKeys } from './crypto/rewrap.js';
-import { openDatabase } from './db/database.js';
+import { ConfigError, loadConfig } from './platform/config.js';
+import { createCredentialStore } from './platform/crypto/credential-store.js';
+import { rewrapDataKeys } from './platform/crypto/rewrap.js';
+import { openDatabase } from './platform/db/database.js';
 
 const USAGE = `usage: npm run heddle -- token --email <email> [--name <name>] [--sub <subject>] [--expires-in 12h]
        npm run heddle -- rewrap-keys [--batch-size 500]

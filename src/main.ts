@@ -1,11 +1,11 @@
 // Process entry: configuration, start-up, and graceful shutdown on SIGTERM/SIGINT.
 // Start-up failures print one line naming the cause, without a stack trace.
-import { ConfigError, loadConfig, type Config } from './config.js';
-import { DatabaseUnavailableError } from './db/database.js';
-import { MigrationError } from './db/migrate.js';
-import { createLogger } from './logger.js';
-import { PubSubUnavailableError } from './realtime/pubsub.js';
-import { buildApp, GRAPHQL_PATH, type App } from './server/app.js';
+import { ConfigError, loadConfig, type Config } from './platform/config.js';
+import { DatabaseUnavailableError } from './platform/db/database.js';
+import { MigrationError } from './platform/db/migrate.js';
+import { createLogger } from './platform/logger.js';
+import { PubSubUnavailableError } from './platform/pubsub.js';
+import { buildApp, GRAPHQL_PATH, type App } from './app/app.js';
 
 function fail(message: string): never {
   process.stderr.write(`heddle: ${message}\n`);

@@ -39,11 +39,11 @@ const typeDefs = /* GraphQL */ `
 /** Prisma mode only: each request's context says how `workspace` reads its row (no context at all otherwise). */
 async function prismaContext(): Promise<(request: Request) => Promise<Context>> {
   const [{ openDatabase }, { createAuthenticator }, { ApiKeyUsage }, { visible }, { createLogger }] = await Promise.all([
-    import('../../src/db/database.js'),
+    import('../../src/platform/db/database.js'),
     import('../../src/auth/principal.js'),
     import('../../src/auth/api-key-usage.js'),
     import('../../src/auth/tenancy.js'),
-    import('../../src/logger.js'),
+    import('../../src/platform/logger.js'),
   ]);
   const { prisma } = await openDatabase({ kind: 'postgres', url: process.env.DATABASE_URL!, poolSize: Number(process.env.DATABASE_POOL_SIZE ?? 10) });
   const authenticator = createAuthenticator({

@@ -2,12 +2,12 @@
 // no Prisma and no authentication: shared by the raw node:http baseline and
 // the bare Yoga baseline, so both run the same statements.
 import pg from 'pg';
-import { auditInsertSql } from '../../src/audit/audit.js';
+import { auditInsertSql } from '../../src/modules/audit/audit.service.js';
 import type { Principal } from '../../src/auth/principal.js';
-import { decideResolution, resolutionDataQuery, toResolutionData, type RawResolutionRow } from '../../src/domain/resolution.js';
-import { preparedStatementName } from '../../src/db/prepared.js';
-import { resolutionUsageStatement } from '../../src/domain/usage.js';
-import { decodeGlobalId, encodeGlobalID } from '../../src/schema/ids.js';
+import { decideResolution, resolutionDataQuery, toResolutionData, type RawResolutionRow } from '../../src/modules/resolution/resolution.rules.js';
+import { preparedStatementName } from '../../src/platform/db/prepared.js';
+import { resolutionUsageStatement } from '../../src/modules/usage/usage.service.js';
+import { decodeGlobalId, encodeGlobalID } from '../../src/platform/ids.js';
 import { NESTED_PAGE } from '../workloads.js';
 
 export const globalId = encodeGlobalID;

@@ -5,7 +5,7 @@
 import { createServer } from 'node:http';
 import { Redis } from 'ioredis';
 import { WebSocketServer } from 'ws';
-import type { ConfigEventMessage } from '../../src/realtime/pubsub.js';
+import type { ConfigEventMessage } from '../../src/platform/pubsub.js';
 
 const channel = `workspace-config:${process.env.BENCH_WORKSPACE_ID}`;
 const subscriber = new Redis(process.env.REDIS_URL!);

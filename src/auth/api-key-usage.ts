@@ -1,7 +1,7 @@
 // `ApiKey.lastUsedAt` without a database write per request: uses are noted in
 // memory and written in one statement per flush (every 30 s and at shutdown).
 import type { PrismaClient } from '../generated/prisma/client.js';
-import type { Logger } from '../logger.js';
+import type { Logger } from '../platform/logger.js';
 
 export class ApiKeyUsage {
   private pending = new Map<string, Date>();

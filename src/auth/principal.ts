@@ -5,9 +5,9 @@
 //          session (HS256 with HEDDLE_JWT_SECRET, or the configured JWKS).
 import { GraphQLError } from 'graphql';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify, SignJWT, type JWTVerifyGetKey } from 'jose';
-import type { Config } from '../config.js';
-import { hashToken } from '../crypto/tokens.js';
-import { prepared } from '../db/prepared.js';
+import type { Config } from '../platform/config.js';
+import { hashToken } from '../platform/crypto/tokens.js';
+import { prepared } from '../platform/db/prepared.js';
 import { Prisma, type PrismaClient } from '../generated/prisma/client.js';
 import type { ApiKeyUsage } from './api-key-usage.js';
 import type { Role } from './roles.js';

@@ -4,7 +4,7 @@
 // A workspace-restricted API key sees its whole organization here; reaching
 // a workspace outside its list is SCOPE_DENIED (see keyScope.ts), not NOT_FOUND.
 import { Prisma } from '../generated/prisma/client.js';
-import { peersWhere } from '../domain/end-users.js';
+import { peersWhere } from '../modules/end-user/end-user.rules.js';
 import type { Principal } from './principal.js';
 
 const NOTHING = { id: { in: [] as string[] } };

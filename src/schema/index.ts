@@ -1,29 +1,29 @@
 // Imports every type module for its side effects and builds the subgraph schema.
-import './modules/common/scalars.js';
-import './modules/common/errors.js';
-import './modules/common/deleted.js';
-import './modules/viewer/viewer.js';
-import './modules/organization/organization.js';
-import './modules/workspace/workspace.js';
-import './modules/workspace/config-events.js';
-import './modules/catalog/integration.js';
-import './modules/connection/connection.js';
-import './modules/integration/workspace-integration.js';
-import './modules/mcp-server/mcp-server.js';
-import './modules/trigger/trigger.js';
-import './modules/directory/directory.js';
-import './modules/space/space.js';
-import './modules/end-user/end-user.js';
-import './modules/api-key/api-key.js';
-import './modules/member/member.js';
-import './modules/audit/audit-event.js';
-import './modules/resolution/resolution.js';
-import './modules/usage/usage.js';
-import './modules/connect/oauth-app.js';
-import './modules/connect/connect-session.js';
+import '../modules/common/scalars.schema.js';
+import '../modules/common/errors.schema.js';
+import '../modules/common/deleted.schema.js';
+import '../modules/viewer/viewer.schema.js';
+import '../modules/organization/organization.schema.js';
+import '../modules/workspace/workspace.schema.js';
+import '../modules/workspace/config-events.schema.js';
+import '../modules/catalog/catalog.schema.js';
+import '../modules/connection/connection.schema.js';
+import '../modules/workspace-integration/workspace-integration.schema.js';
+import '../modules/mcp/mcp-server.schema.js';
+import '../modules/trigger/trigger.schema.js';
+import '../modules/directory/directory.schema.js';
+import '../modules/directory/space.schema.js';
+import '../modules/end-user/end-user.schema.js';
+import '../modules/api-key/api-key.schema.js';
+import '../modules/member/member.schema.js';
+import '../modules/audit/audit-event.schema.js';
+import '../modules/resolution/resolution.schema.js';
+import '../modules/usage/usage.schema.js';
+import '../modules/oauth/oauth-app.schema.js';
+import '../modules/connect/connect-session.schema.js';
 import { printSubgraphSchema } from '@apollo/subgraph';
-import { auditMutations } from './audit.js';
-import { builder } from './builder.js';
+import { auditMutations } from './audit-mutations.js';
+import { builder } from '../modules/common/builder.js';
 
 // Federation v2.6 link: subscriptions through Apollo Router need at least 2.4.
 export const schema = auditMutations(

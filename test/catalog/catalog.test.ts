@@ -1,6 +1,6 @@
 import { Ajv } from 'ajv';
 import { expect, test } from 'vitest';
-import { actionNames, CATALOG_VERSION, getAction, getIntegration, listIntegrations } from '../../src/catalog/catalog.js';
+import { actionNames, CATALOG_VERSION, getAction, getIntegration, listIntegrations } from '../../src/modules/catalog/catalog.js';
 
 const REQUIRED = ['slack', 'github', 'gmail', 'google-sheets', 'notion', 'linear', 'jira', 'hubspot', 'salesforce', 'stripe'];
 const SLUG = /^[a-z0-9]+(-[a-z0-9]+)*$/;

@@ -3,7 +3,7 @@
 // protection; validation that never echoes a secret; reconnecting in place;
 // and the ways a post must be refused without writing anything.
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { hashToken } from '../../src/crypto/tokens.js';
+import { hashToken } from '../../src/platform/crypto/tokens.js';
 import { graphql } from '../generated/index.js';
 import { databaseTables, startTestApp, type TestApp } from '../support/app.js';
 import { ALL_BACKENDS, describeEachBackend } from '../support/backends.js';

@@ -5,7 +5,7 @@
 // with no secret anywhere but the sealed columns (acceptance 5).
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { hashToken } from '../../src/crypto/tokens.js';
+import { hashToken } from '../../src/platform/crypto/tokens.js';
 import { graphql } from '../generated/index.js';
 import { databaseTables, startTestApp, subscribeWs, type TestApp } from '../support/app.js';
 import { ALL_BACKENDS, describeEachBackend } from '../support/backends.js';

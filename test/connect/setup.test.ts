@@ -5,10 +5,10 @@
 import { randomBytes } from 'node:crypto';
 import { print } from 'graphql';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createCredentialStore, parseKeyRing } from '../../src/crypto/credential-store.js';
-import { rewrapDataKeys } from '../../src/crypto/rewrap.js';
-import { hashToken } from '../../src/crypto/tokens.js';
-import { clientCredentialsOf } from '../../src/oauth/apps.js';
+import { createCredentialStore, parseKeyRing } from '../../src/platform/crypto/credential-store.js';
+import { rewrapDataKeys } from '../../src/platform/crypto/rewrap.js';
+import { hashToken } from '../../src/platform/crypto/tokens.js';
+import { clientCredentialsOf } from '../../src/modules/oauth/oauth-app.rules.js';
 import { graphql } from '../generated/index.js';
 import { databaseTables, databaseText, startTestApp, type TestApp } from '../support/app.js';
 import { CreateConnectSession, SetOAuthApp, UpdateWorkspace } from '../support/connect.js';

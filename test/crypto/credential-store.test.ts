@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { expect, test } from 'vitest';
-import { createCredentialStore, CredentialDecryptionError, parseKeyRing } from '../../src/crypto/credential-store.js';
+import { createCredentialStore, CredentialDecryptionError, parseKeyRing } from '../../src/platform/crypto/credential-store.js';
 
 const key = () => randomBytes(32).toString('base64');
 const binding = { organizationId: 'org-1', connectionId: 'conn-1' };

@@ -3,8 +3,8 @@
 // new keys in its ring; afterwards the new key alone opens every secret.
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { createCredentialStore, openConnectionSecret, parseKeyRing } from '../../src/crypto/credential-store.js';
-import { rewrapDataKeys } from '../../src/crypto/rewrap.js';
+import { createCredentialStore, openConnectionSecret, parseKeyRing } from '../../src/platform/crypto/credential-store.js';
+import { rewrapDataKeys } from '../../src/platform/crypto/rewrap.js';
 import { graphql } from '../generated/index.js';
 import { ALL_BACKENDS, describeEachBackend } from '../support/backends.js';
 import { createPostgresDatabase, startTestApp, type TestApp } from '../support/app.js';

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
-import { openDatabase, type Database } from '../../src/db/database.js';
-import { migrate, MigrationError, readMigrations } from '../../src/db/migrate.js';
-import { diffMigrationsToSchema } from '../../src/db/schema-engine.js';
+import { openDatabase, type Database } from '../../src/platform/db/database.js';
+import { migrate, MigrationError, readMigrations } from '../../src/platform/db/migrate.js';
+import { diffMigrationsToSchema } from '../../src/platform/db/schema-engine.js';
 import { createPostgresDatabase } from '../support/app.js';
 
 test('schema.prisma and the committed migrations agree (drift check)', { timeout: 120_000 }, async () => {

@@ -5,9 +5,9 @@
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { openConnectionSecret } from '../../src/crypto/credential-store.js';
-import { TokenRefresher, tokenUrlOf } from '../../src/oauth/refresh.js';
-import type { ConnectionStatusMessage } from '../../src/realtime/pubsub.js';
+import { openConnectionSecret } from '../../src/platform/crypto/credential-store.js';
+import { TokenRefresher, tokenUrlOf } from '../../src/modules/oauth/token-refresher.js';
+import type { ConnectionStatusMessage } from '../../src/platform/pubsub.js';
 import { graphql } from '../generated/index.js';
 import { ALL_BACKENDS, describeEachBackend } from '../support/backends.js';
 import { createPostgresDatabase, startTestApp, type TestApp } from '../support/app.js';

@@ -5,7 +5,7 @@ import { Lexer, Source, TokenKind } from 'graphql';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { CSRF_HEADER } from '../../src/server/limits.js';
+import { CSRF_HEADER } from '../../src/app/limits.js';
 import { type TestApp, startTestApp, withoutAuthentication } from '../support/app.js';
 import { seedOrganization, seedWorkspace } from '../support/fixtures.js';
 

@@ -1,7 +1,7 @@
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { graphql } from '../generated/index.js';
-import { createLogger } from '../../src/logger.js';
+import { createLogger } from '../../src/platform/logger.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 
 const WhoAmI = graphql(`

@@ -11,10 +11,10 @@ import pg from 'pg';
 import { expect } from 'vitest';
 import WebSocket from 'ws';
 import { signMemberToken } from '../../src/auth/principal.js';
-import { loadConfig, type Config } from '../../src/config.js';
-import type { QueryListener } from '../../src/db/database.js';
-import { createLogger } from '../../src/logger.js';
-import { buildApp, type App } from '../../src/server/app.js';
+import { loadConfig, type Config } from '../../src/platform/config.js';
+import type { QueryListener } from '../../src/platform/db/database.js';
+import { createLogger } from '../../src/platform/logger.js';
+import { buildApp, type App } from '../../src/app/app.js';
 import type { Backend } from './backends.js';
 import { TEST_DATABASE_URL, TEST_REDIS_URL } from './services.js';
 

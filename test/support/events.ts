@@ -1,6 +1,6 @@
 // Listens to a pub/sub topic in-process and keeps what arrives, to assert on
 // published events (over the in-process pub/sub or Redis alike).
-import type { PubSubHandle, Topics } from '../../src/realtime/pubsub.js';
+import type { PubSubHandle, Topics } from '../../src/platform/pubsub.js';
 
 export function collectEvents<K extends keyof Topics>(
   handle: PubSubHandle,

@@ -1,0 +1,285 @@
+// Builds the Heddle process: one HTTP server on one port serving GraphQL over
+// HTTP and SSE (Yoga), graphql-ws on the same path, /healthz and /readyz, and
+// the hosted connect pages under /connect.
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
+import { getOperationAST, GraphQLError } from 'graphql';
+import { createYoga, maskError, type Plugin } from 'graphql-yoga';
+import { HeddleError } from '../platform/errors.js';
+import { useServer } from 'graphql-ws/use/ws';
+import { WebSocketServer } from 'ws';
+import { ApiKeyUsage } from '../auth/api-key-usage.js';
+import { createAuthenticator, type Principal } from '../auth/principal.js';
+import { routerTrust } from '../auth/router-secret.js';
+import type { Config } from '../platform/config.js';
+import { createConnectHandler } from '../modules/connect/handler.js';
+import { CONNECT_PATH } from '../modules/connect/urls.js';
+import { createCredentialStore } from '../platform/crypto/credential-store.js';
+import { openDatabase, type Database, type QueryListener } from '../platform/db/database.js';
+import { migrate } from '../platform/db/migrate.js';
+import { createMcpEndpoint, MCP_PATH_PREFIX } from '../modules/mcp/endpoint.js';
+import { createLogger, type Logger } from '../platform/logger.js';
+import { TokenRefresher } from '../modules/oauth/token-refresher.js';
+import { Outbox } from '../platform/outbox.js';
+import { openPubSub } from '../platform/pubsub.js';
+import { schema } from '../schema/index.js';
+import type { Context, Services } from '../modules/common/context.js';
+import { limitPlugins } from './limits.js';
+import { keepAlive, subscriptionLimitError } from './websocket-limits.js';
+
+export const GRAPHQL_PATH = '/graphql';
+
+export interface App {
+  config: Config;
+  services: Services;
+  database: Database;
+  /** http://host:port once started. */
+  url: string;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface AppOptions {
+  logger?: Logger;
+  onQuery?: QueryListener;
+}
+
+export async function buildApp(config: Config, options: AppOptions = {}): Promise<App> {
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const pubsub = await openPubSub(config.pubsub, logger);
+  let database: Database;
+  try {
+    database = await openDatabase(config.database, { onQuery: options.onQuery });
+  } catch (error) {
+    await pubsub.close();
+    throw error;
+  }
+  try {
+    const applied = await migrate(database);
+    if (applied.length) logger.info({ migrations: applied }, 'applied migrations');
+  } catch (error) {
+    await Promise.all([database.close(), pubsub.close()]);
+    throw error;
+  }
+  const outbox = new Outbox(database.prisma, pubsub, logger);
+  const credentials = createCredentialStore(config.encryption.ring);
+  const apiKeyUsage = new ApiKeyUsage(database.prisma, logger);
+  // Row locks guard refreshes across instances; PGlite has only this one.
+  const refresher = new TokenRefresher({ prisma: database.prisma, credentials, pubsub, logger, lockRows: database.kind === 'postgres' });
+  let boundPort = config.port;
+  const publicUrl = () => config.connect.publicUrl ?? `http://localhost:${boundPort}`;
+  const services: Services = { config, prisma: database.prisma, pubsub, outbox, credentials, refresher, apiKeyUsage, logger, publicUrl };
+  const authenticator = createAuthenticator({ prisma: database.prisma, jwt: config.jwt, apiKeyUsage });
+  const mcp = createMcpEndpoint({ prisma: database.prisma, pubsub, authenticator, logger, maxBodyBytes: config.limits.maxBodyBytes });
+
+  let graphiqlPage: string | undefined;
+  const yoga = createYoga<{ principal?: Principal }, Context>({
+    schema,
+    graphqlEndpoint: GRAPHQL_PATH,
+    landingPage: false,
+    maskedErrors: { maskError: exposeDomainErrors, isDev: config.graphql.exposeErrors },
+    graphiql: config.env !== 'production',
+    // One operation per request: a batch would multiply every per-operation limit.
+    batching: false,
+    maxRequestBodySize: config.limits.maxBodyBytes,
+    // The bundled GraphiQL (no CDN) is ~9 MB: render it once.
+    renderGraphiQL: (opts) => (graphiqlPage ??= renderGraphiQL(opts)),
+    logging: {
+      debug: (...args) => logger.debug(toLogFields(args)),
+      info: (...args) => logger.info(toLogFields(args)),
+      warn: (...args) => logger.warn(toLogFields(args)),
+      error: (...args) => logger.error(toLogFields(args)),
+    },
+    plugins: [...limitPlugins(config.limits, config.graphql), useRequestLog(logger)],
+    context: async (initial) => ({
+      ...services,
+      // graphql-ws authenticates once in connection_init and hands the principal in.
+      principal: initial.principal ?? (await authenticator.authenticate(initial.request.headers.get('authorization'))),
+    }),
+  });
+
+  const trustedRouter = routerTrust(config.routerSecret);
+  const connect = createConnectHandler(services);
+  // Long-lived SSE responses are ended at shutdown instead of being waited for.
+  const eventStreams = new Set<ServerResponse>();
+  const httpServer = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const path = (req.url ?? '/').split('?')[0]!;
+    if (path === '/healthz') return sendJson(res, 200, { status: 'ok' });
+    if (path === '/readyz') {
+      return void Promise.all([database.ping(), pubsub.ping()]).then(
+        () => sendJson(res, 200, { status: 'ok', database: database.kind, pubsub: pubsub.kind }),
+        (error: Error) => sendJson(res, 503, { status: 'unavailable', error: error.message }),
+      );
+    }
+    // Browsers reach the connect pages directly, not through the gateway: no router secret there.
+    if (path === CONNECT_PATH || path.startsWith(`${CONNECT_PATH}/`)) return connect(req, res);
+    // MCP clients connect directly with their own tokens, not through the federation router.
+    if (path.startsWith(MCP_PATH_PREFIX)) {
+      return void mcp.handle(req, res, path.slice(MCP_PATH_PREFIX.length)).catch((error: Error) => {
+        logger.error({ err: error }, 'MCP request failed');
+        if (!res.headersSent) sendJson(res, 500, { jsonrpc: '2.0', error: { code: -32603, message: 'internal error' }, id: null });
+        else res.end();
+      });
+    }
+    if (!trustedRouter(req.headers)) {
+      return sendJson(res, 401, { errors: [{ message: 'missing or wrong router secret', extensions: { code: 'UNAUTHENTICATED' } }] });
+    }
+    if (req.headers.accept?.includes('text/event-stream')) {
+      eventStreams.add(res);
+      res.once('close', () => eventStreams.delete(res));
+    }
+    return yoga(req, res);
+  });
+
+  const wsServer = new WebSocketServer({
+    server: httpServer,
+    path: GRAPHQL_PATH,
+    // A larger message closes the socket (1009), like a larger HTTP body gets 413.
+    maxPayload: config.limits.maxBodyBytes,
+    // Without the router secret the upgrade is answered 401.
+    verifyClient: ({ req }: { req: IncomingMessage }) => trustedRouter(req.headers),
+  });
+  const wsHandle = useServer<Record<string, unknown>, { principal?: Principal }>(
+    {
+      execute: (args) => (args.rootValue as EnvelopedRoot).execute(args),
+      subscribe: (args) => (args.rootValue as EnvelopedRoot).subscribe(args),
+      onConnect: async (ctx) => {
+        try {
+          // connection_init carries it from browsers; gateways such as Apollo Router
+          // and Cosmo forward the client's header on the upgrade request instead.
+          const fromParams = ctx.connectionParams?.authorization;
+          const authorization = typeof fromParams === 'string' ? fromParams : (ctx.extra.request.headers.authorization ?? null);
+          ctx.extra.principal = await authenticator.authenticate(authorization);
+          return true;
+        } catch {
+          return false; // graphql-ws closes with 4403 Forbidden
+        }
+      },
+      onSubscribe: async (ctx, id, payload) => {
+        // graphql-ws has already reserved this operation's id: count the others.
+        const open = Object.keys(ctx.subscriptions).filter((other) => other !== id).length;
+        const overLimit = subscriptionLimitError(open, config.limits.websocket);
+        if (overLimit) return [overLimit];
+        const { schema: envelopedSchema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
+          ...ctx,
+          principal: ctx.extra.principal,
+          params: payload,
+        });
+        let document;
+        try {
+          document = parse(payload.query);
+          const errors = validate(envelopedSchema, document);
+          if (errors.length) return errors;
+        } catch (error) {
+          // Syntax errors and the limits' rejections fail this operation, not the whole socket.
+          if (error instanceof GraphQLError) return [error];
+          throw error;
+        }
+        return {
+          schema: envelopedSchema,
+          operationName: payload.operationName,
+          document,
+          variableValues: payload.variables,
+          contextValue: await contextFactory(),
+          rootValue: { execute, subscribe },
+        };
+      },
+    },
+    wsServer,
+  );
+  const stopKeepAlive = keepAlive(wsServer, config.limits.websocket);
+
+  let stopping: Promise<void> | undefined;
+  const app: App = {
+    config,
+    services,
+    database,
+    url: '',
+    async start() {
+      await new Promise<void>((resolve, reject) => {
+        httpServer.once('error', reject);
+        httpServer.listen(config.port, config.host, () => resolve());
+      });
+      const { port } = httpServer.address() as AddressInfo;
+      boundPort = port;
+      const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
+      app.url = `http://${host}:${port}`;
+      outbox.startRelay({ retentionHours: config.eventRetentionHours });
+      apiKeyUsage.start();
+    },
+    stop() {
+      stopping ??= (async () => {
+        outbox.stopRelay();
+        stopKeepAlive();
+        const closed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
+        // Stop accepting; close every websocket with a close frame (1001 Going Away).
+        await wsHandle.dispose();
+        await mcp.close();
+        for (const res of eventStreams) res.end();
+        httpServer.closeIdleConnections();
+        const timer = setTimeout(() => httpServer.closeAllConnections(), config.shutdownTimeoutMs);
+        await closed;
+        clearTimeout(timer);
+        await apiKeyUsage.stop();
+        await pubsub.close();
+        await database.close();
+      })();
+      return stopping;
+    },
+  };
+  return app;
+}
+
+type EnvelopedRoot = {
+  execute: (args: unknown) => ReturnType<typeof import('graphql').execute>;
+  subscribe: (args: unknown) => ReturnType<typeof import('graphql').subscribe>;
+};
+
+/**
+ * Domain errors thrown outside a mutation's result union (queries, subscriptions)
+ * keep their message and stable code; anything unexpected stays masked.
+ */
+function exposeDomainErrors(error: unknown, message: string, isDev?: boolean): Error {
+  const original = error instanceof GraphQLError ? error.originalError : error;
+  if (original instanceof HeddleError) {
+    const path = error instanceof GraphQLError ? error.path : undefined;
+    return new GraphQLError(original.message, { path, extensions: { code: original.code } });
+  }
+  return maskError(error, message, isDev);
+}
+
+/** Yoga logs strings, errors and objects; pino wants one object with `msg`. */
+function toLogFields(args: unknown[]): Record<string, unknown> {
+  const err = args.find((a) => a instanceof Error);
+  const msg = args.filter((a) => typeof a === 'string').join(' ');
+  return { msg, ...(err ? { err } : {}) };
+}
+
+/** One debug line per GraphQL request: operation, principal kind, duration (headers redacted by the logger). */
+function useRequestLog(logger: Logger): Plugin<Context> {
+  return {
+    onExecute({ args }) {
+      const started = performance.now();
+      return {
+        onExecuteDone({ result }) {
+          if (!logger.isLevelEnabled('debug')) return;
+          logger.debug(
+            {
+              operation: getOperationAST(args.document, args.operationName)?.name?.value ?? null,
+              principal: args.contextValue.principal.kind,
+              ms: Math.round(performance.now() - started),
+              errors: 'errors' in result ? (result.errors?.length ?? 0) : 0,
+              headers: Object.fromEntries((args.contextValue as { request?: Request }).request?.headers ?? []),
+            },
+            'graphql request',
+          );
+        },
+      };
+    },
+  };
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+}

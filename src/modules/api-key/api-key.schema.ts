@@ -1,0 +1,203 @@
+// API keys (`hdl_…`) for backends and agents, and the short-lived end-user
+// tokens they issue. A key's plaintext is returned once, at creation; only its
+// SHA-256 hash and a display prefix are stored.
+import { z } from 'zod';
+import { API_KEY_PERMISSIONS as PERMISSIONS, API_KEY_PREFIX, signEndUserToken } from '../../auth/principal.js';
+import { visible } from '../../auth/tenancy.js';
+import { newBearerSecret } from '../../platform/crypto/tokens.js';
+import { applyEndUserRecords, validateRecords } from '../end-user/end-user-sync.service.js';
+import { NotFoundError, ValidationError } from '../../platform/errors.js';
+import { displayNameSchema, externalIdSchema } from '../../platform/identifiers.js';
+import { parseInput } from '../../platform/validate.js';
+import type { EndUser } from '../../generated/prisma/client.js';
+import { announceAccessRevoked } from '../realtime/access.js';
+import { builder } from '../common/builder.js';
+import { needs, orgRole } from '../common/scopes.js';
+import { safeUuid } from '../../platform/ids.js';
+import { requireApiKey, requireOrganization, requireWorkspace } from '../../auth/lookup.js';
+import { EndUserRef } from '../end-user/end-user.schema.js';
+import { WorkspaceRef } from '../workspace/workspace.schema.js';
+
+const ApiKeyPermissionEnum = builder.enumType('ApiKeyPermission', {
+  values: { CREDENTIALS_READ: { value: PERMISSIONS.CREDENTIALS_READ, description: 'resolveConnection may return decrypted credentials.' } },
+});
+
+const ApiKeyRef = builder.prismaNode('ApiKey', {
+  nullable: true,
+  authScopes: (key) => ({ roleOn: { row: { organizationId: key.organizationId, workspaceId: null }, atLeast: 'ADMIN' } }),
+  id: { field: 'id' },
+  findUnique: (id, ctx) => ({ id: safeUuid(id), AND: [visible.apiKeys(ctx.principal)] }),
+  fields: (t) => ({
+    name: t.exposeString('name'),
+    prefix: t.exposeString('prefix', { description: 'The first characters of the key, to recognise it.' }),
+    permissions: t.field({ type: [ApiKeyPermissionEnum], resolve: (key) => key.permissions as 'credentials:read'[] }),
+    workspaces: t.field({
+      type: [WorkspaceRef],
+      nullable: true,
+      description: 'The only workspaces the key may reach; null: the whole organization.',
+      select: { workspaces: { select: { workspace: true } } },
+      resolve: (key) => (key.workspaces.length ? key.workspaces.map((w) => w.workspace) : null),
+    }),
+    expiresAt: t.expose('expiresAt', { type: 'DateTime', nullable: true }),
+    revokedAt: t.expose('revokedAt', { type: 'DateTime', nullable: true }),
+    lastUsedAt: t.expose('lastUsedAt', { type: 'DateTime', nullable: true, description: 'Recorded within about 30 seconds.' }),
+    organization: t.relation('organization'),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+  }),
+});
+
+builder.prismaObjectFields('Organization', (t) => ({
+  apiKeys: t.relatedConnection('apiKeys', {
+    cursor: 'id',
+    totalCount: true,
+    authScopes: orgRole('ADMIN'),
+    query: () => ({ orderBy: { createdAt: 'desc' } }),
+  }),
+}));
+
+class CreatedApiKey {
+  constructor(
+    readonly apiKey: { id: string },
+    readonly plainKey: string,
+  ) {}
+}
+
+builder.objectType(CreatedApiKey, {
+  name: 'CreatedApiKey',
+  isTypeOf: (value) => value instanceof CreatedApiKey,
+  fields: (t) => ({
+    plainKey: t.exposeString('plainKey', { description: 'The key itself. Shown once: store it now.' }),
+    apiKey: t.prismaField({
+      type: 'ApiKey',
+      resolve: (query, created, _args, ctx) => ctx.prisma.apiKey.findUniqueOrThrow({ ...query, where: { id: created.apiKey.id } }),
+    }),
+  }),
+});
+
+const CreateApiKeyInput = builder.inputType('CreateApiKeyInput', {
+  fields: (t) => ({
+    organizationId: t.id({ required: true }),
+    name: t.string({ required: true }),
+    workspaceIds: t.idList({ description: 'Restrict the key to these workspaces; omitted or empty: org-wide.' }),
+    expiresAt: t.field({ type: 'DateTime' }),
+    permissions: t.field({ type: [ApiKeyPermissionEnum] }),
+  }),
+});
+
+const createSchema = z.object({
+  organizationId: z.string(),
+  name: displayNameSchema,
+  workspaceIds: z.array(z.string()).nullish(),
+  expiresAt: z.date().refine((d) => d > new Date(), 'must be in the future').nullish(),
+  permissions: z.array(z.string()).nullish(),
+});
+
+builder.mutationField('createApiKey', (t) =>
+  t.field({
+    type: CreatedApiKey,
+    description: 'Only an org-wide key or a member manages keys.',
+    authScopes: needs('ADMIN', 'organizationId'),
+    errors: { types: [ValidationError, NotFoundError], union: { name: 'CreateApiKeyResult' } },
+    args: { input: t.arg({ type: CreateApiKeyInput, required: true }) },
+    resolve: async (_root, args, ctx) => {
+      const input = parseInput(createSchema, args.input);
+      const organization = await requireOrganization(ctx, input.organizationId, ['input', 'organizationId']);
+      const workspaceIds = await Promise.all(
+        (input.workspaceIds ?? []).map(async (globalId, i) => {
+          const workspace = await requireWorkspace(ctx, globalId, ['input', 'workspaceIds', String(i)]);
+          if (workspace.organizationId !== organization.id) throw new NotFoundError('workspace', ['input', 'workspaceIds', String(i)]);
+          return workspace.id;
+        }),
+      );
+      const secret = newBearerSecret(API_KEY_PREFIX);
+      const apiKey = await ctx.prisma.apiKey.create({
+        data: {
+          organizationId: organization.id,
+          name: input.name,
+          prefix: secret.displayPrefix,
+          keyHash: secret.hash,
+          permissions: [...new Set(input.permissions ?? [])],
+          expiresAt: input.expiresAt ?? null,
+          createdById: ctx.principal.kind === 'member' ? ctx.principal.userId : null,
+          workspaces: { create: [...new Set(workspaceIds)].map((workspaceId) => ({ workspaceId })) },
+        },
+        select: { id: true },
+      });
+      return new CreatedApiKey(apiKey, secret.plain);
+    },
+  }),
+);
+
+const RevokeApiKeyInput = builder.inputType('RevokeApiKeyInput', { fields: (t) => ({ id: t.id({ required: true }) }) });
+
+builder.mutationField('revokeApiKey', (t) =>
+  t.prismaField({
+    type: ApiKeyRef,
+    description: 'The key fails from its next request on.',
+    authScopes: needs('ADMIN', 'id'),
+    errors: { types: [NotFoundError], union: { name: 'RevokeApiKeyResult' } },
+    args: { input: t.arg({ type: RevokeApiKeyInput, required: true }) },
+    resolve: async (query, _root, args, ctx) => {
+      const key = await requireApiKey(ctx, String(args.input.id), ['input', 'id']);
+      const revoked = await ctx.prisma.apiKey.update({ ...query, where: { id: key.id }, data: { revokedAt: key.revokedAt ?? new Date() } });
+      announceAccessRevoked(ctx.pubsub, { kind: 'apiKey', apiKeyId: key.id });
+      return revoked;
+    },
+  }),
+);
+
+// End-user tokens ------------------------------------------------------------
+
+const MAX_END_USER_TOKEN_SECONDS = 24 * 60 * 60;
+
+class EndUserToken {
+  constructor(
+    readonly token: string,
+    readonly expiresAt: Date,
+    readonly endUser: EndUser,
+  ) {}
+}
+
+builder.objectType(EndUserToken, {
+  name: 'EndUserToken',
+  isTypeOf: (value) => value instanceof EndUserToken,
+  fields: (t) => ({
+    token: t.exposeString('token', { description: 'Send as `Authorization: Bearer <token>`.' }),
+    expiresAt: t.expose('expiresAt', { type: 'DateTime' }),
+    endUser: t.field({ type: EndUserRef, resolve: (issued) => issued.endUser }),
+  }),
+});
+
+const IssueEndUserTokenInput = builder.inputType('IssueEndUserTokenInput', {
+  fields: (t) => ({
+    workspaceId: t.id({ required: true }),
+    externalId: t.string({ required: true, description: 'An unknown externalId creates the end user.' }),
+    expiresIn: t.int({ defaultValue: 3600, description: 'Seconds, at most 86,400 (24 h).' }),
+  }),
+});
+
+builder.mutationField('issueEndUserToken', (t) =>
+  t.field({
+    type: EndUserToken,
+    description: 'For API keys: a short-lived token that acts as one end user (its own data and its peers only).',
+    authScopes: (_root, args) => ({ $all: { apiKey: true, ...needs('ADMIN', 'workspaceId')(_root, args) } }),
+    errors: { types: [ValidationError, NotFoundError], union: { name: 'IssueEndUserTokenResult' } },
+    args: { input: t.arg({ type: IssueEndUserTokenInput, required: true }) },
+    resolve: async (_root, args, ctx) => {
+      const input = parseInput(
+        z.object({
+          workspaceId: z.string(),
+          externalId: externalIdSchema,
+          expiresIn: z.number().int().min(1, 'must be at least 1 second').max(MAX_END_USER_TOKEN_SECONDS, 'must be at most 86,400 seconds (24 h)'),
+        }),
+        args.input,
+      );
+      const workspace = await requireWorkspace(ctx, input.workspaceId, ['input', 'workspaceId']);
+      const { valid } = validateRecords([{ externalId: input.externalId }], []);
+      const { results } = await ctx.prisma.$transaction((tx) => applyEndUserRecords(tx, workspace.id, valid, { removeMissing: false, keep: [] }));
+      const endUser = results[0]!.endUser!;
+      const expiresAt = new Date(Date.now() + input.expiresIn * 1000);
+      return new EndUserToken(await signEndUserToken(ctx.config.jwt.secret, endUser.id, expiresAt), expiresAt, endUser);
+    },
+  }),
+);

@@ -1,0 +1,89 @@
+// The Pothos builder: plugin list and options only; types live in modules/.
+import SchemaBuilder from '@pothos/core';
+import DirectivesPlugin from '@pothos/plugin-directives';
+import ErrorsPlugin from '@pothos/plugin-errors';
+import FederationPlugin from '@pothos/plugin-federation';
+import PrismaPlugin from '@pothos/plugin-prisma';
+import RelayPlugin from '@pothos/plugin-relay';
+import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
+import { authorizationError } from '../../auth/errors.js';
+import { inKeyScope } from '../../auth/key-scope.js';
+import { permits, type Ownership, type RoleRequirement } from '../../auth/roles.js';
+import { API_KEY_PERMISSIONS } from '../../auth/principal.js';
+import type PrismaTypes from '../../generated/pothos-types.js';
+import { getDatamodel } from '../../generated/pothos-types.js';
+import type { Context } from './context.js';
+import { ownershipOf } from '../../auth/ownership.js';
+
+export const builder = new SchemaBuilder<{
+  Context: Context;
+  PrismaTypes: PrismaTypes;
+  AuthScopes: {
+    /** A member session (a person). */
+    member: boolean;
+    /** Any authenticated principal (not anonymous). */
+    signedIn: boolean;
+    /** Acts for an organization: a member session or an API key (not an end user). */
+    staff: boolean;
+    /** An API key (issues end-user tokens). */
+    apiKey: boolean;
+    /** An API key holding the `credentials:read` permission (decrypted credentials). */
+    credentialsRead: boolean;
+    /** The workspace (by row id) is inside a workspace-restricted key's list; always true for others. */
+    workspaceInKeyScope: string;
+    /** A role (DESIGN §3) in the organization of the row a global id names, typically from the input. */
+    role: RoleRequirement & { target: string | null | undefined };
+    /** A role in the organization of a row already loaded (type and field checks on parents). */
+    roleOn: RoleRequirement & { row: Ownership };
+  };
+  Scalars: {
+    DateTime: { Input: Date; Output: Date };
+    JSON: { Input: unknown; Output: unknown };
+  };
+  DefaultFieldNullability: false;
+  DefaultEdgesNullability: false;
+  // Every prismaNode sets `nullable: true`: a row the caller may not see, or that
+  // is gone, loads as null through node/nodes instead of failing the request.
+  DefaultNodeNullability: false;
+}>({
+  plugins: [ScopeAuthPlugin, ErrorsPlugin, PrismaPlugin, RelayPlugin, DirectivesPlugin, FederationPlugin],
+  defaultFieldNullability: false,
+  scopeAuth: {
+    authorizeOnSubscribe: true,
+    authScopes: (ctx) => ({
+      signedIn: ctx.principal.kind !== 'anonymous',
+      member: ctx.principal.kind === 'member',
+      staff: ctx.principal.kind === 'member' || ctx.principal.kind === 'apiKey',
+      apiKey: ctx.principal.kind === 'apiKey',
+      credentialsRead: ctx.principal.kind === 'apiKey' && ctx.principal.permissions.includes(API_KEY_PERMISSIONS.CREDENTIALS_READ),
+      workspaceInKeyScope: (workspaceId: string) => inKeyScope(ctx.principal, workspaceId),
+      role: async ({ target, ...needed }) => permits(ctx.principal, await ownershipOf(ctx, target), needed),
+      roleOn: ({ row, ...needed }) => permits(ctx.principal, row, needed),
+    }),
+    unauthorizedError: (_parent, context, _info, result) => authorizationError(context.principal, result.failure),
+  },
+  prisma: {
+    client: (ctx) => ctx.prisma,
+    dmmf: getDatamodel(),
+    exposeDescriptions: false,
+    filterConnectionTotalCount: true,
+  },
+  relay: {
+    nodeQueryOptions: { authScopes: { signedIn: true } },
+    nodesQueryOptions: { authScopes: { signedIn: true } },
+    clientMutationId: 'omit',
+    cursorType: 'String',
+    // The host product's subgraphs usually define a Relay PageInfo too.
+    pageInfoTypeOptions: { shareable: true },
+  },
+  errors: {
+    directResult: true,
+  },
+});
+
+builder.queryType({});
+builder.mutationType({});
+builder.subscriptionType({});
+
+/** The builder's schema types, for helpers that take Pothos field builders. */
+export type HeddleTypes = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer Types> ? Types : never;

@@ -1,0 +1,334 @@
+// Connections: credentials for one integration, placed at an organization,
+// workspace, directory or end user. Secrets go in through the input and into
+// the credential store; no output type has a field that could carry one.
+import { z } from 'zod';
+import { visible } from '../../auth/tenancy.js';
+import { getIntegration } from '../catalog/catalog.js';
+import { foreignKeyViolation } from '../../platform/db/errors.js';
+import { uuidv7 } from '../../platform/db/uuid.js';
+import {
+  CONNECTION_SCOPES,
+  CONNECTION_TYPES,
+  createConnectionSchema,
+  secretOf,
+  type CreateConnectionInput,
+} from './connection.rules.js';
+import { ensureEndUser } from '../end-user/end-user.rules.js';
+import { ConflictError, NotFoundError, ValidationError } from '../../platform/errors.js';
+import { displayNameSchema } from '../../platform/identifiers.js';
+import { parseInput } from '../../platform/validate.js';
+import type { Prisma } from '../../generated/prisma/client.js';
+import type { Context } from '../common/context.js';
+import { announceConnectionsChanged, publishConnectionStatus } from '../realtime/connection-status.js';
+import { builder } from '../common/builder.js';
+import { safeUuid } from '../../platform/ids.js';
+import { requireConnection, requireDirectory, requireEndUser, requireOrganization, requireWorkspace } from '../../auth/lookup.js';
+import { resolveReferenceById } from '../common/references.js';
+import { Deleted } from '../common/deleted.schema.js';
+import { workspaceSubscription } from '../common/workspace-subscription.js';
+import { needs, needsOrCreator, workspaceScoped } from '../common/scopes.js';
+
+export const ConnectionTypeEnum = builder.enumType('ConnectionType', { values: CONNECTION_TYPES });
+export const ConnectionScopeEnum = builder.enumType('ConnectionScope', { values: CONNECTION_SCOPES });
+export const ConnectionStatusEnum = builder.enumType('ConnectionStatus', { values: ['ACTIVE', 'ERROR'] as const });
+
+export const ConnectionRef = builder.prismaNode('Connection', {
+  nullable: true,
+  authScopes: workspaceScoped,
+  id: { field: 'id' },
+  findUnique: (id, ctx) => ({ id: safeUuid(id), AND: [visible.connections(ctx.principal)] }),
+  fields: (t) => ({
+    displayName: t.exposeString('displayName'),
+    integrationName: t.exposeString('integrationName'),
+    type: t.expose('type', { type: ConnectionTypeEnum }),
+    scope: t.expose('scope', { type: ConnectionScopeEnum }),
+    status: t.expose('status', { type: ConnectionStatusEnum }),
+    statusReason: t.exposeString('statusReason', { nullable: true }),
+    expiresAt: t.expose('expiresAt', { type: 'DateTime', nullable: true, description: 'When the access token expires, if known.' }),
+    tokenUrl: t.exposeString('tokenUrl', { nullable: true, description: "Overrides the catalog's OAuth2 token URL." }),
+    organization: t.relation('organization'),
+    workspace: t.relation('workspace', { nullable: true }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
+  }),
+});
+
+builder.asEntity(ConnectionRef, {
+  key: builder.selection<{ id: string }>('id'),
+  resolveReference: resolveReferenceById('Connection', visible.connections, (ctx, where) => ctx.prisma.connection.findMany({ where })),
+});
+
+/** The list filters every connection list accepts. */
+function connectionFilters(args: {
+  integrationName?: string | null;
+  status?: 'ACTIVE' | 'ERROR' | null;
+  scope?: (typeof CONNECTION_SCOPES)[number] | null;
+}): Prisma.ConnectionWhereInput {
+  return {
+    ...(args.integrationName ? { integrationName: args.integrationName } : {}),
+    ...(args.status ? { status: args.status } : {}),
+    ...(args.scope ? { scope: args.scope } : {}),
+  };
+}
+
+builder.prismaObjectFields('Organization', (t) => ({
+  connections: t.relatedConnection('connections', {
+    cursor: 'id',
+    totalCount: true,
+    args: {
+      integrationName: t.arg.string(),
+      status: t.arg({ type: ConnectionStatusEnum }),
+      scope: t.arg({ type: ConnectionScopeEnum }),
+    },
+    query: (args) => ({ where: connectionFilters(args), orderBy: { createdAt: 'desc' } }),
+  }),
+}));
+
+builder.prismaObjectFields('Workspace', (t) => ({
+  connections: t.prismaConnection({
+      type: 'Connection',
+      cursor: 'id',
+      description: "Connections this workspace can use: the organization's, and those placed in the workspace.",
+      args: {
+        integrationName: t.arg.string(),
+        status: t.arg({ type: ConnectionStatusEnum }),
+        scope: t.arg({ type: ConnectionScopeEnum }),
+      },
+      resolve: (query, workspace, args, ctx) =>
+        ctx.prisma.connection.findMany({
+          ...query,
+          where: { AND: [workspaceConnections(workspace), connectionFilters(args)] },
+          orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+        }),
+      totalCount: (workspace, args, ctx) =>
+        ctx.prisma.connection.count({ where: { AND: [workspaceConnections(workspace), connectionFilters(args)] } }),
+    }),
+}));
+
+/** What a workspace sees: its organization's ORGANIZATION connections and everything placed inside it. */
+export function workspaceConnections(workspace: { id: string; organizationId: string }): Prisma.ConnectionWhereInput {
+  return { OR: [{ workspaceId: workspace.id }, { scope: 'ORGANIZATION', organizationId: workspace.organizationId }] };
+}
+
+const CredentialsInput = builder.inputType('ConnectionCredentialsInput', {
+  description: 'Secret material. Stored encrypted; never returned by any field.',
+  fields: (t) => ({
+    accessToken: t.string(),
+    refreshToken: t.string(),
+    expiresAt: t.string({ description: 'ISO-8601 date-time at which the access token expires.' }),
+    clientId: t.string(),
+    clientSecret: t.string(),
+    apiKey: t.string(),
+    username: t.string(),
+    password: t.string(),
+    fields: t.field({ type: 'JSON', description: 'CUSTOM_AUTH: an object of string values.' }),
+  }),
+});
+
+const CreateConnectionInput = builder.inputType('CreateConnectionInput', {
+  description:
+    'Where the connection lives follows its scope: ORGANIZATION → organizationId; WORKSPACE → workspaceId; DIRECTORY → directoryId; USER → endUserId, or workspaceId and externalId (an unknown externalId creates the end user).',
+  fields: (t) => ({
+    scope: t.field({ type: ConnectionScopeEnum, required: true }),
+    organizationId: t.id(),
+    workspaceId: t.id(),
+    directoryId: t.id(),
+    endUserId: t.id(),
+    externalId: t.string(),
+    type: t.field({ type: ConnectionTypeEnum, required: true }),
+    integrationName: t.string({ required: true }),
+    displayName: t.string({ required: true }),
+    tokenUrl: t.string(),
+    credentials: t.field({ type: CredentialsInput, required: true }),
+  }),
+});
+
+interface Placement {
+  organizationId: string;
+  workspaceId: string | null;
+  directoryId: string | null;
+  endUserId: string | null;
+  /** USER scope by externalId: the end user to find or create. */
+  externalId: string | null;
+}
+
+async function resolvePlacement(ctx: Context, input: CreateConnectionInput): Promise<Placement> {
+  const none = { workspaceId: null, directoryId: null, endUserId: null, externalId: null };
+  switch (input.scope) {
+    case 'ORGANIZATION': {
+      const org = await requireOrganization(ctx, input.organizationId!, ['input', 'organizationId']);
+      return { ...none, organizationId: org.id };
+    }
+    case 'WORKSPACE': {
+      const ws = await requireWorkspace(ctx, input.workspaceId!, ['input', 'workspaceId']);
+      return { ...none, organizationId: ws.organizationId, workspaceId: ws.id };
+    }
+    case 'DIRECTORY': {
+      const dir = await requireDirectory(ctx, input.directoryId!, ['input', 'directoryId']);
+      const ws = await ctx.prisma.workspace.findUniqueOrThrow({ where: { id: dir.workspaceId }, select: { organizationId: true } });
+      return { ...none, organizationId: ws.organizationId, workspaceId: dir.workspaceId, directoryId: dir.id };
+    }
+    case 'USER': {
+      if (input.endUserId) {
+        const user = await requireEndUser(ctx, input.endUserId, ['input', 'endUserId']);
+        const ws = await ctx.prisma.workspace.findUniqueOrThrow({ where: { id: user.workspaceId }, select: { organizationId: true } });
+        return { ...none, organizationId: ws.organizationId, workspaceId: user.workspaceId, endUserId: user.id };
+      }
+      const ws = await requireWorkspace(ctx, input.workspaceId!, ['input', 'workspaceId']);
+      return { ...none, organizationId: ws.organizationId, workspaceId: ws.id, externalId: input.externalId! };
+    }
+  }
+}
+
+/** The catalog must know the integration, and the integration must accept the connection type. */
+function assertCatalogAllows(input: Pick<CreateConnectionInput, 'integrationName' | 'type'>): void {
+  const integration = getIntegration(input.integrationName);
+  if (!integration) {
+    throw new ValidationError([{ path: ['input', 'integrationName'], message: 'is not in the integration catalog' }]);
+  }
+  if (!integration.authTypes.includes(input.type)) {
+    throw new ValidationError([
+      { path: ['input', 'type'], message: `${input.integrationName} accepts ${integration.authTypes.join(', ')}` },
+    ]);
+  }
+}
+
+builder.mutationField('createConnection', (t) =>
+  t.prismaField({
+    type: 'Connection',
+    authScopes: needs('MEMBER', 'endUserId', 'directoryId', 'workspaceId', 'organizationId'),
+    errors: { types: [ValidationError, NotFoundError], union: { name: 'CreateConnectionResult' } },
+    args: { input: t.arg({ type: CreateConnectionInput, required: true }) },
+    resolve: async (query, _root, args, ctx) => {
+      const input = parseInput(createConnectionSchema, args.input);
+      assertCatalogAllows(input);
+      const placement = await resolvePlacement(ctx, input);
+      const id = uuidv7();
+      const sealed = ctx.credentials.seal({ organizationId: placement.organizationId, connectionId: id }, secretOf(input.credentials));
+      const created = await ctx.prisma.$transaction(async (tx) => {
+        let endUserId = placement.endUserId;
+        if (placement.externalId) endUserId = (await ensureEndUser(tx, placement.workspaceId!, placement.externalId)).id;
+        return tx.connection.create({
+          ...query,
+          data: {
+            id,
+            organizationId: placement.organizationId,
+            workspaceId: placement.workspaceId,
+            directoryId: placement.directoryId,
+            endUserId,
+            scope: input.scope,
+            type: input.type,
+            integrationName: input.integrationName,
+            displayName: input.displayName,
+            tokenUrl: input.tokenUrl ?? null,
+            expiresAt: input.credentials.expiresAt ? new Date(input.credentials.expiresAt) : null,
+            createdById: ctx.principal.kind === 'member' ? ctx.principal.userId : null,
+            ...sealed,
+          },
+        });
+      });
+      if (created.workspaceId) announceConnectionsChanged(ctx.pubsub, { workspaceId: created.workspaceId, endUserId: created.endUserId });
+      return created;
+    },
+  }),
+);
+
+const RenameConnectionInput = builder.inputType('RenameConnectionInput', {
+  fields: (t) => ({ id: t.id({ required: true }), displayName: t.string({ required: true }) }),
+});
+
+builder.mutationField('renameConnection', (t) =>
+  t.prismaField({
+    type: 'Connection',
+    authScopes: needsOrCreator('ADMIN', 'id'),
+    errors: { types: [ValidationError, NotFoundError], union: { name: 'RenameConnectionResult' } },
+    args: { input: t.arg({ type: RenameConnectionInput, required: true }) },
+    resolve: async (query, _root, args, ctx) => {
+      const input = parseInput(z.object({ id: z.string(), displayName: displayNameSchema }), args.input);
+      const connection = await requireConnection(ctx, input.id, ['input', 'id']);
+      return ctx.prisma.connection.update({ ...query, where: { id: connection.id }, data: { displayName: input.displayName } });
+    },
+  }),
+);
+
+const SetConnectionStatusInput = builder.inputType('SetConnectionStatusInput', {
+  fields: (t) => ({
+    id: t.id({ required: true }),
+    status: t.field({ type: ConnectionStatusEnum, required: true }),
+    reason: t.string({ description: 'Why the connection is in ERROR; cleared when it becomes ACTIVE.' }),
+  }),
+});
+
+builder.mutationField('setConnectionStatus', (t) =>
+  t.prismaField({
+    type: 'Connection',
+    description: 'Only ACTIVE connections resolve.',
+    authScopes: needsOrCreator('ADMIN', 'id'),
+    errors: { types: [ValidationError, NotFoundError], union: { name: 'SetConnectionStatusResult' } },
+    args: { input: t.arg({ type: SetConnectionStatusInput, required: true }) },
+    resolve: async (query, _root, args, ctx) => {
+      const input = parseInput(
+        z.object({ id: z.string(), status: z.enum(['ACTIVE', 'ERROR']), reason: z.string().max(1000).nullish() }),
+        args.input,
+      );
+      const connection = await requireConnection(ctx, input.id, ['input', 'id']);
+      const updated = await ctx.prisma.connection.update({
+        ...query,
+        where: { id: connection.id },
+        data: { status: input.status, statusReason: input.status === 'ERROR' ? (input.reason ?? null) : null },
+      });
+      if (connection.status !== input.status) await publishConnectionStatus(ctx, connection);
+      return updated;
+    },
+  }),
+);
+
+const DeleteConnectionInput = builder.inputType('DeleteConnectionInput', {
+  fields: (t) => ({ id: t.id({ required: true }) }),
+});
+
+builder.mutationField('deleteConnection', (t) =>
+  t.field({
+    type: Deleted,
+    description: 'Refused with CONFLICT while a workspace integration uses the connection as its fixed or fallback connection.',
+    authScopes: needsOrCreator('ADMIN', 'id'),
+    errors: { types: [ConflictError, NotFoundError], union: { name: 'DeleteConnectionResult' } },
+    args: { input: t.arg({ type: DeleteConnectionInput, required: true }) },
+    resolve: async (_root, args, ctx) => {
+      const connection = await requireConnection(ctx, String(args.input.id), ['input', 'id']);
+      const inUse = async () => {
+        const users = await ctx.prisma.workspaceIntegration.findMany({
+          where: { connectionId: connection.id },
+          select: { alias: true, workspace: { select: { slug: true } } },
+        });
+        return new ConflictError(
+          `connection is used by ${users.map((u) => `${u.workspace.slug}/${u.alias}`).join(', ')}`,
+          ['input', 'id'],
+        );
+      };
+      if (await ctx.prisma.workspaceIntegration.count({ where: { connectionId: connection.id } })) throw await inUse();
+      try {
+        await ctx.prisma.connection.delete({ where: { id: connection.id } });
+        if (connection.workspaceId) announceConnectionsChanged(ctx.pubsub, { workspaceId: connection.workspaceId, endUserId: connection.endUserId });
+      } catch (error) {
+        // An integration started using it between the check and the delete.
+        if (foreignKeyViolation(error)) throw await inUse();
+        throw error;
+      }
+      return new Deleted(String(args.input.id));
+    },
+  }),
+);
+
+builder.subscriptionField('connectionStatusChanged', (t) =>
+  t.prismaField({
+    type: 'Connection',
+    description:
+      "A connection the workspace uses changed status (ACTIVE ↔ ERROR, e.g. a failed OAuth2 refresh): the workspace's own connections, its end users' and directories', and organization connections its integrations use.",
+    authScopes: { staff: true },
+    args: { workspaceId: t.arg.id({ required: true }) },
+    subscribe: (_root, args, ctx) => workspaceSubscription(ctx, args.workspaceId, 'connection-status'),
+    // The message carries ids only: the connection is read as it is now.
+    resolve: (query, message, _args, ctx) => ctx.prisma.connection.findUniqueOrThrow({ ...query, where: { id: message.connectionId } }),
+  }),
+);

@@ -1,0 +1,104 @@
+// Directories group a workspace's end users; users in one directory can
+// interact. An end user is in at most one; none means the workspace's default
+// directory, which has no row of its own.
+import { z } from 'zod';
+import { visible } from '../../auth/tenancy.js';
+import { uniqueViolation } from '../../platform/db/errors.js';
+import { ConflictError, NotFoundError, ValidationError } from '../../platform/errors.js';
+import { externalIdSchema } from '../../platform/identifiers.js';
+import { parseInput } from '../../platform/validate.js';
+import { announceConnectionsChanged } from '../realtime/connection-status.js';
+import { builder } from '../common/builder.js';
+import { safeUuid } from '../../platform/ids.js';
+import { requireDirectory, requireWorkspace } from '../../auth/lookup.js';
+import { needs, workspaceScoped } from '../common/scopes.js';
+import { deleteMutation } from '../common/deleted.schema.js';
+
+export const DirectoryRef = builder.prismaNode('Directory', {
+  nullable: true,
+  authScopes: workspaceScoped,
+  id: { field: 'id' },
+  findUnique: (id, ctx) => ({ id: safeUuid(id), AND: [visible.directories(ctx.principal)] }),
+  fields: (t) => ({
+    name: t.exposeString('name', { description: 'No whitespace, at least one non-digit, 1-256 characters; unique per workspace.' }),
+    workspace: t.relation('workspace'),
+    endUsers: t.relatedConnection('endUsers', {
+      cursor: 'id',
+      totalCount: true,
+      query: (_args, ctx) => ({ where: visible.endUsers(ctx.principal), orderBy: { createdAt: 'asc' } }),
+    }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
+  }),
+});
+
+builder.prismaObjectFields('Workspace', (t) => ({
+  directories: t.relatedConnection('directories', {
+    cursor: 'id',
+    totalCount: true,
+    query: (_args, ctx) => ({ where: visible.directories(ctx.principal), orderBy: { name: 'asc' } }),
+  }),
+}));
+
+function nameConflict(error: unknown, name: string): never {
+  if (uniqueViolation(error)) throw new ConflictError(`directory "${name}" already exists in this workspace`, ['input', 'name']);
+  throw error;
+}
+
+const CreateDirectoryInput = builder.inputType('CreateDirectoryInput', {
+  fields: (t) => ({ workspaceId: t.id({ required: true }), name: t.string({ required: true }) }),
+});
+const RenameDirectoryInput = builder.inputType('RenameDirectoryInput', {
+  fields: (t) => ({ id: t.id({ required: true }), name: t.string({ required: true }) }),
+});
+
+const createDirectorySchema = z.object({ workspaceId: z.string(), name: externalIdSchema });
+const renameDirectorySchema = z.object({ id: z.string(), name: externalIdSchema });
+
+const directoryErrors = [ValidationError, ConflictError, NotFoundError];
+
+builder.mutationField('createDirectory', (t) =>
+  t.prismaField({
+    type: 'Directory',
+    authScopes: needs('ADMIN', 'workspaceId'),
+    errors: { types: directoryErrors, union: { name: 'CreateDirectoryResult' } },
+    args: { input: t.arg({ type: CreateDirectoryInput, required: true }) },
+    resolve: async (query, _root, args, ctx) => {
+      const input = parseInput(createDirectorySchema, args.input);
+      const workspace = await requireWorkspace(ctx, input.workspaceId, ['input', 'workspaceId']);
+      try {
+        return await ctx.prisma.directory.create({ ...query, data: { workspaceId: workspace.id, name: input.name } });
+      } catch (error) {
+        nameConflict(error, input.name);
+      }
+    },
+  }),
+);
+
+builder.mutationField('renameDirectory', (t) =>
+  t.prismaField({
+    type: 'Directory',
+    authScopes: needs('ADMIN', 'id'),
+    errors: { types: directoryErrors, union: { name: 'RenameDirectoryResult' } },
+    args: { input: t.arg({ type: RenameDirectoryInput, required: true }) },
+    resolve: async (query, _root, args, ctx) => {
+      const input = parseInput(renameDirectorySchema, args.input);
+      const directory = await requireDirectory(ctx, input.id, ['input', 'id']);
+      try {
+        return await ctx.prisma.directory.update({ ...query, where: { id: directory.id }, data: { name: input.name } });
+      } catch (error) {
+        nameConflict(error, input.name);
+      }
+    },
+  }),
+);
+
+deleteMutation('deleteDirectory', {
+  description: "Its end users move to the workspace's default directory; its DIRECTORY connections are deleted.",
+  find: requireDirectory,
+  // One statement: the database sets the end users' directory to null and cascades to the connections.
+  remove: async (ctx, directory) => {
+    await ctx.prisma.directory.delete({ where: { id: directory.id } });
+    announceConnectionsChanged(ctx.pubsub, { workspaceId: directory.workspaceId, endUserId: null });
+  },
+});

@@ -1,0 +1,206 @@
+// Spaces let end users of different directories interact: members of a common
+// space are peers whatever their directories. Membership (Space.members and
+// EndUser.spaces) lives here, both directions over the one join table.
+import { prismaConnectionHelpers } from '@pothos/plugin-prisma';
+import { z } from 'zod';
+import { visible } from '../../auth/tenancy.js';
+import { uniqueViolation } from '../../platform/db/errors.js';
+import { ConflictError, NotFoundError, ValidationError } from '../../platform/errors.js';
+import { displayNameSchema, externalIdSchema } from '../../platform/identifiers.js';
+import { parseInput } from '../../platform/validate.js';
+import type { EndUser, Space } from '../../generated/prisma/client.js';
+import type { Context } from '../common/context.js';
+import { builder } from '../common/builder.js';
+import { decodeId, safeUuid } from '../../platform/ids.js';
+import { requireSpace, requireWorkspace } from '../../auth/lookup.js';
+import { needs, workspaceScoped } from '../common/scopes.js';
+import { deleteMutation } from '../common/deleted.schema.js';
+import { EndUserRef } from '../end-user/end-user.schema.js';
+
+export const SpaceRef = builder.prismaNode('Space', {
+  nullable: true,
+  authScopes: workspaceScoped,
+  id: { field: 'id' },
+  findUnique: (id, ctx) => ({ id: safeUuid(id), AND: [visible.spaces(ctx.principal)] }),
+  fields: (t) => ({
+    uid: t.exposeString('uid', { description: 'No whitespace, at least one non-digit, 1-256 characters; unique per workspace.' }),
+    name: t.exposeString('name', { nullable: true }),
+    workspace: t.relation('workspace'),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
+  }),
+});
+
+builder.prismaObjectFields('Workspace', (t) => ({
+  spaces: t.relatedConnection('spaces', {
+    cursor: 'id',
+    totalCount: true,
+    query: (_args, ctx) => ({ where: visible.spaces(ctx.principal), orderBy: { uid: 'asc' } }),
+  }),
+}));
+
+// Both membership lists page over SpaceMember rows and answer with the other
+// side. They load through the parent's query (no statement per parent), and
+// the tenancy filter applies to the other side, so an end-user token sees only
+// the members it may see.
+const memberWhere = (ctx: Context) => ({ endUser: visible.endUsers(ctx.principal) });
+const spaceWhere = (ctx: Context) => ({ space: visible.spaces(ctx.principal) });
+
+const membersOfSpace = prismaConnectionHelpers(builder, 'SpaceMember', {
+  cursor: 'spaceId_endUserId',
+  query: (_args, ctx) => ({ where: memberWhere(ctx), orderBy: { endUserId: 'asc' as const } }),
+  // Selecting the id keeps the query valid when only totalCount is asked for.
+  // EndUser and Space are in include mode: any field beneath `node` loads the
+  // whole row, which is what the casts below state.
+  select: (nodeSelection) => ({ endUser: nodeSelection({ select: { id: true } }) }),
+  resolveNode: (membership) => membership.endUser as EndUser,
+});
+
+const spacesOfEndUser = prismaConnectionHelpers(builder, 'SpaceMember', {
+  cursor: 'spaceId_endUserId',
+  query: (_args, ctx) => ({ where: spaceWhere(ctx), orderBy: { spaceId: 'asc' as const } }),
+  select: (nodeSelection) => ({ space: nodeSelection({ select: { id: true } }) }),
+  resolveNode: (membership) => membership.space as Space,
+});
+
+builder.prismaObjectField('Space', 'members', (t) =>
+  t.connection(
+    {
+      type: EndUserRef,
+      description: 'End users of any directory of the workspace, in the order they were created.',
+      select: (args, ctx, nestedSelection) => ({
+        members: membersOfSpace.getQuery(args, ctx, nestedSelection),
+        _count: { select: { members: { where: memberWhere(ctx) } } },
+      }),
+      resolve: (space, args, ctx) => ({ ...membersOfSpace.resolve(space.members, args, ctx), totalCount: space._count.members }),
+    },
+    { fields: (connection) => ({ totalCount: connection.int({ resolve: (result) => result.totalCount }) }) },
+  ),
+);
+
+builder.prismaObjectField('EndUser', 'spaces', (t) =>
+  t.connection(
+    {
+      type: SpaceRef,
+      description: 'The spaces this end user is a member of, in the order they were created.',
+      select: (args, ctx, nestedSelection) => ({
+        spaces: spacesOfEndUser.getQuery(args, ctx, nestedSelection),
+        _count: { select: { spaces: { where: spaceWhere(ctx) } } },
+      }),
+      resolve: (user, args, ctx) => ({ ...spacesOfEndUser.resolve(user.spaces, args, ctx), totalCount: user._count.spaces }),
+    },
+    { fields: (connection) => ({ totalCount: connection.int({ resolve: (result) => result.totalCount }) }) },
+  ),
+);
+
+function uidConflict(error: unknown, uid: string): never {
+  if (uniqueViolation(error)) throw new ConflictError(`space "${uid}" already exists in this workspace`, ['input', 'uid']);
+  throw error;
+}
+
+const CreateSpaceInput = builder.inputType('CreateSpaceInput', {
+  fields: (t) => ({ workspaceId: t.id({ required: true }), uid: t.string({ required: true }), name: t.string() }),
+});
+const UpdateSpaceInput = builder.inputType('UpdateSpaceInput', {
+  description: 'Omitted fields stay as they are; a null name clears it.',
+  fields: (t) => ({ id: t.id({ required: true }), name: t.string() }),
+});
+const SpaceMembersInput = builder.inputType('SpaceMembersInput', {
+  fields: (t) => ({ spaceId: t.id({ required: true }), endUserIds: t.idList({ required: true }) }),
+});
+
+const createSpaceSchema = z.object({ workspaceId: z.string(), uid: externalIdSchema, name: displayNameSchema.nullish() });
+const updateSpaceSchema = z.object({ id: z.string(), name: displayNameSchema.nullish() });
+const spaceMembersSchema = z.object({ spaceId: z.string(), endUserIds: z.array(z.string()) });
+
+builder.mutationField('createSpace', (t) =>
+  t.prismaField({
+    type: 'Space',
+    authScopes: needs('ADMIN', 'workspaceId'),
+    errors: { types: [ValidationError, ConflictError, NotFoundError], union: { name: 'CreateSpaceResult' } },
+    args: { input: t.arg({ type: CreateSpaceInput, required: true }) },
+    resolve: async (query, _root, args, ctx) => {
+      const input = parseInput(createSpaceSchema, args.input);
+      const workspace = await requireWorkspace(ctx, input.workspaceId, ['input', 'workspaceId']);
+      try {
+        return await ctx.prisma.space.create({ ...query, data: { workspaceId: workspace.id, uid: input.uid, name: input.name ?? null } });
+      } catch (error) {
+        uidConflict(error, input.uid);
+      }
+    },
+  }),
+);
+
+builder.mutationField('updateSpace', (t) =>
+  t.prismaField({
+    type: 'Space',
+    authScopes: needs('ADMIN', 'id'),
+    errors: { types: [ValidationError, NotFoundError], union: { name: 'UpdateSpaceResult' } },
+    args: { input: t.arg({ type: UpdateSpaceInput, required: true }) },
+    resolve: async (query, _root, args, ctx) => {
+      const input = parseInput(updateSpaceSchema, args.input);
+      const space = await requireSpace(ctx, input.id, ['input', 'id']);
+      return ctx.prisma.space.update({ ...query, where: { id: space.id }, data: { name: input.name } });
+    },
+  }),
+);
+
+deleteMutation('deleteSpace', {
+  description: 'Deletes the space and its memberships; the end users stay.',
+  find: requireSpace,
+  remove: (ctx, space) => ctx.prisma.space.delete({ where: { id: space.id } }),
+});
+
+/**
+ * The end users named by the input, all of the space's workspace, else NOT_FOUND
+ * at the first offending index. One query for the whole list instead of a
+ * lookup per id; the space's workspace already passed the tenancy check.
+ */
+async function endUsersOfWorkspace(ctx: Context, workspaceId: string, globalIds: string[]): Promise<string[]> {
+  const ids = globalIds.map((id) => decodeId(id, 'EndUser'));
+  const found = await ctx.prisma.endUser.findMany({
+    where: { workspaceId, id: { in: ids.filter((id): id is string => id !== null) } },
+    select: { id: true },
+  });
+  const known = new Set(found.map((u) => u.id));
+  const missing = ids.findIndex((id) => id === null || !known.has(id));
+  if (missing >= 0) throw new NotFoundError('end user', ['input', 'endUserIds', String(missing)]);
+  return [...known];
+}
+
+function membershipMutation(
+  name: string,
+  description: string,
+  write: (ctx: Context, spaceId: string, endUserIds: string[]) => Promise<unknown>,
+): void {
+  const typeName = name[0]!.toUpperCase() + name.slice(1);
+  builder.mutationField(name, (t) =>
+    t.prismaField({
+      type: 'Space',
+      description,
+      authScopes: needs('ADMIN', 'spaceId'),
+      errors: { types: [ValidationError, NotFoundError], union: { name: `${typeName}Result` } },
+      args: { input: t.arg({ type: SpaceMembersInput, required: true }) },
+      resolve: async (query, _root, args, ctx) => {
+        const input = parseInput(spaceMembersSchema, args.input);
+        const space = await requireSpace(ctx, input.spaceId, ['input', 'spaceId']);
+        await write(ctx, space.id, await endUsersOfWorkspace(ctx, space.workspaceId, input.endUserIds));
+        return ctx.prisma.space.findUniqueOrThrow({ ...query, where: { id: space.id } });
+      },
+    }),
+  );
+}
+
+membershipMutation(
+  'addSpaceMembers',
+  'Adds end users of the same workspace; adding a member that is already in the space changes nothing.',
+  // skipDuplicates: an existing membership is a no-op, also under concurrent calls.
+  (ctx, spaceId, endUserIds) =>
+    ctx.prisma.spaceMember.createMany({ data: endUserIds.map((endUserId) => ({ spaceId, endUserId })), skipDuplicates: true }),
+);
+
+membershipMutation(
+  'removeSpaceMembers',
+  'Removes end users of the same workspace from the space; one that is not a member is ignored.',
+  (ctx, spaceId, endUserIds) => ctx.prisma.spaceMember.deleteMany({ where: { spaceId, endUserId: { in: endUserIds } } }),
+);

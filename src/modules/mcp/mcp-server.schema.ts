@@ -1,0 +1,281 @@
+// MCP servers (DESIGN.md §5): a workspace's integrations served as MCP tools.
+// Tools are derived in the transaction that changes the integrations
+// (src/mcp/tools-sync.ts) and can only be read here. Creating, changing and
+// deleting a server are config changes of its workspace.
+import { z } from 'zod';
+import { newBearerSecret } from '../../platform/crypto/tokens.js';
+import { visible } from '../../auth/tenancy.js';
+import { NotFoundError, ValidationError } from '../../platform/errors.js';
+import {
+  MCP_END_USER_ACCESS,
+  MCP_TOKEN_PREFIX,
+  mcpServerNameSchema,
+  storedTools,
+  toolDefinition,
+  type ToolEntry,
+} from './mcp-tools.rules.js';
+import { parseInput } from '../../platform/validate.js';
+import { uuidv7 } from '../../platform/db/uuid.js';
+import type { Prisma } from '../../generated/prisma/client.js';
+import { MCP_PATH_PREFIX } from './endpoint.js';
+import { currentTools } from './tools-sync.service.js';
+import { announceAccessRevoked, whileAccessHolds } from '../realtime/access.js';
+import { assertReplayable, mcpToolsSubject, subjectEvents } from '../realtime/config-stream.js';
+import { recordWorkspaceConfigChange } from '../../platform/outbox.js';
+import type { ConfigEventMessage } from '../../platform/pubsub.js';
+import type { Context } from '../common/context.js';
+import { builder } from '../common/builder.js';
+import { encodeGlobalID, safeUuid } from '../../platform/ids.js';
+import { requireMcpServer, requireWorkspace } from '../../auth/lookup.js';
+import { resolveReferenceById } from '../common/references.js';
+import { needs, staffOnly } from '../common/scopes.js';
+import { deleteMutation } from '../common/deleted.schema.js';
+import { ConnectionStrategyEnum, WorkspaceIntegrationRef } from '../workspace-integration/workspace-integration.schema.js';
+
+const McpEndUserAccessEnum = builder.enumType('McpEndUserAccess', {
+  values: {
+    RESTRICTED: { description: 'Only end users that already exist in the workspace.' },
+    OPEN: { description: 'An unknown externalId creates the end user on first use.' },
+  },
+});
+
+const loadIntegration = resolveReferenceById('WorkspaceIntegration', visible.workspaceIntegrations, (ctx, where) =>
+  ctx.prisma.workspaceIntegration.findMany({ where }),
+);
+
+const McpToolRef = builder.objectRef<ToolEntry>('McpTool').implement({
+  description: 'A tool derived from one workspace integration and one of its allowed actions. Never edited by hand.',
+  fields: (t) => ({
+    name: t.exposeString('name', { description: '`{alias}__{action}`' }),
+    description: t.string({ resolve: (tool) => toolDefinition(tool).description }),
+    inputSchema: t.field({ type: 'JSON', description: "The catalog's JSON Schema of the action input.", resolve: (tool) => toolDefinition(tool).inputSchema }),
+    action: t.exposeString('action'),
+    integrationName: t.exposeString('integrationName'),
+    connectionStrategy: t.expose('connectionStrategy', { type: ConnectionStrategyEnum }),
+    requiresEndUser: t.boolean({
+      description: 'PER_USER tools are listed only to end users whose own connection resolves.',
+      resolve: (tool) => tool.connectionStrategy === 'PER_USER',
+    }),
+    integration: t.field({
+      type: WorkspaceIntegrationRef,
+      nullable: true,
+      description: 'null once the integration is removed (tools of past versions in mcpToolsChanged).',
+      // Batched: every tool of a list shares one query.
+      resolve: (tool, _args, ctx) => loadIntegration({ id: encodeGlobalID('WorkspaceIntegration', tool.workspaceIntegrationId) }, ctx),
+    }),
+  }),
+});
+
+export const McpServerRef = builder.prismaNode('McpServer', {
+  nullable: true,
+  authScopes: staffOnly,
+  id: { field: 'id' },
+  findUnique: (id, ctx) => ({ id: safeUuid(id), AND: [visible.mcpServers(ctx.principal)] }),
+  fields: (t) => ({
+    name: t.exposeString('name'),
+    endUserAccess: t.expose('endUserAccess', { type: McpEndUserAccessEnum }),
+    tokenPrefix: t.exposeString('tokenPrefix', { description: 'The first characters of the `mcp_…` token, to recognise it.' }),
+    endpointPath: t.string({
+      description: 'Where MCP clients connect (Streamable HTTP), relative to Heddle\'s base URL.',
+      resolve: (server) => `${MCP_PATH_PREFIX}${server.id}`,
+    }),
+    toolsVersion: t.exposeInt('toolsVersion', { description: 'Grows by one whenever the tools change; pass it as sinceVersion to resume.' }),
+    tools: t.field({ type: [McpToolRef], resolve: (server) => storedTools(server.tools) }),
+    workspace: t.relation('workspace'),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
+  }),
+});
+
+builder.asEntity(McpServerRef, {
+  key: builder.selection<{ id: string }>('id'),
+  resolveReference: resolveReferenceById('McpServer', visible.mcpServers, (ctx, where) => ctx.prisma.mcpServer.findMany({ where })),
+});
+
+builder.prismaObjectFields('Workspace', (t) => ({
+  mcpServers: t.relatedConnection('mcpServers', { cursor: 'id', totalCount: true, query: () => ({ orderBy: { createdAt: 'asc' } }) }),
+}));
+
+/** A server with its token: returned once, by create and rotate. */
+class McpServerWithToken {
+  constructor(
+    readonly serverId: string,
+    readonly token: string,
+  ) {}
+}
+
+builder.objectType(McpServerWithToken, {
+  name: 'McpServerWithToken',
+  isTypeOf: (value) => value instanceof McpServerWithToken,
+  fields: (t) => ({
+    token: t.exposeString('token', { description: 'The `mcp_…` bearer token. Shown once: store it now.' }),
+    server: t.prismaField({
+      type: 'McpServer',
+      resolve: (query, created, _args, ctx) => ctx.prisma.mcpServer.findUniqueOrThrow({ ...query, where: { id: created.serverId } }),
+    }),
+  }),
+});
+
+const newToken = () => {
+  const secret = newBearerSecret(MCP_TOKEN_PREFIX);
+  return { plain: secret.plain, data: { tokenHash: secret.hash, tokenPrefix: secret.displayPrefix } };
+};
+
+const CreateMcpServerInput = builder.inputType('CreateMcpServerInput', {
+  fields: (t) => ({
+    workspaceId: t.id({ required: true }),
+    name: t.string({ required: true }),
+    endUserAccess: t.field({ type: McpEndUserAccessEnum, defaultValue: 'RESTRICTED' }),
+  }),
+});
+
+builder.mutationField('createMcpServer', (t) =>
+  t.field({
+    type: McpServerWithToken,
+    description: "Serves the workspace's integrations as MCP tools at /mcp/{id}. The token is returned once.",
+    authScopes: needs('ADMIN', 'workspaceId'),
+    errors: { types: [ValidationError, NotFoundError], union: { name: 'CreateMcpServerResult' } },
+    args: { input: t.arg({ type: CreateMcpServerInput, required: true }) },
+    resolve: async (_root, args, ctx) => {
+      const input = parseInput(
+        z.object({ workspaceId: z.string(), name: mcpServerNameSchema, endUserAccess: z.enum(MCP_END_USER_ACCESS) }),
+        args.input,
+      );
+      const workspace = await requireWorkspace(ctx, input.workspaceId, ['input', 'workspaceId']);
+      const token = newToken();
+      const server = await ctx.outbox.commit(async (tx) => {
+        const id = uuidv7();
+        // The config change locks the workspace row first, so the tools read below are the committed ones.
+        const event = await recordWorkspaceConfigChange(tx, workspace.id, 'MCP_SERVER_ADDED', { mcpServerId: id });
+        const tools = await currentTools(tx, workspace.id);
+        const result = await tx.mcpServer.create({
+          data: { id, workspaceId: workspace.id, name: input.name, endUserAccess: input.endUserAccess, tools: tools as unknown as Prisma.InputJsonValue, ...token.data },
+          select: { id: true },
+        });
+        return { result, events: [event] };
+      });
+      return new McpServerWithToken(server.id, token.plain);
+    },
+  }),
+);
+
+const UpdateMcpServerInput = builder.inputType('UpdateMcpServerInput', {
+  description: 'Omitted fields stay as they are.',
+  fields: (t) => ({
+    id: t.id({ required: true }),
+    name: t.string(),
+    endUserAccess: t.field({ type: McpEndUserAccessEnum }),
+  }),
+});
+
+/** Changes a server inside the config-change transaction of its workspace. */
+function changeServer(ctx: Context, server: { id: string; workspaceId: string }, data: Prisma.McpServerUpdateInput) {
+  return ctx.outbox.commit(async (tx) => {
+    const event = await recordWorkspaceConfigChange(tx, server.workspaceId, 'MCP_SERVER_UPDATED', { mcpServerId: server.id });
+    await tx.mcpServer.update({ where: { id: server.id }, data, select: { id: true } });
+    return { result: server, events: [event] };
+  });
+}
+
+builder.mutationField('updateMcpServer', (t) =>
+  t.prismaField({
+    type: 'McpServer',
+    authScopes: needs('ADMIN', 'id'),
+    errors: { types: [ValidationError, NotFoundError], union: { name: 'UpdateMcpServerResult' } },
+    args: { input: t.arg({ type: UpdateMcpServerInput, required: true }) },
+    resolve: async (query, _root, args, ctx) => {
+      const input = parseInput(
+        z.object({ id: z.string(), name: mcpServerNameSchema.nullish(), endUserAccess: z.enum(MCP_END_USER_ACCESS).nullish() }),
+        args.input,
+      );
+      const server = await requireMcpServer(ctx, input.id, ['input', 'id']);
+      await changeServer(ctx, server, { name: input.name ?? undefined, endUserAccess: input.endUserAccess ?? undefined });
+      return ctx.prisma.mcpServer.findUniqueOrThrow({ ...query, where: { id: server.id } });
+    },
+  }),
+);
+
+const RotateMcpServerTokenInput = builder.inputType('RotateMcpServerTokenInput', { fields: (t) => ({ id: t.id({ required: true }) }) });
+
+builder.mutationField('rotateMcpServerToken', (t) =>
+  t.field({
+    type: McpServerWithToken,
+    description: 'Replaces the token: the old one fails at once and the MCP sessions opened with it end.',
+    authScopes: needs('ADMIN', 'id'),
+    errors: { types: [NotFoundError], union: { name: 'RotateMcpServerTokenResult' } },
+    args: { input: t.arg({ type: RotateMcpServerTokenInput, required: true }) },
+    resolve: async (_root, args, ctx) => {
+      const server = await requireMcpServer(ctx, String(args.input.id), ['input', 'id']);
+      const token = newToken();
+      await changeServer(ctx, server, token.data);
+      announceAccessRevoked(ctx.pubsub, { kind: 'mcpServer', mcpServerId: server.id, serverTokenOnly: true });
+      return new McpServerWithToken(server.id, token.plain);
+    },
+  }),
+);
+
+deleteMutation('deleteMcpServer', {
+  description: 'Deletes the server; its MCP sessions end.',
+  find: requireMcpServer,
+  remove: (ctx, server) =>
+    ctx.outbox.commit(async (tx) => {
+      const event = await recordWorkspaceConfigChange(tx, server.workspaceId, 'MCP_SERVER_REMOVED', { mcpServerId: server.id });
+      await tx.mcpServer.delete({ where: { id: server.id } });
+      return { result: null, events: [event] };
+    }),
+  revokes: (server) => ({ kind: 'mcpServer', mcpServerId: server.id, serverTokenOnly: false }),
+});
+
+// Tool changes --------------------------------------------------------------
+
+interface ToolsPayload {
+  tools: ToolEntry[];
+  added: string[];
+  removed: string[];
+  changed: string[];
+}
+
+const payloadOf = (event: ConfigEventMessage) => event.payload as unknown as ToolsPayload;
+
+const McpToolsEventRef = builder.objectRef<ConfigEventMessage>('McpToolsEvent').implement({
+  fields: (t) => ({
+    version: t.exposeInt('version', { description: "The server's toolsVersion after the change." }),
+    occurredAt: t.field({ type: 'DateTime', resolve: (event) => new Date(event.occurredAt) }),
+    server: t.prismaField({
+      type: 'McpServer',
+      nullable: true,
+      description: 'null once the server is deleted.',
+      resolve: (query, event, _args, ctx) => ctx.prisma.mcpServer.findUnique({ ...query, where: { id: event.subjectId } }),
+    }),
+    tools: t.field({ type: [McpToolRef], description: 'The whole list at this version.', resolve: (event) => storedTools(payloadOf(event).tools) }),
+    added: t.stringList({ description: 'Names of new tools.', resolve: (event) => payloadOf(event).added }),
+    removed: t.stringList({ description: 'Names of tools that are gone.', resolve: (event) => payloadOf(event).removed }),
+    changed: t.stringList({
+      description: 'Names of tools that stayed but changed (e.g. their connection strategy).',
+      resolve: (event) => payloadOf(event).changed,
+    }),
+  }),
+});
+
+builder.subscriptionField('mcpToolsChanged', (t) =>
+  t.field({
+    type: McpToolsEventRef,
+    description: "Every change of the server's tools, in version order. With sinceVersion, first replays the stored events after it.",
+    authScopes: { staff: true },
+    args: {
+      mcpServerId: t.arg.id({ required: true }),
+      sinceVersion: t.arg.int(),
+    },
+    subscribe: async (_root, args, ctx) => {
+      const server = await requireMcpServer(ctx, String(args.mcpServerId), ['mcpServerId']);
+      const workspace = await ctx.prisma.workspace.findUniqueOrThrow({ where: { id: server.workspaceId }, select: { organizationId: true } });
+      const subject = mcpToolsSubject(server.id);
+      const sinceVersion = args.sinceVersion ?? null;
+      if (sinceVersion !== null) await assertReplayable(ctx.prisma, subject, sinceVersion);
+      return whileAccessHolds(ctx, { organizationId: workspace.organizationId, workspaceId: server.workspaceId, mcpServerId: server.id }, (signal) =>
+        subjectEvents({ prisma: ctx.prisma, pubsub: ctx.pubsub, subject, sinceVersion, signal }),
+      );
+    },
+    resolve: (event) => event,
+  }),
+);

@@ -1,0 +1,124 @@
+import { GraphQLError } from 'graphql';
+import { z } from 'zod';
+import { keyScopeWorkspaces } from '../../auth/key-scope.js';
+import { visible } from '../../auth/tenancy.js';
+import { uniqueViolation } from '../../platform/db/errors.js';
+import { ConflictError, NotFoundError, ValidationError } from '../../platform/errors.js';
+import { displayNameSchema, slugSchema } from '../../platform/identifiers.js';
+import { parseInput } from '../../platform/validate.js';
+import { builder } from '../common/builder.js';
+import { needs } from '../common/scopes.js';
+import { decodeId, safeUuid } from '../../platform/ids.js';
+import { resolveReferenceById } from '../common/references.js';
+import { requireOrganization } from '../../auth/lookup.js';
+
+export const OrganizationRef = builder.prismaNode('Organization', {
+  nullable: true,
+  authScopes: { staff: true },
+  id: { field: 'id' },
+  findUnique: (id, ctx) => ({ id: safeUuid(id), AND: [visible.organizations(ctx.principal)] }),
+  fields: (t) => ({
+    slug: t.exposeString('slug'),
+    name: t.exposeString('name'),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
+    workspaces: t.relatedConnection('workspaces', {
+      cursor: 'id',
+      totalCount: true,
+      // A workspace-restricted key lists only its workspaces.
+      query: (_args, ctx) => ({ where: keyScopeWorkspaces(ctx.principal), orderBy: { createdAt: 'asc' } }),
+    }),
+  }),
+});
+
+builder.asEntity(OrganizationRef, {
+  key: builder.selection<{ id: string }>('id'),
+  resolveReference: resolveReferenceById('Organization', visible.organizations, (ctx, where) => ctx.prisma.organization.findMany({ where })),
+});
+
+builder.queryField('organization', (t) =>
+  t.prismaField({
+    authScopes: { signedIn: true },
+    type: 'Organization',
+    nullable: true,
+    description: 'An organization the caller can see, by id or by slug (exactly one).',
+    args: { id: t.arg.id(), slug: t.arg.string() },
+    resolve: (query, _root, args, ctx) => {
+      if ((args.id == null) === (args.slug == null)) {
+        throw new GraphQLError('give exactly one of id or slug', { extensions: { code: 'VALIDATION_ERROR' } });
+      }
+      const id = args.id != null ? decodeId(String(args.id), 'Organization') : undefined;
+      if (id === null) return null;
+      return ctx.prisma.organization.findFirst({
+        ...query,
+        where: { ...(id ? { id } : { slug: args.slug! }), AND: [visible.organizations(ctx.principal)] },
+      });
+    },
+  }),
+);
+
+const CreateOrganizationInput = builder.inputType('CreateOrganizationInput', {
+  fields: (t) => ({
+    name: t.string({ required: true }),
+    slug: t.string({ required: true }),
+  }),
+});
+
+const createOrganizationSchema = z.object({ name: displayNameSchema, slug: slugSchema });
+
+builder.mutationField('createOrganization', (t) =>
+  t.prismaField({
+    type: 'Organization',
+    description: 'Creates an organization; the caller becomes its OWNER.',
+    authScopes: { member: true },
+    errors: { types: [ValidationError, ConflictError], union: { name: 'CreateOrganizationResult' } },
+    args: { input: t.arg({ type: CreateOrganizationInput, required: true }) },
+    resolve: async (query, _root, args, ctx) => {
+      const input = parseInput(createOrganizationSchema, args.input);
+      if (ctx.principal.kind !== 'member') throw new NotFoundError('user');
+      try {
+        return await ctx.prisma.organization.create({
+          ...query,
+          data: { ...input, members: { create: { userId: ctx.principal.userId, role: 'OWNER' } } },
+        });
+      } catch (error) {
+        if (uniqueViolation(error)) throw new ConflictError(`slug "${input.slug}" is taken`, ['input', 'slug']);
+        throw error;
+      }
+    },
+  }),
+);
+
+const UpdateOrganizationInput = builder.inputType('UpdateOrganizationInput', {
+  description: 'Omitted fields stay as they are.',
+  fields: (t) => ({
+    id: t.id({ required: true }),
+    name: t.string(),
+    slug: t.string(),
+  }),
+});
+
+const updateOrganizationSchema = z.object({ id: z.string(), name: displayNameSchema.nullish(), slug: slugSchema.nullish() });
+
+builder.mutationField('updateOrganization', (t) =>
+  t.prismaField({
+    type: 'Organization',
+    authScopes: needs('ADMIN', 'id'),
+    errors: { types: [ValidationError, ConflictError, NotFoundError], union: { name: 'UpdateOrganizationResult' } },
+    args: { input: t.arg({ type: UpdateOrganizationInput, required: true }) },
+    resolve: async (query, _root, args, ctx) => {
+      const input = parseInput(updateOrganizationSchema, args.input);
+      const organization = await requireOrganization(ctx, input.id, ['input', 'id']);
+      try {
+        return await ctx.prisma.organization.update({
+          ...query,
+          where: { id: organization.id },
+          data: { ...(input.name ? { name: input.name } : {}), ...(input.slug ? { slug: input.slug } : {}) },
+        });
+      } catch (error) {
+        if (uniqueViolation(error)) throw new ConflictError(`slug "${input.slug}" is taken`, ['input', 'slug']);
+        throw error;
+      }
+    },
+  }),
+);

@@ -1,0 +1,86 @@
+// Subscriptions outlive the request that authorised them. When their principal
+// loses access (API key revoked, member removed, end user or workspace
+// deleted, credential expired) they end with an error. Revocations are
+// announced on the pub/sub, so this holds on every instance; expiry is a timer.
+import { GraphQLError } from 'graphql';
+import type { Principal } from '../../auth/principal.js';
+import type { AccessRevokedMessage, PubSubHandle } from '../../platform/pubsub.js';
+
+export class AccessLostError extends GraphQLError {
+  constructor(reason: string) {
+    super(`subscription ended: ${reason}`, { extensions: { code: 'UNAUTHENTICATED' } });
+  }
+}
+
+/** Announces, after the change committed, that a principal lost access. */
+export function announceAccessRevoked(pubsub: PubSubHandle, message: AccessRevokedMessage): void {
+  pubsub.pubsub.publish('access-revoked', message);
+}
+
+/** What a subscription watches: its workspace, and the MCP server for mcpToolsChanged. */
+export interface AccessScope {
+  organizationId: string;
+  workspaceId: string;
+  mcpServerId?: string;
+}
+
+/** Why `message` ends a subscription of `principal` on `workspaceId`, or null when it does not. */
+function revokes(message: AccessRevokedMessage, principal: Principal, scope: AccessScope): string | null {
+  switch (message.kind) {
+    case 'apiKey':
+      return principal.kind === 'apiKey' && principal.apiKeyId === message.apiKeyId ? 'the API key was revoked' : null;
+    case 'member':
+      return principal.kind === 'member' && principal.userId === message.userId && scope.organizationId === message.organizationId
+        ? 'the member was removed from the organization'
+        : null;
+    case 'endUser':
+      return principal.kind === 'endUser' && principal.endUserId === message.endUserId ? 'the end user was deleted' : null;
+    case 'organization':
+      return scope.organizationId === message.organizationId ? 'the organization was deleted' : null;
+    case 'workspace':
+      return scope.workspaceId === message.workspaceId ? 'the workspace was deleted' : null;
+    case 'mcpServer':
+      return !message.serverTokenOnly && scope.mcpServerId === message.mcpServerId ? 'the MCP server was deleted' : null;
+  }
+}
+
+/**
+ * Runs the stream `open` returns until the principal loses access to the
+ * workspace, then throws AccessLostError (the client gets it as the
+ * subscription's error). The stream must end when the signal aborts.
+ */
+export async function* whileAccessHolds<T>(
+  deps: { pubsub: PubSubHandle; principal: Principal },
+  scope: AccessScope,
+  open: (signal: AbortSignal) => AsyncIterable<T>,
+): AsyncGenerator<T> {
+  const { principal } = deps;
+  const controller = new AbortController();
+  let lost: string | null = null;
+  const lose = (reason: string) => {
+    lost ??= reason;
+    controller.abort();
+  };
+  const revoked = deps.pubsub.pubsub.subscribe('access-revoked');
+  void (async () => {
+    for await (const message of revoked) {
+      const reason = revokes(message, principal, scope);
+      if (reason) return lose(reason);
+    }
+  })();
+  const expiresAt = principal.kind === 'anonymous' ? null : principal.expiresAt;
+  // setTimeout holds at most ~24.8 days; longer-lived credentials are not timed.
+  const msLeft = expiresAt ? expiresAt.getTime() - Date.now() : Infinity;
+  const timer = msLeft < 2 ** 31 ? setTimeout(() => lose('the credential expired'), Math.max(0, msLeft)) : undefined;
+  try {
+    for await (const value of open(controller.signal)) {
+      if (lost) break;
+      yield value;
+    }
+    if (lost) throw new AccessLostError(lost);
+  } finally {
+    clearTimeout(timer);
+    controller.abort();
+    await revoked.return?.();
+  }
+}

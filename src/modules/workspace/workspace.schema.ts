@@ -1,0 +1,153 @@
+import { z } from 'zod';
+import { visible } from '../../auth/tenancy.js';
+import { uniqueViolation } from '../../platform/db/errors.js';
+import { ConflictError, NotFoundError, ValidationError } from '../../platform/errors.js';
+import { originListSchema } from '../connect/connect.rules.js';
+import { displayNameSchema, slugSchema } from '../../platform/identifiers.js';
+import { parseInput } from '../../platform/validate.js';
+import { recordWorkspaceConfigChange } from '../../platform/outbox.js';
+import { builder } from '../common/builder.js';
+import { needs, staffOnly } from '../common/scopes.js';
+import { decodeId, safeUuid } from '../../platform/ids.js';
+import { requireOrganization, requireWorkspace } from '../../auth/lookup.js';
+import { resolveReferenceById } from '../common/references.js';
+import { deleteMutation } from '../common/deleted.schema.js';
+
+export const WorkspaceRef = builder.prismaNode('Workspace', {
+  nullable: true,
+  authScopes: (workspace) => staffOnly({ workspaceId: workspace.id }),
+  id: { field: 'id' },
+  findUnique: (id, ctx) => ({ id: safeUuid(id), AND: [visible.workspaces(ctx.principal)] }),
+  fields: (t) => ({
+    slug: t.exposeString('slug'),
+    name: t.exposeString('name'),
+    configVersion: t.exposeInt('configVersion', {
+      description: 'Grows by one with every committed config change; pass it as sinceVersion to resume.',
+    }),
+    allowedRedirectOrigins: t.exposeStringList('allowedRedirectOrigins', {
+      description: 'Origins a hosted connect session may send the end user back to (redirectUrl).',
+    }),
+    connectFrameAncestors: t.exposeStringList('connectFrameAncestors', {
+      description: "Origins that may show the hosted connect page in a frame (CSP frame-ancestors); empty: none may.",
+    }),
+    organization: t.relation('organization'),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
+  }),
+});
+
+builder.asEntity(WorkspaceRef, {
+  key: builder.selection<{ id: string }>('id'),
+  resolveReference: resolveReferenceById('Workspace', visible.workspaces, (ctx, where) => ctx.prisma.workspace.findMany({ where })),
+});
+
+builder.queryField('workspace', (t) =>
+  t.prismaField({
+    authScopes: { signedIn: true },
+    type: 'Workspace',
+    nullable: true,
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (query, _root, args, ctx) => {
+      const id = decodeId(String(args.id), 'Workspace');
+      return id ? ctx.prisma.workspace.findFirst({ ...query, where: { id, AND: [visible.workspaces(ctx.principal)] } }) : null;
+    },
+  }),
+);
+
+const CreateWorkspaceInput = builder.inputType('CreateWorkspaceInput', {
+  fields: (t) => ({
+    organizationId: t.id({ required: true }),
+    name: t.string({ required: true }),
+    slug: t.string({ required: true }),
+  }),
+});
+
+const UpdateWorkspaceInput = builder.inputType('UpdateWorkspaceInput', {
+  fields: (t) => ({
+    id: t.id({ required: true }),
+    name: t.string(),
+    slug: t.string(),
+    allowedRedirectOrigins: t.stringList({ description: 'Replaces the list; each an origin such as https://app.example.com.' }),
+    connectFrameAncestors: t.stringList({ description: 'Replaces the list; each an origin such as https://app.example.com.' }),
+  }),
+});
+
+const createWorkspaceSchema = z.object({
+  organizationId: z.string(),
+  name: displayNameSchema,
+  slug: slugSchema,
+});
+
+const updateWorkspaceSchema = z.object({
+  id: z.string(),
+  name: displayNameSchema.nullish(),
+  slug: slugSchema.nullish(),
+  allowedRedirectOrigins: originListSchema.nullish(),
+  connectFrameAncestors: originListSchema.nullish(),
+});
+
+function slugConflict(error: unknown, slug: string | null | undefined): never {
+  if (uniqueViolation(error)) throw new ConflictError(`workspace slug "${slug}" is taken in this organization`, ['input', 'slug']);
+  throw error;
+}
+
+builder.mutationField('createWorkspace', (t) =>
+  t.prismaField({
+    type: 'Workspace',
+    authScopes: needs('ADMIN', 'organizationId'),
+    errors: { types: [ValidationError, ConflictError, NotFoundError], union: { name: 'CreateWorkspaceResult' } },
+    args: { input: t.arg({ type: CreateWorkspaceInput, required: true }) },
+    resolve: async (query, _root, args, ctx) => {
+      const input = parseInput(createWorkspaceSchema, args.input);
+      const organization = await requireOrganization(ctx, input.organizationId, ['input', 'organizationId']);
+      try {
+        return await ctx.prisma.workspace.create({
+          ...query,
+          data: { organizationId: organization.id, name: input.name, slug: input.slug },
+        });
+      } catch (error) {
+        slugConflict(error, input.slug);
+      }
+    },
+  }),
+);
+
+builder.mutationField('updateWorkspace', (t) =>
+  t.prismaField({
+    type: 'Workspace',
+    description: "Changes the workspace's own settings: a config change (configVersion grows, subscribers hear it).",
+    authScopes: needs('ADMIN', 'id'),
+    errors: { types: [ValidationError, ConflictError, NotFoundError], union: { name: 'UpdateWorkspaceResult' } },
+    args: { input: t.arg({ type: UpdateWorkspaceInput, required: true }) },
+    resolve: async (query, _root, args, ctx) => {
+      const input = parseInput(updateWorkspaceSchema, args.input);
+      const visible = await requireWorkspace(ctx, input.id, ['input', 'id']);
+      try {
+        return await ctx.outbox.commit(async (tx) => {
+          await tx.workspace.update({
+            where: { id: visible.id },
+            data: {
+              ...(input.name ? { name: input.name } : {}),
+              ...(input.slug ? { slug: input.slug } : {}),
+              ...(input.allowedRedirectOrigins ? { allowedRedirectOrigins: input.allowedRedirectOrigins } : {}),
+              ...(input.connectFrameAncestors ? { connectFrameAncestors: input.connectFrameAncestors } : {}),
+            },
+          });
+          const event = await recordWorkspaceConfigChange(tx, visible.id, 'WORKSPACE_UPDATED');
+          const result = await tx.workspace.findUniqueOrThrow({ ...query, where: { id: visible.id } });
+          return { result, events: [event] };
+        });
+      } catch (error) {
+        slugConflict(error, input.slug);
+      }
+    },
+  }),
+);
+
+deleteMutation('deleteWorkspace', {
+  description: 'Deletes the workspace and everything in it: integrations, directories, spaces, end users, their connections, triggers and MCP servers.',
+  find: requireWorkspace,
+  // One statement: the database cascades to every row that belongs to the workspace.
+  remove: (ctx, workspace) => ctx.prisma.workspace.delete({ where: { id: workspace.id } }),
+  revokes: (workspace) => ({ kind: 'workspace', workspaceId: workspace.id }),
+});

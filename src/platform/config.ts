@@ -1,0 +1,266 @@
+// Configuration is read from the environment once, at start-up. A bad value
+// stops start-up with one line naming the variable (ConfigError).
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { parseKeyRing, type KeyRing } from './crypto/credential-store.js';
+import { isLoopbackHost } from './urls.js';
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const postgresUrl = z
+  .string()
+  .refine((v) => {
+    try {
+      const url = new URL(v);
+      return (url.protocol === 'postgres:' || url.protocol === 'postgresql:') && url.hostname !== '';
+    } catch {
+      return false;
+    }
+  }, 'must be a postgres:// or postgresql:// URL with a host');
+
+const redisUrl = z.string().refine((v) => {
+  try {
+    const url = new URL(v);
+    return (url.protocol === 'redis:' || url.protocol === 'rediss:') && url.hostname !== '';
+  } catch {
+    return false;
+  }
+}, 'must be a redis:// or rediss:// URL with a host');
+
+const publicUrl = z.string().refine((v) => {
+  try {
+    const url = new URL(v);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && !url.search && !url.hash && !url.username && !url.password;
+  } catch {
+    return false;
+  }
+}, 'must be an http(s) URL without query, fragment or credentials');
+
+const integer = (message: string, min: number, max: number) =>
+  z.string().regex(/^\d+$/, message).transform(Number).pipe(z.number().min(min, message).max(max, message));
+const port = integer('must be an integer from 0 to 65535', 0, 65535);
+const positiveInt = integer('must be a positive integer', 1, Number.MAX_SAFE_INTEGER);
+const count = integer('must be a non-negative integer', 0, Number.MAX_SAFE_INTEGER);
+const flag = z.enum(['true', 'false', '1', '0'], { message: 'must be true or false' }).transform((v) => v === 'true' || v === '1');
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  PORT: port.default(4000),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  HEDDLE_DATA_DIR: z.string().min(1).default('.heddle'),
+  DATABASE_URL: postgresUrl.optional(),
+  DATABASE_POOL_SIZE: integer('must be an integer from 1 to 1000', 1, 1000).default(10),
+  REDIS_URL: redisUrl.optional(),
+  HEDDLE_JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  HEDDLE_ENCRYPTION_KEYS: z.string().optional(),
+  HEDDLE_JWKS_URL: z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).optional(),
+  HEDDLE_JWT_ISSUER: z.string().min(1).optional(),
+  HEDDLE_JWT_AUDIENCE: z.string().min(1).optional(),
+  HEDDLE_SHUTDOWN_TIMEOUT_MS: positiveInt.default(4000),
+  HEDDLE_EVENT_RETENTION_HOURS: positiveInt.default(24 * 7),
+  HEDDLE_ROUTER_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  HEDDLE_PUBLIC_URL: publicUrl.optional(),
+  HEDDLE_CONNECT_IP_RATE_LIMIT: positiveInt.default(60),
+  HEDDLE_CONNECT_TOKEN_RATE_LIMIT: positiveInt.default(20),
+  HEDDLE_TRUST_PROXY_HOPS: integer('must be an integer from 0 to 10', 0, 10).default(0),
+  HEDDLE_MAX_DEPTH: positiveInt.default(15),
+  HEDDLE_MAX_ALIASES: count.default(15),
+  HEDDLE_MAX_TOKENS: positiveInt.default(2000),
+  HEDDLE_MAX_DIRECTIVES: count.default(50),
+  HEDDLE_MAX_COST: positiveInt.default(50_000),
+  HEDDLE_MAX_BODY_BYTES: positiveInt.default(1024 * 1024),
+  HEDDLE_WS_MAX_SUBSCRIPTIONS: positiveInt.default(100),
+  HEDDLE_WS_PING_INTERVAL_MS: positiveInt.default(15_000),
+  // Unset: on outside production, off in production.
+  HEDDLE_INTROSPECTION: flag.optional(),
+  HEDDLE_FIELD_SUGGESTIONS: flag.optional(),
+  // Unset: on in development only (error messages and stacks in extensions).
+  HEDDLE_EXPOSE_ERRORS: flag.optional(),
+});
+
+export type Config = {
+  env: 'development' | 'production' | 'test';
+  host: string;
+  port: number;
+  logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
+  dataDir: string;
+  database: { kind: 'pglite'; dataDir: string } | { kind: 'postgres'; url: string; poolSize: number };
+  pubsub: { kind: 'memory' } | { kind: 'redis'; url: string };
+  jwt: {
+    secret: string;
+    isDevelopmentSecret: boolean;
+    /** Member sessions are verified against this JWKS instead of the secret when set. */
+    jwksUrl?: string;
+    issuer?: string;
+    audience?: string;
+  };
+  encryption: { ring: KeyRing; isDevelopmentKey: boolean };
+  shutdownTimeoutMs: number;
+  eventRetentionHours: number;
+  /** When set, only callers sending it in ROUTER_SECRET_HEADER (a gateway) are served. */
+  routerSecret?: string;
+  limits: GraphqlLimits;
+  graphql: { introspection: boolean; fieldSuggestions: boolean; exposeErrors: boolean };
+  connect: ConnectConfig;
+};
+
+/** Hosted connect (src/connect): where browsers reach Heddle, and its abuse limits. */
+export interface ConnectConfig {
+  /** HEDDLE_PUBLIC_URL without a trailing slash; null: http://localhost:{bound port}. */
+  publicUrl: string | null;
+  /** Requests per minute to /connect from one client address, and for one connect token. */
+  ipRatePerMinute: number;
+  tokenRatePerMinute: number;
+  /** Proxies in front of Heddle: the client address is this many entries from the right of X-Forwarded-For. */
+  trustProxyHops: number;
+}
+
+/** Abuse limits on every GraphQL request, HTTP and graphql-ws alike (src/server/limits.ts). */
+export interface GraphqlLimits {
+  maxDepth: number;
+  maxAliases: number;
+  maxTokens: number;
+  maxDirectives: number;
+  maxCost: number;
+  maxBodyBytes: number;
+  websocket: {
+    /** Open subscriptions per graphql-ws connection. */
+    maxSubscriptions: number;
+    /** A socket that does not answer a ping within one interval is dropped. */
+    pingIntervalMs: number;
+    /** Unsent bytes a socket may queue before it is closed as a slow consumer. */
+  };
+}
+
+const DEV_SECRET_FILE = 'dev-jwt-secret';
+const DEV_KEY_FILE = 'dev-encryption-key';
+
+/** Parses the environment into a Config, or throws a ConfigError naming the variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // Empty strings count as unset, the way shells and .env files usually mean them.
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = envSchema.safeParse(present);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ConfigError(`${issue.path.join('.')} ${issue.message}`);
+  }
+  const e = parsed.data;
+  const dataDir = path.resolve(e.HEDDLE_DATA_DIR);
+  const production = e.NODE_ENV === 'production';
+
+  let jwt: Config['jwt'];
+  if (e.HEDDLE_JWT_SECRET) {
+    jwt = { secret: e.HEDDLE_JWT_SECRET, isDevelopmentSecret: false };
+  } else if (production) {
+    throw new ConfigError('HEDDLE_JWT_SECRET is required when NODE_ENV=production');
+  } else {
+    jwt = { secret: developmentSecret(dataDir, DEV_SECRET_FILE), isDevelopmentSecret: true };
+  }
+  if (e.HEDDLE_JWKS_URL) {
+    if (!e.HEDDLE_JWT_ISSUER) throw new ConfigError('HEDDLE_JWT_ISSUER is required with HEDDLE_JWKS_URL');
+    if (!e.HEDDLE_JWT_AUDIENCE) throw new ConfigError('HEDDLE_JWT_AUDIENCE is required with HEDDLE_JWKS_URL');
+  }
+  jwt = { ...jwt, jwksUrl: e.HEDDLE_JWKS_URL, issuer: e.HEDDLE_JWT_ISSUER, audience: e.HEDDLE_JWT_AUDIENCE };
+  if (production && jwt.secret === readExistingSecret(dataDir, DEV_SECRET_FILE)) {
+    throw new ConfigError('HEDDLE_JWT_SECRET is the development secret; production needs its own');
+  }
+
+  let encryption: Config['encryption'];
+  if (e.HEDDLE_ENCRYPTION_KEYS) {
+    try {
+      encryption = { ring: parseKeyRing(e.HEDDLE_ENCRYPTION_KEYS), isDevelopmentKey: false };
+    } catch (error) {
+      throw new ConfigError(`HEDDLE_ENCRYPTION_KEYS ${(error as Error).message}`);
+    }
+  } else if (production) {
+    throw new ConfigError('HEDDLE_ENCRYPTION_KEYS is required when NODE_ENV=production');
+  } else {
+    const key = developmentSecret(dataDir, DEV_KEY_FILE, () => randomBytes(32).toString('base64'));
+    encryption = { ring: parseKeyRing(`1:${key}`), isDevelopmentKey: true };
+  }
+  if (production && readExistingSecret(dataDir, DEV_KEY_FILE) !== undefined) {
+    const devKey = Buffer.from(readExistingSecret(dataDir, DEV_KEY_FILE)!, 'base64');
+    if ([...encryption.ring.keys.values()].some((k) => k.equals(devKey))) {
+      throw new ConfigError('HEDDLE_ENCRYPTION_KEYS contains the development key; production needs its own');
+    }
+  }
+
+  const publicBase = e.HEDDLE_PUBLIC_URL ? e.HEDDLE_PUBLIC_URL.replace(/\/+$/, '') : null;
+  if (production && publicBase && new URL(publicBase).protocol !== 'https:' && !isLoopbackHost(new URL(publicBase).hostname)) {
+    throw new ConfigError('HEDDLE_PUBLIC_URL must be https in production (connect pages carry credentials)');
+  }
+
+  return {
+    env: e.NODE_ENV,
+    host: e.HOST,
+    port: e.PORT,
+    logLevel: e.LOG_LEVEL,
+    dataDir,
+    database: e.DATABASE_URL
+      ? { kind: 'postgres', url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE }
+      : { kind: 'pglite', dataDir: path.join(dataDir, 'pglite') },
+    pubsub: e.REDIS_URL ? { kind: 'redis', url: e.REDIS_URL } : { kind: 'memory' },
+    jwt,
+    encryption,
+    shutdownTimeoutMs: e.HEDDLE_SHUTDOWN_TIMEOUT_MS,
+    eventRetentionHours: e.HEDDLE_EVENT_RETENTION_HOURS,
+    routerSecret: e.HEDDLE_ROUTER_SECRET,
+    limits: {
+      maxDepth: e.HEDDLE_MAX_DEPTH,
+      maxAliases: e.HEDDLE_MAX_ALIASES,
+      maxTokens: e.HEDDLE_MAX_TOKENS,
+      maxDirectives: e.HEDDLE_MAX_DIRECTIVES,
+      maxCost: e.HEDDLE_MAX_COST,
+      maxBodyBytes: e.HEDDLE_MAX_BODY_BYTES,
+      websocket: {
+        maxSubscriptions: e.HEDDLE_WS_MAX_SUBSCRIPTIONS,
+        pingIntervalMs: e.HEDDLE_WS_PING_INTERVAL_MS,
+      },
+    },
+    graphql: {
+      introspection: e.HEDDLE_INTROSPECTION ?? !production,
+      fieldSuggestions: e.HEDDLE_FIELD_SUGGESTIONS ?? !production,
+      exposeErrors: e.HEDDLE_EXPOSE_ERRORS ?? e.NODE_ENV === 'development',
+    },
+    connect: {
+      publicUrl: publicBase,
+      ipRatePerMinute: e.HEDDLE_CONNECT_IP_RATE_LIMIT,
+      tokenRatePerMinute: e.HEDDLE_CONNECT_TOKEN_RATE_LIMIT,
+      trustProxyHops: e.HEDDLE_TRUST_PROXY_HOPS,
+    },
+  };
+}
+
+function readExistingSecret(dataDir: string, file: string): string | undefined {
+  try {
+    return readFileSync(path.join(dataDir, file), 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+}
+
+/** A per-machine development secret, created once under the data directory. */
+function developmentSecret(dataDir: string, file: string, generate = () => randomBytes(32).toString('base64url')): string {
+  const existing = readExistingSecret(dataDir, file);
+  if (existing) return existing;
+  const secret = generate();
+  mkdirSync(dataDir, { recursive: true });
+  writeFileSync(path.join(dataDir, file), secret + '\n', { mode: 0o600 });
+  return secret;
+}
+
+/** A URL with its password hidden, for log lines and error messages. */
+export function redactUrl(value: string): string {
+  try {
+    const url = new URL(value);
+    if (url.password) url.password = '***';
+    return url.toString();
+  } catch {
+    return '<unparseable>';
+  }
+}

@@ -1,0 +1,111 @@
+// Opens the database: embedded PGlite (default) or PostgreSQL through a pg pool.
+// Both are reached through the same Prisma client and the same migrations.
+import { mkdirSync } from 'node:fs';
+import { PGlite } from '@electric-sql/pglite';
+import { PrismaPg } from '@prisma/adapter-pg';
+import type { SqlDriverAdapterFactory } from '@prisma/driver-adapter-utils';
+import pg from 'pg';
+import { PrismaPGlite } from 'pglite-prisma-adapter';
+import { redactUrl, type Config } from '../config.js';
+import { PrismaClient } from '../../generated/prisma/client.js';
+import { preparedStatementName } from './prepared.js';
+
+/** Plain SQL on one dedicated session: used by migrations and health checks. */
+export interface SqlSession {
+  query<Row = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<Row[]>;
+  /** Runs a script of one or more statements without parameters. */
+  exec(sql: string): Promise<void>;
+  release(): Promise<void>;
+}
+
+export interface Database {
+  kind: 'pglite' | 'postgres';
+  prisma: PrismaClient;
+  session(): Promise<SqlSession>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export class DatabaseUnavailableError extends Error {
+  override name = 'DatabaseUnavailableError';
+}
+
+export type QueryListener = (event: { query: string; duration: number }) => void;
+
+export async function openDatabase(
+  config: Config['database'],
+  options: { onQuery?: QueryListener } = {},
+): Promise<Database> {
+  return config.kind === 'pglite' ? openPglite(config.dataDir, options) : openPostgres(config, options);
+}
+
+function createPrisma(adapter: SqlDriverAdapterFactory, onQuery?: QueryListener): PrismaClient {
+  if (!onQuery) return new PrismaClient({ adapter });
+  const prisma = new PrismaClient({ adapter, log: [{ emit: 'event' as const, level: 'query' as const }] });
+  prisma.$on('query', (e) => onQuery({ query: e.query, duration: e.duration }));
+  return prisma as unknown as PrismaClient;
+}
+
+async function openPglite(dataDir: string, options: { onQuery?: QueryListener }): Promise<Database> {
+  if (!dataDir.startsWith('memory://')) mkdirSync(dataDir, { recursive: true });
+  const db = new PGlite(dataDir);
+  await db.waitReady;
+  const prisma = createPrisma(new PrismaPGlite(db), options.onQuery);
+  return {
+    kind: 'pglite',
+    prisma,
+    // PGlite is a single connection: a session is the database itself.
+    async session() {
+      return {
+        query: async (sql, params) => (await db.query(sql, params)).rows as never[],
+        exec: async (sql) => void (await db.exec(sql)),
+        release: async () => {},
+      };
+    },
+    async ping() {
+      await db.query('select 1');
+    },
+    async close() {
+      await prisma.$disconnect();
+      await db.close();
+    },
+  };
+}
+
+async function openPostgres(
+  config: { url: string; poolSize: number },
+  options: { onQuery?: QueryListener },
+): Promise<Database> {
+  const pool = new pg.Pool({ connectionString: config.url, max: config.poolSize, connectionTimeoutMillis: 5000 });
+  // An idle client that loses its server must not crash the process.
+  pool.on('error', () => {});
+  try {
+    const client = await pool.connect();
+    client.release();
+  } catch (error) {
+    await pool.end().catch(() => {});
+    throw new DatabaseUnavailableError(
+      `cannot reach DATABASE_URL (${redactUrl(config.url)}): ${(error as Error).message}`,
+    );
+  }
+  const prisma = createPrisma(new PrismaPg(pool, { statementNameGenerator: (query) => preparedStatementName(query.sql) }), options.onQuery);
+  return {
+    kind: 'postgres',
+    prisma,
+    async session() {
+      const client = await pool.connect();
+      return {
+        query: async (sql, params) => (await client.query(sql, params)).rows,
+        exec: async (sql) => void (await client.query(sql)),
+        release: async () => client.release(),
+      };
+    },
+    async ping() {
+      await pool.query('select 1');
+    },
+    async close() {
+      await prisma.$disconnect();
+      await pool.end();
+    },
+  };
+}

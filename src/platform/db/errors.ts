@@ -1,0 +1,19 @@
+// Database errors that are really answers: a unique violation means the
+// caller asked for something that already exists.
+import { Prisma } from '../../generated/prisma/client.js';
+
+/** The columns of a violated unique constraint, or null when `error` is something else. */
+export function uniqueViolation(error: unknown): string[] | null {
+  if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') {
+    const meta = error.meta as { target?: string[] | string; driverAdapterError?: { cause?: { constraint?: { fields?: string[] } } } } | undefined;
+    const fields = meta?.driverAdapterError?.cause?.constraint?.fields ?? meta?.target;
+    if (Array.isArray(fields)) return fields.map((f) => f.replace(/"/g, ''));
+    return typeof fields === 'string' ? [fields] : [];
+  }
+  return null;
+}
+
+/** True when `error` is a foreign key violation (a row still referenced, or a missing parent). */
+export function foreignKeyViolation(error: unknown): boolean {
+  return error instanceof Prisma.PrismaClientKnownRequestError && (error.code === 'P2003' || error.code === 'P2014');
+}

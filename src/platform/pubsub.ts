@@ -1,0 +1,139 @@
+// The pub/sub that tells subscribers a committed change exists: in-process by
+// default, Redis when REDIS_URL is set so that every instance hears every change.
+// It is only a doorbell: the outbox in the database is the record (outbox.ts).
+import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
+import { createPubSub, type PubSub } from 'graphql-yoga';
+import { Redis } from 'ioredis';
+import { redactUrl, type Config } from './config.js';
+import type { Logger } from './logger.js';
+
+export interface ConfigEventMessage {
+  topic: 'WORKSPACE_CONFIG' | 'MCP_TOOLS';
+  subjectId: string;
+  workspaceId: string;
+  version: number;
+  kind: string;
+  payload: Record<string, unknown>;
+  occurredAt: string;
+}
+
+/** A connection's status changed; subscribers re-read it. workspaceId null: no workspace uses it. */
+export interface ConnectionStatusMessage {
+  workspaceId: string | null;
+  connectionId: string;
+}
+
+/**
+ * What end users' connections resolve to may have changed in a workspace (a
+ * connection created, deleted or changing status, an end user moved): MCP
+ * sessions acting for end users recompute their tools. endUserId null: any.
+ */
+export interface ConnectionsChangedMessage {
+  workspaceId: string;
+  endUserId: string | null;
+}
+
+/** A hosted connect session ended (succeeded or failed); subscribers re-read it. */
+export interface ConnectSessionMessage {
+  workspaceId: string;
+  sessionId: string;
+}
+
+/** A principal lost access: its open subscriptions, on every instance, must end. */
+export type AccessRevokedMessage =
+  | { kind: 'apiKey'; apiKeyId: string }
+  | { kind: 'member'; userId: string; organizationId: string }
+  | { kind: 'endUser'; endUserId: string }
+  | { kind: 'organization'; organizationId: string }
+  | { kind: 'workspace'; workspaceId: string }
+  /** An MCP server was deleted, or (serverTokenOnly) its token rotated: its MCP sessions end. */
+  | { kind: 'mcpServer'; mcpServerId: string; serverTokenOnly: boolean };
+
+export type Topics = {
+  'workspace-config': [workspaceId: string, event: ConfigEventMessage];
+  'mcp-tools': [mcpServerId: string, event: ConfigEventMessage];
+  'connections-changed': [message: ConnectionsChangedMessage];
+  'access-revoked': [message: AccessRevokedMessage];
+  'connection-status': [event: ConnectionStatusMessage];
+  'connect-session': [event: ConnectSessionMessage];
+};
+
+/** The pub/sub channel that announces an outbox topic's events (keyed by the event's subject). */
+export const channelOf = (topic: ConfigEventMessage['topic']) => (topic === 'WORKSPACE_CONFIG' ? 'workspace-config' : 'mcp-tools');
+
+/** Topics whose messages name the workspace they concern. */
+export type WorkspaceTopic = 'connection-status' | 'connect-session';
+
+/** The messages of `topic` about one workspace, until `signal` aborts. */
+export async function* workspaceMessages<K extends WorkspaceTopic>(
+  handle: PubSubHandle,
+  topic: K,
+  workspaceId: string,
+  signal: AbortSignal,
+): AsyncGenerator<Topics[K][0]> {
+  // Both topics take no id argument; the generic signature cannot see that.
+  const subscribe = handle.pubsub.subscribe as (topic: WorkspaceTopic) => AsyncIterableIterator<Topics[K][0]>;
+  const live = subscribe.call(handle.pubsub, topic);
+  signal.addEventListener('abort', () => void live.return?.(), { once: true });
+  for await (const message of live) {
+    if (message.workspaceId === workspaceId) yield message;
+  }
+}
+
+export interface PubSubHandle {
+  kind: 'memory' | 'redis';
+  pubsub: PubSub<Topics>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export class PubSubUnavailableError extends Error {
+  override name = 'PubSubUnavailableError';
+}
+
+export async function openPubSub(config: Config['pubsub'], logger: Logger): Promise<PubSubHandle> {
+  if (config.kind === 'memory') {
+    return { kind: 'memory', pubsub: createPubSub<Topics>(), ping: async () => {}, close: async () => {} };
+  }
+  await probeRedis(config.url);
+  const publishClient = new Redis(config.url, { connectionName: 'heddle-publish' });
+  const subscribeClient = new Redis(config.url, { connectionName: 'heddle-subscribe' });
+  for (const client of [publishClient, subscribeClient]) {
+    // ioredis reconnects by itself; an outage is logged, never fatal.
+    client.on('error', (error: Error) => logger.warn({ err: error.message }, 'redis connection error'));
+  }
+  const eventTarget = createRedisEventTarget<never>({ publishClient, subscribeClient });
+  return {
+    kind: 'redis',
+    pubsub: createPubSub<Topics>({ eventTarget }),
+    async ping() {
+      await publishClient.ping();
+    },
+    async close() {
+      await Promise.allSettled([publishClient.quit(), subscribeClient.quit()]);
+    },
+  };
+}
+
+/** Fails fast, with the variable's name, when Redis cannot be reached at start-up. */
+async function probeRedis(url: string): Promise<void> {
+  const probe = new Redis(url, {
+    lazyConnect: true,
+    connectTimeout: 3000,
+    maxRetriesPerRequest: 0,
+    enableOfflineQueue: false,
+    retryStrategy: () => null,
+  });
+  let cause: Error | undefined;
+  probe.on('error', (error: Error) => (cause ??= error));
+  try {
+    await probe.connect();
+    await probe.ping();
+  } catch (error) {
+    // ioredis rejects with "Connection is closed"; the 'error' event has the real reason.
+    const reason = (cause ?? (error as Error)).message;
+    throw new PubSubUnavailableError(`cannot reach REDIS_URL (${redactUrl(url)}): ${reason}`);
+  } finally {
+    probe.disconnect();
+  }
+}
