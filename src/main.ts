@@ -37,6 +37,7 @@ logger.info(
     url: `${app.url}${GRAPHQL_PATH}`,
     database: config.database.kind === 'pglite' ? `embedded PGlite at ${config.database.dataDir}` : 'postgresql',
     pubsub: config.pubsub.kind === 'redis' ? 'redis' : 'in-process',
+    node: process.version,
   },
   'heddle is listening',
 );

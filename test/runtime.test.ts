@@ -1,0 +1,59 @@
+// The project brings its own Node (the `node` dev dependency, Node 24 LTS):
+// `npm test` and `npm start` run on it whatever the system's Node is.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, expect, test } from 'vitest';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const manifest = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
+  devDependencies: Record<string, string>;
+};
+const major = (version: string) => version.replace(/^v/, '').split('.')[0];
+
+test('npm test runs on Node 24, the version package.json brings', () => {
+  expect(major(process.version)).toBe('24');
+  expect(process.version).toBe(`v${manifest.devDependencies.node}`);
+});
+
+const children: ReturnType<typeof spawn>[] = [];
+afterAll(() => {
+  for (const child of children) child.kill('SIGKILL');
+});
+
+test('npm start runs the server on that Node, even with only the system Node on PATH', async () => {
+  // Drop every node_modules/.bin from PATH: npm run must put the project's own first.
+  const systemPath = (process.env.PATH ?? '').split(path.delimiter).filter((dir) => !dir.includes('node_modules')).join(path.delimiter);
+  const child = spawn('npm', ['start', '--silent'], {
+    cwd: ROOT,
+    env: {
+      PATH: systemPath,
+      HOME: process.env.HOME,
+      NODE_ENV: 'test',
+      HOST: '127.0.0.1',
+      PORT: '0',
+      HEDDLE_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'heddle-runtime-')),
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  children.push(child);
+  let out = '';
+  let err = '';
+  child.stderr!.on('data', (chunk: Buffer) => (err += chunk.toString()));
+  const listening = await new Promise<{ node: string }>((resolve, reject) => {
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const line = out.split('\n').find((l) => l.includes('heddle is listening'));
+      if (line) resolve(JSON.parse(line) as { node: string });
+    });
+    child.once('exit', () => reject(new Error(`npm start exited before listening: ${err}`)));
+  });
+  expect(listening.node).toBe(`v${manifest.devDependencies.node}`);
+  // npm, tsx and the server form one process group: stop them together.
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  process.kill(-child.pid!, 'SIGTERM');
+  await exited;
+});
