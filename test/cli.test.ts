@@ -1,0 +1,52 @@
+// `npm run heddle -- …` as an operator types it: usage on stdout with --help,
+// usage errors exit 2 and name what was wrong.
+import { decodeJwt } from 'jose';
+import { describe, expect, test } from 'vitest';
+import { runCli } from './support/process.js';
+
+describe('--help prints usage to stdout and exits 0', () => {
+  test.each([[['--help']], [['help']], [['token', '--help']], [['help', 'token']], [['rewrap-keys', '--help']]])('heddle %j', async (args) => {
+    const { code, stdout, stderr } = await runCli(args, {});
+    expect(code).toBe(0);
+    expect(stderr).toBe('');
+    expect(stdout).toMatch(/^Usage: heddle/);
+  });
+
+  test('the top-level usage lists every command, a command’s usage its options', async () => {
+    expect((await runCli(['--help'], {})).stdout).toMatch(/token[\s\S]*rewrap-keys/);
+    const token = (await runCli(['token', '--help'], {})).stdout;
+    for (const option of ['--email', '--name', '--sub', '--expires-in']) expect(token).toContain(option);
+  });
+});
+
+describe('usage errors exit 2 with one line naming the command or option', () => {
+  test.each([
+    [['token', '--email', 'ops@example.com', '--expires-in', 'forever'], '--expires-in'],
+    [['rewrap-keys', '--batch-size', '0'], '--batch-size'],
+    [['token', '--email', 'ops@example.com', '--colour'], '--colour'],
+    [['token'], '--email'],
+    [['frobnicate'], 'frobnicate'],
+  ])('heddle %j names %s', async (args, named) => {
+    const { code, stdout, stderr } = await runCli(args, {});
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    const [first] = stderr.split('\n');
+    expect(first).toMatch(/^heddle: /);
+    expect(first).toContain(named);
+  });
+
+  test('no command prints the usage to stderr', async () => {
+    const { code, stdout, stderr } = await runCli([], {});
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr).toContain('Usage: heddle');
+  });
+});
+
+test('token prints a member token with the asked lifetime', async () => {
+  const { code, stdout } = await runCli(['token', '--email', 'ops@example.com', '--name', 'Ops', '--expires-in', '30m'], {});
+  expect(code).toBe(0);
+  const claims = decodeJwt(stdout.trim());
+  expect(claims).toMatchObject({ sub: 'dev|ops@example.com', email: 'ops@example.com', name: 'Ops' });
+  expect(claims.exp! - claims.iat!).toBe(30 * 60);
+});
