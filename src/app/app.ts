@@ -140,7 +140,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     // Without the router secret the upgrade is answered 401.
     verifyClient: ({ req }: { req: IncomingMessage }) => trustedRouter(req.headers),
   });
-  const wsHandle = useServer<Record<string, unknown>, { principal?: Principal }>(
+  const wsHandle = useServer<Record<string, unknown>, { authorization?: string | null }>(
     {
       execute: (args) => (args.rootValue as EnvelopedRoot).execute(args),
       subscribe: (args) => (args.rootValue as EnvelopedRoot).subscribe(args),
@@ -150,7 +150,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
           // and Cosmo forward the client's header on the upgrade request instead.
           const fromParams = ctx.connectionParams?.authorization;
           const authorization = typeof fromParams === 'string' ? fromParams : (ctx.extra.request.headers.authorization ?? null);
-          ctx.extra.principal = await authenticator.authenticate(authorization);
+          await authenticator.authenticate(authorization);
+          ctx.extra.authorization = authorization;
           return true;
         } catch {
           return false; // graphql-ws closes with 4403 Forbidden
@@ -161,9 +162,19 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
         const open = Object.keys(ctx.subscriptions).filter((other) => other !== id).length;
         const overLimit = subscriptionLimitError(open, config.limits.websocket);
         if (overLimit) return [overLimit];
+        // The socket outlives its credential's rights (a revoked or expired key or
+        // token, a removed member, a deleted end user, a changed role): every
+        // operation authenticates against the current state, as an HTTP request does.
+        let principal: Principal;
+        try {
+          principal = await authenticator.authenticate(ctx.extra.authorization);
+        } catch (error) {
+          if (error instanceof GraphQLError) return [error];
+          throw error;
+        }
         const { schema: envelopedSchema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
           ...ctx,
-          principal: ctx.extra.principal,
+          principal,
           params: payload,
         });
         let document;

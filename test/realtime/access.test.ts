@@ -5,7 +5,7 @@ import { print } from 'graphql';
 import type { Client } from 'graphql-ws';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { graphql } from '../generated/index.js';
-import { createPostgresDatabase, startTestApp, subscribeWs, type TestApp } from '../support/app.js';
+import { createPostgresDatabase, startTestApp, subscribeSse, subscribeWs, type TestApp } from '../support/app.js';
 import { describeEachBackend } from '../support/backends.js';
 import { seedConnection, seedOrganization, seedWorkspace } from '../support/fixtures.js';
 
@@ -25,6 +25,13 @@ const UpdateWorkspace = graphql(`
 const Invite = graphql(`mutation AcInvite($input: InviteMemberInput!) { inviteMember(input: $input) { ... on Invite { id } } }`);
 const Accept = graphql(`mutation AcAccept($input: AcceptInviteInput!) { acceptInvite(input: $input) { ... on Member { id } } }`);
 const Remove = graphql(`mutation AcRemove($input: RemoveMemberInput!) { removeMember(input: $input) { __typename } }`);
+const IssueToken = graphql(`
+  mutation AcIssueToken($input: IssueEndUserTokenInput!) {
+    issueEndUserToken(input: $input) { ... on EndUserToken { token endUser { id } } }
+  }
+`);
+const DeleteEndUser = graphql(`mutation AcDeleteEndUser($input: DeleteEndUserInput!) { deleteEndUser(input: $input) { __typename } }`);
+const WhoAmI = graphql(`query AcWhoAmI { viewer { kind endUser { externalId } } }`);
 const SetStatus = graphql(`
   mutation AcSetStatus($input: SetConnectionStatusInput!) { setConnectionStatus(input: $input) { __typename } }
 `);
@@ -62,6 +69,15 @@ describeEachBackend('subscriptions end when access is lost', (backend) => {
     orgId = await seedOrganization(first, owner, 'access');
     workspaceId = await seedWorkspace(first, owner, orgId, 'watched');
   });
+  /**
+   * A new subscribe on a socket whose credential lost its rights is refused
+   * with UNAUTHENTICATED: it sees no event when the workspace changes next.
+   */
+  async function expectNewSubscribeRefused(client: Client, code = 'UNAUTHENTICATED') {
+    const outcome = firstOutcome(client, print(ConfigChanged), { ws: workspaceId });
+    await first.request(UpdateWorkspace, { input: { id: workspaceId, name: `Watched ${Date.now()}` } }, owner);
+    expect((await outcome).code).toBe(code);
+  }
   afterAll(async () => {
     if (second !== first) await second?.stop();
     await first?.stop();
@@ -71,13 +87,36 @@ describeEachBackend('subscriptions end when access is lost', (backend) => {
   test('revoking the API key behind an open subscription ends it within 1 s', async () => {
     const created = (await first.request(CreateKey, { input: { organizationId: orgId, name: 'watcher' } }, owner)).data!.createApiKey;
     const { plainKey, apiKey } = created as { plainKey: string; apiKey: { id: string } };
-    const outcome = firstOutcome(second.wsClient(plainKey), print(ConfigChanged), { ws: workspaceId });
+    const client = second.wsClient(plainKey);
+    const outcome = firstOutcome(client, print(ConfigChanged), { ws: workspaceId });
     await new Promise((r) => setTimeout(r, 300));
     const revokedAt = Date.now();
     expect((await first.request(RevokeKey, { input: { id: apiKey.id } }, owner)).data!.revokeApiKey.__typename).toBe('ApiKey');
     const ended = await outcome;
     expect(ended.code).toBe('UNAUTHENTICATED');
     expect(ended.at - revokedAt).toBeLessThan(1000);
+    // The socket stays open; what it asks next is refused.
+    await expectNewSubscribeRefused(client);
+  });
+
+  test('over SSE, revoking the API key ends the open stream and refuses the next request', async () => {
+    const created = (await first.request(CreateKey, { input: { organizationId: orgId, name: 'sse watcher' } }, owner)).data!.createApiKey;
+    const { plainKey, apiKey } = created as { plainKey: string; apiKey: { id: string } };
+    const stream = await subscribeSse(second.url, ConfigChanged, { ws: workspaceId }, plainKey);
+    await first.request(RevokeKey, { input: { id: apiKey.id } }, owner);
+    expect((await stream.next()).errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    await expect(subscribeSse(second.url, ConfigChanged, { ws: workspaceId }, plainKey)).rejects.toThrow('SSE request failed: 401');
+  });
+
+  test('an expired API key opens nothing new on its socket', async () => {
+    const expiresAt = new Date(Date.now() + 1500);
+    const created = (await first.request(CreateKey, { input: { organizationId: orgId, name: 'short', expiresAt: expiresAt.toISOString() } }, owner))
+      .data!.createApiKey as { plainKey: string };
+    const client = second.wsClient(created.plainKey);
+    const ended = await firstOutcome(client, print(ConfigChanged), { ws: workspaceId });
+    expect(ended.code).toBe('UNAUTHENTICATED');
+    expect(ended.at).toBeGreaterThanOrEqual(expiresAt.getTime() - 50);
+    await expectNewSubscribeRefused(client);
   });
 
   test('removing a member ends its subscriptions on that organization', async () => {
@@ -85,20 +124,53 @@ describeEachBackend('subscriptions end when access is lost', (backend) => {
     const invite = (await first.request(Invite, { input: { organizationId: orgId, email, role: 'MEMBER' } }, owner)).data!.inviteMember as { id: string };
     const token = await first.memberToken(email);
     const member = (await first.request(Accept, { input: { id: invite.id } }, token)).data!.acceptInvite as { id: string };
-    const outcome = firstOutcome(second.wsClient(token), print(ConfigChanged), { ws: workspaceId });
+    const client = second.wsClient(token);
+    const outcome = firstOutcome(client, print(ConfigChanged), { ws: workspaceId });
     await new Promise((r) => setTimeout(r, 300));
     const removedAt = Date.now();
     await first.request(Remove, { input: { id: member.id } }, owner);
     const ended = await outcome;
     expect(ended.code).toBe('UNAUTHENTICATED');
     expect(ended.at - removedAt).toBeLessThan(1000);
+    // Still a valid session, of a user who no longer sees the workspace: as over HTTP, it is not found.
+    await expectNewSubscribeRefused(client, 'NOT_FOUND');
   });
 
-  test('a session token that expires ends its subscription when it expires', async () => {
+  test('a session token that expires ends its subscription when it expires, and opens nothing new', async () => {
     const token = await first.memberToken('access@example.com', '2s');
-    const outcome = firstOutcome(second.wsClient(token), print(ConfigChanged), { ws: workspaceId });
+    const client = second.wsClient(token);
+    const outcome = firstOutcome(client, print(ConfigChanged), { ws: workspaceId });
     const ended = await outcome;
     expect(ended.code).toBe('UNAUTHENTICATED');
+    await expectNewSubscribeRefused(client);
+  });
+
+  test('a deleted end user, or an expired end-user token, is refused on its open socket', async () => {
+    // Backends issue end-user tokens with their API key.
+    const backendKey = (await first.request(CreateKey, { input: { organizationId: orgId, name: 'backend' } }, owner)).data!.createApiKey as {
+      plainKey: string;
+    };
+    const issue = async (externalId: string, expiresIn: number) =>
+      (await first.request(IssueToken, { input: { workspaceId, externalId, expiresIn } }, backendKey.plainKey)).data!.issueEndUserToken as {
+        token: string;
+        endUser: { id: string };
+      };
+    const whoAmI = async (client: Client) => {
+      const [result] = await Array.fromAsync(client.iterate({ query: print(WhoAmI) })).catch((errors: unknown) => [{ errors }]);
+      const errors = (result as { errors?: unknown }).errors;
+      return errors ? { code: (Array.isArray(errors) ? errors[0] : errors)?.extensions?.code } : (result as { data: unknown }).data;
+    };
+
+    const deleted = await issue(`leaver-${backend.database}`, 3600);
+    const deletedClient = second.wsClient(deleted.token);
+    expect(await whoAmI(deletedClient)).toEqual({ viewer: { kind: 'END_USER', endUser: { externalId: `leaver-${backend.database}` } } });
+    await first.request(DeleteEndUser, { input: { id: deleted.endUser.id } }, owner);
+    expect(await whoAmI(deletedClient)).toEqual({ code: 'UNAUTHENTICATED' });
+
+    const expiring = await issue(`brief-${backend.database}`, 1);
+    const expiringClient = second.wsClient(expiring.token);
+    expect(await whoAmI(expiringClient)).toMatchObject({ viewer: { kind: 'END_USER' } });
+    await expect.poll(() => whoAmI(expiringClient), { timeout: 5000, interval: 200 }).toEqual({ code: 'UNAUTHENTICATED' });
   });
 
   test('connectionStatusChanged streams a connection that goes to ERROR, with its reason', async () => {
