@@ -5,11 +5,11 @@
 // this wrapper writes the rest. The target is the row the mutation returned,
 // else the row its input named.
 import { GraphQLError, isUnionType, type GraphQLSchema } from 'graphql';
-import { newMutationAudit, recordAudit, runAuditedMutation, type AuditEntry, type AuditTarget } from '../modules/audit/audit.service.js';
+import { newMutationAudit, recordAudit, runAuditedMutation, targetOf, type AuditEntry, type AuditTarget } from '../modules/audit/audit.service.js';
 import { roleIn } from '../auth/roles.js';
 import { ERROR_CODES } from '../platform/errors.js';
 import type { Context } from '../modules/common/context.js';
-import { decodeGlobalId, encodeGlobalID, isUuid } from '../platform/ids.js';
+import { decodeGlobalId, isUuid } from '../platform/ids.js';
 import { ownershipOf } from '../auth/ownership.js';
 
 /** Input fields that name the row a mutation acts on, most specific first. */
@@ -22,12 +22,11 @@ function returnedTarget(result: unknown, typename: string | null): AuditTarget |
   if (!typename || !result || typeof result !== 'object') return null;
   const row = result as { id?: unknown; organizationId?: unknown; workspaceId?: unknown };
   if (typeof row.id !== 'string' || !isUuid(row.id)) return null;
-  return {
-    type: typename,
-    id: encodeGlobalID(typename, row.id),
-    organizationId: typeof row.organizationId === 'string' ? row.organizationId : typename === 'Organization' ? row.id : null,
-    workspaceId: typeof row.workspaceId === 'string' ? row.workspaceId : typename === 'Workspace' ? row.id : null,
-  };
+  return targetOf(typename, {
+    id: row.id,
+    organizationId: typeof row.organizationId === 'string' ? row.organizationId : null,
+    workspaceId: typeof row.workspaceId === 'string' ? row.workspaceId : null,
+  });
 }
 
 /** The row the input names, attributed to its organization only when the caller has a role there. */

@@ -155,11 +155,18 @@ describeEachBackend('subscriptions end when access is lost', (backend) => {
         token: string;
         endUser: { id: string };
       };
-    const whoAmI = async (client: Client) => {
-      const [result] = await Array.fromAsync(client.iterate({ query: print(WhoAmI) })).catch((errors: unknown) => [{ errors }]);
-      const errors = (result as { errors?: unknown }).errors;
-      return errors ? { code: (Array.isArray(errors) ? errors[0] : errors)?.extensions?.code } : (result as { data: unknown }).data;
-    };
+    /** The viewer over the socket, or the code it was refused with. */
+    const whoAmI = (client: Client) =>
+      new Promise<unknown>((resolve) => {
+        client.subscribe(
+          { query: print(WhoAmI) },
+          {
+            next: (result) => resolve(result.errors ? { code: result.errors[0]?.extensions?.code } : result.data),
+            error: (errors) => resolve({ code: (errors as { extensions?: { code?: unknown } }[])[0]?.extensions?.code }),
+            complete: () => {},
+          },
+        );
+      });
 
     const deleted = await issue(`leaver-${backend.database}`, 3600);
     const deletedClient = second.wsClient(deleted.token);

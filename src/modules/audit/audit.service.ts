@@ -10,6 +10,8 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Principal } from '../../auth/principal.js';
 import { Prisma, type PrismaClient } from '../../generated/prisma/client.js';
 import { uuidv7 } from '../../platform/db/uuid.js';
+import { encodeGlobalID } from '../../platform/ids.js';
+import type { Tx } from '../../platform/outbox.js';
 import type { Logger } from '../../platform/logger.js';
 
 export type AuditOutcome = 'SUCCESS' | 'FAILURE' | 'DENIED';
@@ -28,6 +30,16 @@ export interface AuditEntry {
   target?: AuditTarget | null;
   /** Non-secret facts only (error codes, changed field names). */
   details?: Prisma.InputJsonValue;
+}
+
+/** A row as an audit target: its global id, and its organization and workspace when the row has them. */
+export function targetOf(type: string, row: { id: string; organizationId?: string | null; workspaceId?: string | null }): AuditTarget {
+  return {
+    type,
+    id: encodeGlobalID(type, row.id),
+    organizationId: row.organizationId ?? (type === 'Organization' ? row.id : null),
+    workspaceId: row.workspaceId ?? (type === 'Workspace' ? row.id : null),
+  };
 }
 
 export function actorOf(principal: Principal): { actorType: 'USER' | 'API_KEY' | 'END_USER' | 'SYSTEM'; actorId: string | null } {
@@ -117,4 +129,20 @@ export function mutationAuditSql(principal: Principal, entry: Omit<AuditEntry, '
 export async function auditChange(tx: Pick<PrismaClient, '$executeRaw'>, principal: Principal, entry: Omit<AuditEntry, 'action' | 'outcome'>): Promise<void> {
   const sql = mutationAuditSql(principal, entry);
   if (sql) await tx.$executeRaw(sql);
+}
+
+/**
+ * Runs `change` in one transaction with the running mutation's SUCCESS entry,
+ * which names the row `target` picks from the change's result.
+ */
+export function auditedTransaction<T>(
+  deps: { prisma: PrismaClient; principal: Principal },
+  change: (tx: Tx) => Promise<T>,
+  target: (result: T) => AuditTarget | null,
+): Promise<T> {
+  return deps.prisma.$transaction(async (tx) => {
+    const result = await change(tx);
+    await auditChange(tx, deps.principal, { target: target(result) });
+    return result;
+  });
 }
