@@ -3,7 +3,11 @@ import type { Context } from './context.js';
 import type { Role } from '../../auth/roles.js';
 import { announceAccessRevoked } from '../realtime/access.js';
 import type { AccessRevokedMessage } from '../../platform/pubsub.js';
+import type { Tx } from '../../platform/outbox.js';
+import { decodeGlobalId } from '../../platform/ids.js';
+import { targetOf } from '../audit/audit.service.js';
 import { builder } from './builder.js';
+import { deleteRow, type Removal } from './delete.service.js';
 import { needs } from './scopes.js';
 
 /** What a delete mutation returns on success: the global id that no longer resolves. */
@@ -19,18 +23,24 @@ builder.objectType(Deleted, {
 
 /**
  * `name(input: { id }): Deleted | NotFoundError`: finds the row through its
- * tenancy-filtered lookup, removes it, and answers with the id.
+ * tenancy-filtered lookup, removes it (deleteRow: with its audit entry, one
+ * winner among concurrent deletes), and answers with the id.
  */
-export function deleteMutation<Row>(
+export function deleteMutation<Row extends { id: string }>(
   name: string,
   options: {
     description?: string;
+    /** What NOT_FOUND calls the row. */
+    label: string;
     /** The role the caller needs on the row (default ADMIN). */
     atLeast?: Role;
     /** Error types the delete may return besides NOT_FOUND. */
     errors?: (new (...args: never[]) => HeddleError)[];
     find: (ctx: Context, globalId: string, path: string[]) => Promise<Row>;
-    remove: (ctx: Context, row: Row) => Promise<unknown>;
+    /** Deletes the row inside the transaction; a count of 0 means another call deleted it first. */
+    remove: (tx: Tx, row: Row) => Promise<Removal>;
+    /** Announcements once the delete committed. */
+    afterCommit?: (ctx: Context, row: Row) => void;
     /** Who loses access with the row: their open subscriptions end once the delete is done. */
     revokes?: (row: Row) => AccessRevokedMessage;
   },
@@ -45,10 +55,14 @@ export function deleteMutation<Row>(
       errors: { types: [NotFoundError, ...(options.errors ?? [])], union: { name: `${typeName}Result` } },
       args: { input: t.arg({ type: Input, required: true }) },
       resolve: async (_root, args, ctx) => {
-        const row = await options.find(ctx, String(args.input.id), ['input', 'id']);
-        await options.remove(ctx, row);
+        const globalId = String(args.input.id);
+        const path = ['input', 'id'];
+        const row = await options.find(ctx, globalId, path);
+        const target = targetOf(decodeGlobalId(globalId)!.typename, row);
+        await deleteRow(ctx, { label: options.label, path, target }, (tx) => options.remove(tx, row));
+        options.afterCommit?.(ctx, row);
         if (options.revokes) announceAccessRevoked(ctx.pubsub, options.revokes(row));
-        return new Deleted(String(args.input.id));
+        return new Deleted(globalId);
       },
     }),
   );

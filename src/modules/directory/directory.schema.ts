@@ -95,10 +95,9 @@ builder.mutationField('renameDirectory', (t) =>
 
 deleteMutation('deleteDirectory', {
   description: "Its end users move to the workspace's default directory; its DIRECTORY connections are deleted.",
+  label: 'directory',
   find: requireDirectory,
   // One statement: the database sets the end users' directory to null and cascades to the connections.
-  remove: async (ctx, directory) => {
-    await ctx.prisma.directory.delete({ where: { id: directory.id } });
-    announceConnectionsChanged(ctx.pubsub, { workspaceId: directory.workspaceId, endUserId: null });
-  },
+  remove: (tx, directory) => tx.directory.deleteMany({ where: { id: directory.id } }),
+  afterCommit: (ctx, directory) => announceConnectionsChanged(ctx.pubsub, { workspaceId: directory.workspaceId, endUserId: null }),
 });

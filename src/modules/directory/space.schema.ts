@@ -147,8 +147,9 @@ builder.mutationField('updateSpace', (t) =>
 
 deleteMutation('deleteSpace', {
   description: 'Deletes the space and its memberships; the end users stay.',
+  label: 'space',
   find: requireSpace,
-  remove: (ctx, space) => ctx.prisma.space.delete({ where: { id: space.id } }),
+  remove: (tx, space) => tx.space.deleteMany({ where: { id: space.id } }),
 });
 
 /**

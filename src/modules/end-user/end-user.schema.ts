@@ -250,9 +250,10 @@ builder.mutationField('upsertEndUser', (t) =>
 
 deleteMutation('deleteEndUser', {
   description: 'Deletes the end user, its connections and its space memberships.',
+  label: 'end user',
   find: requireEndUser,
   // One statement: the database cascades to connections and memberships.
-  remove: (ctx, user) => ctx.prisma.endUser.delete({ where: { id: user.id } }),
+  remove: (tx, user) => tx.endUser.deleteMany({ where: { id: user.id } }),
   revokes: (user) => ({ kind: 'endUser', endUserId: user.id }),
 });
 

@@ -216,13 +216,14 @@ builder.mutationField('rotateMcpServerToken', (t) =>
 
 deleteMutation('deleteMcpServer', {
   description: 'Deletes the server; its MCP sessions end.',
+  label: 'MCP server',
   find: requireMcpServer,
-  remove: (ctx, server) =>
-    ctx.outbox.commit(async (tx) => {
-      const event = await recordWorkspaceConfigChange(tx, server.workspaceId, 'MCP_SERVER_REMOVED', { mcpServerId: server.id });
-      await tx.mcpServer.delete({ where: { id: server.id } });
-      return { result: null, events: [event] };
-    }),
+  remove: async (tx, server) => {
+    const { count } = await tx.mcpServer.deleteMany({ where: { id: server.id } });
+    // Only the call that deleted it records the change.
+    const events = count ? [await recordWorkspaceConfigChange(tx, server.workspaceId, 'MCP_SERVER_REMOVED', { mcpServerId: server.id })] : [];
+    return { count, events };
+  },
   revokes: (server) => ({ kind: 'mcpServer', mcpServerId: server.id, serverTokenOnly: false }),
 });
 

@@ -215,7 +215,8 @@ deleteMutation('removeMember', {
     if (member.role === 'OWNER') throw new ForbiddenError(OWNER_IS_FIXED, path);
     return member;
   },
-  remove: (ctx, member) => ctx.prisma.member.delete({ where: { id: member.id } }),
+  label: 'member',
+  remove: (tx, member) => tx.member.deleteMany({ where: { id: member.id, role: { not: 'OWNER' } } }),
   revokes: (member) => ({ kind: 'member', userId: member.userId, organizationId: member.organizationId }),
 });
 
@@ -258,8 +259,9 @@ builder.mutationField('transferOwnership', (t) =>
 deleteMutation('deleteOrganization', {
   description: 'Deletes the organization and everything in it. OWNER only.',
   atLeast: 'OWNER',
+  label: 'organization',
   find: requireOrganization,
   // One statement: the database cascades to every row of the organization.
-  remove: (ctx, organization) => ctx.prisma.organization.delete({ where: { id: organization.id } }),
+  remove: (tx, organization) => tx.organization.deleteMany({ where: { id: organization.id } }),
   revokes: (organization) => ({ kind: 'organization', organizationId: organization.id }),
 });

@@ -105,6 +105,7 @@ builder.mutationField('setOAuthApp', (t) =>
 deleteMutation('deleteOAuthApp', {
   description:
     'Removes the OAuth app. New OAuth2 connect sessions for the integration are refused; connections made through it keep their tokens but can no longer refresh them.',
+  label: 'OAuth app',
   find: requireOAuthApp,
-  remove: (ctx, app) => ctx.prisma.oAuthApp.delete({ where: { id: app.id } }),
+  remove: (tx, app) => tx.oAuthApp.deleteMany({ where: { id: app.id } }),
 });

@@ -2,7 +2,6 @@ import { GraphQLError } from 'graphql';
 import { z } from 'zod';
 import { keyScopeWorkspaces } from '../../auth/key-scope.js';
 import { visible } from '../../auth/tenancy.js';
-import { uniqueViolation } from '../../platform/db/errors.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../platform/errors.js';
 import { displayNameSchema, slugSchema } from '../../platform/identifiers.js';
 import { parseInput } from '../../platform/validate.js';
@@ -10,7 +9,7 @@ import { builder } from '../common/builder.js';
 import { needs } from '../common/scopes.js';
 import { decodeId, safeUuid } from '../../platform/ids.js';
 import { resolveReferenceById } from '../common/references.js';
-import { requireOrganization } from '../../auth/lookup.js';
+import { createOrganization, updateOrganization } from './organization.service.js';
 
 export const OrganizationRef = builder.prismaNode('Organization', {
   nullable: true,
@@ -73,19 +72,7 @@ builder.mutationField('createOrganization', (t) =>
     authScopes: { member: true },
     errors: { types: [ValidationError, ConflictError], union: { name: 'CreateOrganizationResult' } },
     args: { input: t.arg({ type: CreateOrganizationInput, required: true }) },
-    resolve: async (query, _root, args, ctx) => {
-      const input = parseInput(createOrganizationSchema, args.input);
-      if (ctx.principal.kind !== 'member') throw new NotFoundError('user');
-      try {
-        return await ctx.prisma.organization.create({
-          ...query,
-          data: { ...input, members: { create: { userId: ctx.principal.userId, role: 'OWNER' } } },
-        });
-      } catch (error) {
-        if (uniqueViolation(error)) throw new ConflictError(`slug "${input.slug}" is taken`, ['input', 'slug']);
-        throw error;
-      }
-    },
+    resolve: (query, _root, args, ctx) => createOrganization(ctx, parseInput(createOrganizationSchema, args.input), query),
   }),
 );
 
@@ -106,19 +93,6 @@ builder.mutationField('updateOrganization', (t) =>
     authScopes: needs('ADMIN', 'id'),
     errors: { types: [ValidationError, ConflictError, NotFoundError], union: { name: 'UpdateOrganizationResult' } },
     args: { input: t.arg({ type: UpdateOrganizationInput, required: true }) },
-    resolve: async (query, _root, args, ctx) => {
-      const input = parseInput(updateOrganizationSchema, args.input);
-      const organization = await requireOrganization(ctx, input.id, ['input', 'id']);
-      try {
-        return await ctx.prisma.organization.update({
-          ...query,
-          where: { id: organization.id },
-          data: { ...(input.name ? { name: input.name } : {}), ...(input.slug ? { slug: input.slug } : {}) },
-        });
-      } catch (error) {
-        if (uniqueViolation(error)) throw new ConflictError(`slug "${input.slug}" is taken`, ['input', 'slug']);
-        throw error;
-      }
-    },
+    resolve: (query, _root, args, ctx) => updateOrganization(ctx, parseInput(updateOrganizationSchema, args.input), query),
   }),
 );

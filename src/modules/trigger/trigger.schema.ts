@@ -167,6 +167,7 @@ builder.mutationField('updateTrigger', (t) =>
 );
 
 deleteMutation('deleteTrigger', {
+  label: 'trigger',
   find: requireTrigger,
-  remove: (ctx, trigger) => ctx.prisma.trigger.delete({ where: { id: trigger.id } }),
+  remove: (tx, trigger) => tx.trigger.deleteMany({ where: { id: trigger.id } }),
 });

@@ -1,15 +1,14 @@
 import { z } from 'zod';
 import { visible } from '../../auth/tenancy.js';
-import { uniqueViolation } from '../../platform/db/errors.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../platform/errors.js';
 import { originListSchema } from '../connect/connect.rules.js';
 import { displayNameSchema, slugSchema } from '../../platform/identifiers.js';
 import { parseInput } from '../../platform/validate.js';
-import { recordWorkspaceConfigChange } from '../../platform/outbox.js';
 import { builder } from '../common/builder.js';
 import { needs, staffOnly } from '../common/scopes.js';
 import { decodeId, safeUuid } from '../../platform/ids.js';
-import { requireOrganization, requireWorkspace } from '../../auth/lookup.js';
+import { requireWorkspace } from '../../auth/lookup.js';
+import { createWorkspace, updateWorkspace } from './workspace.service.js';
 import { resolveReferenceById } from '../common/references.js';
 import { deleteMutation } from '../common/deleted.schema.js';
 
@@ -86,29 +85,13 @@ const updateWorkspaceSchema = z.object({
   connectFrameAncestors: originListSchema.nullish(),
 });
 
-function slugConflict(error: unknown, slug: string | null | undefined): never {
-  if (uniqueViolation(error)) throw new ConflictError(`workspace slug "${slug}" is taken in this organization`, ['input', 'slug']);
-  throw error;
-}
-
 builder.mutationField('createWorkspace', (t) =>
   t.prismaField({
     type: 'Workspace',
     authScopes: needs('ADMIN', 'organizationId'),
     errors: { types: [ValidationError, ConflictError, NotFoundError], union: { name: 'CreateWorkspaceResult' } },
     args: { input: t.arg({ type: CreateWorkspaceInput, required: true }) },
-    resolve: async (query, _root, args, ctx) => {
-      const input = parseInput(createWorkspaceSchema, args.input);
-      const organization = await requireOrganization(ctx, input.organizationId, ['input', 'organizationId']);
-      try {
-        return await ctx.prisma.workspace.create({
-          ...query,
-          data: { organizationId: organization.id, name: input.name, slug: input.slug },
-        });
-      } catch (error) {
-        slugConflict(error, input.slug);
-      }
-    },
+    resolve: (query, _root, args, ctx) => createWorkspace(ctx, parseInput(createWorkspaceSchema, args.input), query),
   }),
 );
 
@@ -119,35 +102,15 @@ builder.mutationField('updateWorkspace', (t) =>
     authScopes: needs('ADMIN', 'id'),
     errors: { types: [ValidationError, ConflictError, NotFoundError], union: { name: 'UpdateWorkspaceResult' } },
     args: { input: t.arg({ type: UpdateWorkspaceInput, required: true }) },
-    resolve: async (query, _root, args, ctx) => {
-      const input = parseInput(updateWorkspaceSchema, args.input);
-      const visible = await requireWorkspace(ctx, input.id, ['input', 'id']);
-      try {
-        return await ctx.outbox.commit(async (tx) => {
-          await tx.workspace.update({
-            where: { id: visible.id },
-            data: {
-              ...(input.name ? { name: input.name } : {}),
-              ...(input.slug ? { slug: input.slug } : {}),
-              ...(input.allowedRedirectOrigins ? { allowedRedirectOrigins: input.allowedRedirectOrigins } : {}),
-              ...(input.connectFrameAncestors ? { connectFrameAncestors: input.connectFrameAncestors } : {}),
-            },
-          });
-          const event = await recordWorkspaceConfigChange(tx, visible.id, 'WORKSPACE_UPDATED');
-          const result = await tx.workspace.findUniqueOrThrow({ ...query, where: { id: visible.id } });
-          return { result, events: [event] };
-        });
-      } catch (error) {
-        slugConflict(error, input.slug);
-      }
-    },
+    resolve: (query, _root, args, ctx) => updateWorkspace(ctx, parseInput(updateWorkspaceSchema, args.input), query),
   }),
 );
 
 deleteMutation('deleteWorkspace', {
   description: 'Deletes the workspace and everything in it: integrations, directories, spaces, end users, their connections, triggers and MCP servers.',
+  label: 'workspace',
   find: requireWorkspace,
   // One statement: the database cascades to every row that belongs to the workspace.
-  remove: (ctx, workspace) => ctx.prisma.workspace.delete({ where: { id: workspace.id } }),
+  remove: (tx, workspace) => tx.workspace.deleteMany({ where: { id: workspace.id } }),
   revokes: (workspace) => ({ kind: 'workspace', workspaceId: workspace.id }),
 });

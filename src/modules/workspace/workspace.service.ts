@@ -1,0 +1,55 @@
+// Workspace changes. Each commits with its audit entry; a settings change is
+// a config change (configVersion grows, subscribers hear it after commit).
+import { requireOrganization, requireWorkspace } from '../../auth/lookup.js';
+import type { Prisma } from '../../generated/prisma/client.js';
+import { uniqueViolation } from '../../platform/db/errors.js';
+import { ConflictError } from '../../platform/errors.js';
+import { recordWorkspaceConfigChange } from '../../platform/outbox.js';
+import { auditChange, auditedTransaction, targetOf } from '../audit/audit.service.js';
+import type { Context } from '../common/context.js';
+
+/** The part of a workspace read a GraphQL selection asks for. */
+export type WorkspaceQuery = { include?: Prisma.WorkspaceInclude; select?: Prisma.WorkspaceSelect };
+
+function slugConflict(error: unknown, slug: string | null | undefined): never {
+  if (uniqueViolation(error)) throw new ConflictError(`workspace slug "${slug}" is taken in this organization`, ['input', 'slug']);
+  throw error;
+}
+
+export async function createWorkspace(ctx: Context, input: { organizationId: string; name: string; slug: string }, query: WorkspaceQuery) {
+  const organization = await requireOrganization(ctx, input.organizationId, ['input', 'organizationId']);
+  return auditedTransaction(
+    ctx,
+    (tx) => tx.workspace.create({ ...query, data: { organizationId: organization.id, name: input.name, slug: input.slug } }),
+    (workspace) => targetOf('Workspace', workspace),
+  ).catch((error: unknown) => slugConflict(error, input.slug));
+}
+
+export interface WorkspaceSettings {
+  id: string;
+  name?: string | null;
+  slug?: string | null;
+  allowedRedirectOrigins?: string[] | null;
+  connectFrameAncestors?: string[] | null;
+}
+
+export async function updateWorkspace(ctx: Context, input: WorkspaceSettings, query: WorkspaceQuery) {
+  const visible = await requireWorkspace(ctx, input.id, ['input', 'id']);
+  return ctx.outbox
+    .commit(async (tx) => {
+      await tx.workspace.update({
+        where: { id: visible.id },
+        data: {
+          ...(input.name ? { name: input.name } : {}),
+          ...(input.slug ? { slug: input.slug } : {}),
+          ...(input.allowedRedirectOrigins ? { allowedRedirectOrigins: input.allowedRedirectOrigins } : {}),
+          ...(input.connectFrameAncestors ? { connectFrameAncestors: input.connectFrameAncestors } : {}),
+        },
+      });
+      const event = await recordWorkspaceConfigChange(tx, visible.id, 'WORKSPACE_UPDATED');
+      await auditChange(tx, ctx.principal, { target: targetOf('Workspace', visible) });
+      const result = await tx.workspace.findUniqueOrThrow({ ...query, where: { id: visible.id } });
+      return { result, events: [event] };
+    })
+    .catch((error: unknown) => slugConflict(error, input.slug));
+}
