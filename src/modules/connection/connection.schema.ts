@@ -3,28 +3,16 @@
 // the credential store; no output type has a field that could carry one.
 import { z } from 'zod';
 import { visible } from '../../auth/tenancy.js';
-import { getIntegration } from '../catalog/catalog.js';
-import { foreignKeyViolation } from '../../platform/db/errors.js';
-import { uuidv7 } from '../../platform/db/uuid.js';
-import {
-  CONNECTION_SCOPES,
-  CONNECTION_TYPES,
-  createConnectionSchema,
-  secretOf,
-  type CreateConnectionInput,
-} from './connection.rules.js';
-import { ensureEndUser } from '../end-user/end-user.rules.js';
+import { CONNECTION_SCOPES, CONNECTION_TYPES, createConnectionSchema, type CreateConnectionInput } from './connection.rules.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../platform/errors.js';
 import { displayNameSchema } from '../../platform/identifiers.js';
 import { parseInput } from '../../platform/validate.js';
 import type { Prisma } from '../../generated/prisma/client.js';
-import type { Context } from '../common/context.js';
-import { announceConnectionsChanged, publishConnectionStatus } from '../realtime/connection-status.js';
 import { builder } from '../common/builder.js';
 import { safeUuid } from '../../platform/ids.js';
-import { requireConnection, requireDirectory, requireEndUser, requireOrganization, requireWorkspace } from '../../auth/lookup.js';
 import { resolveReferenceById } from '../common/references.js';
 import { Deleted } from '../common/deleted.schema.js';
+import { createConnection, deleteConnection, renameConnection, setConnectionStatus } from './connection.service.js';
 import { workspaceSubscription } from '../common/workspace-subscription.js';
 import { needs, needsOrCreator, workspaceScoped } from '../common/scopes.js';
 
@@ -143,93 +131,13 @@ const CreateConnectionInput = builder.inputType('CreateConnectionInput', {
   }),
 });
 
-interface Placement {
-  organizationId: string;
-  workspaceId: string | null;
-  directoryId: string | null;
-  endUserId: string | null;
-  /** USER scope by externalId: the end user to find or create. */
-  externalId: string | null;
-}
-
-async function resolvePlacement(ctx: Context, input: CreateConnectionInput): Promise<Placement> {
-  const none = { workspaceId: null, directoryId: null, endUserId: null, externalId: null };
-  switch (input.scope) {
-    case 'ORGANIZATION': {
-      const org = await requireOrganization(ctx, input.organizationId!, ['input', 'organizationId']);
-      return { ...none, organizationId: org.id };
-    }
-    case 'WORKSPACE': {
-      const ws = await requireWorkspace(ctx, input.workspaceId!, ['input', 'workspaceId']);
-      return { ...none, organizationId: ws.organizationId, workspaceId: ws.id };
-    }
-    case 'DIRECTORY': {
-      const dir = await requireDirectory(ctx, input.directoryId!, ['input', 'directoryId']);
-      const ws = await ctx.prisma.workspace.findUniqueOrThrow({ where: { id: dir.workspaceId }, select: { organizationId: true } });
-      return { ...none, organizationId: ws.organizationId, workspaceId: dir.workspaceId, directoryId: dir.id };
-    }
-    case 'USER': {
-      if (input.endUserId) {
-        const user = await requireEndUser(ctx, input.endUserId, ['input', 'endUserId']);
-        const ws = await ctx.prisma.workspace.findUniqueOrThrow({ where: { id: user.workspaceId }, select: { organizationId: true } });
-        return { ...none, organizationId: ws.organizationId, workspaceId: user.workspaceId, endUserId: user.id };
-      }
-      const ws = await requireWorkspace(ctx, input.workspaceId!, ['input', 'workspaceId']);
-      return { ...none, organizationId: ws.organizationId, workspaceId: ws.id, externalId: input.externalId! };
-    }
-  }
-}
-
-/** The catalog must know the integration, and the integration must accept the connection type. */
-function assertCatalogAllows(input: Pick<CreateConnectionInput, 'integrationName' | 'type'>): void {
-  const integration = getIntegration(input.integrationName);
-  if (!integration) {
-    throw new ValidationError([{ path: ['input', 'integrationName'], message: 'is not in the integration catalog' }]);
-  }
-  if (!integration.authTypes.includes(input.type)) {
-    throw new ValidationError([
-      { path: ['input', 'type'], message: `${input.integrationName} accepts ${integration.authTypes.join(', ')}` },
-    ]);
-  }
-}
-
 builder.mutationField('createConnection', (t) =>
   t.prismaField({
     type: 'Connection',
     authScopes: needs('MEMBER', 'endUserId', 'directoryId', 'workspaceId', 'organizationId'),
     errors: { types: [ValidationError, NotFoundError], union: { name: 'CreateConnectionResult' } },
     args: { input: t.arg({ type: CreateConnectionInput, required: true }) },
-    resolve: async (query, _root, args, ctx) => {
-      const input = parseInput(createConnectionSchema, args.input);
-      assertCatalogAllows(input);
-      const placement = await resolvePlacement(ctx, input);
-      const id = uuidv7();
-      const sealed = ctx.credentials.seal({ organizationId: placement.organizationId, connectionId: id }, secretOf(input.credentials));
-      const created = await ctx.prisma.$transaction(async (tx) => {
-        let endUserId = placement.endUserId;
-        if (placement.externalId) endUserId = (await ensureEndUser(tx, placement.workspaceId!, placement.externalId)).id;
-        return tx.connection.create({
-          ...query,
-          data: {
-            id,
-            organizationId: placement.organizationId,
-            workspaceId: placement.workspaceId,
-            directoryId: placement.directoryId,
-            endUserId,
-            scope: input.scope,
-            type: input.type,
-            integrationName: input.integrationName,
-            displayName: input.displayName,
-            tokenUrl: input.tokenUrl ?? null,
-            expiresAt: input.credentials.expiresAt ? new Date(input.credentials.expiresAt) : null,
-            createdById: ctx.principal.kind === 'member' ? ctx.principal.userId : null,
-            ...sealed,
-          },
-        });
-      });
-      if (created.workspaceId) announceConnectionsChanged(ctx.pubsub, { workspaceId: created.workspaceId, endUserId: created.endUserId });
-      return created;
-    },
+    resolve: (query, _root, args, ctx) => createConnection(ctx, parseInput(createConnectionSchema, args.input), query),
   }),
 );
 
@@ -243,11 +151,8 @@ builder.mutationField('renameConnection', (t) =>
     authScopes: needsOrCreator('ADMIN', 'id'),
     errors: { types: [ValidationError, NotFoundError], union: { name: 'RenameConnectionResult' } },
     args: { input: t.arg({ type: RenameConnectionInput, required: true }) },
-    resolve: async (query, _root, args, ctx) => {
-      const input = parseInput(z.object({ id: z.string(), displayName: displayNameSchema }), args.input);
-      const connection = await requireConnection(ctx, input.id, ['input', 'id']);
-      return ctx.prisma.connection.update({ ...query, where: { id: connection.id }, data: { displayName: input.displayName } });
-    },
+    resolve: (query, _root, args, ctx) =>
+      renameConnection(ctx, parseInput(z.object({ id: z.string(), displayName: displayNameSchema }), args.input), query),
   }),
 );
 
@@ -266,20 +171,12 @@ builder.mutationField('setConnectionStatus', (t) =>
     authScopes: needsOrCreator('ADMIN', 'id'),
     errors: { types: [ValidationError, NotFoundError], union: { name: 'SetConnectionStatusResult' } },
     args: { input: t.arg({ type: SetConnectionStatusInput, required: true }) },
-    resolve: async (query, _root, args, ctx) => {
-      const input = parseInput(
-        z.object({ id: z.string(), status: z.enum(['ACTIVE', 'ERROR']), reason: z.string().max(1000).nullish() }),
-        args.input,
-      );
-      const connection = await requireConnection(ctx, input.id, ['input', 'id']);
-      const updated = await ctx.prisma.connection.update({
-        ...query,
-        where: { id: connection.id },
-        data: { status: input.status, statusReason: input.status === 'ERROR' ? (input.reason ?? null) : null },
-      });
-      if (connection.status !== input.status) await publishConnectionStatus(ctx, connection);
-      return updated;
-    },
+    resolve: (query, _root, args, ctx) =>
+      setConnectionStatus(
+        ctx,
+        parseInput(z.object({ id: z.string(), status: z.enum(['ACTIVE', 'ERROR']), reason: z.string().max(1000).nullish() }), args.input),
+        query,
+      ),
   }),
 );
 
@@ -295,26 +192,7 @@ builder.mutationField('deleteConnection', (t) =>
     errors: { types: [ConflictError, NotFoundError], union: { name: 'DeleteConnectionResult' } },
     args: { input: t.arg({ type: DeleteConnectionInput, required: true }) },
     resolve: async (_root, args, ctx) => {
-      const connection = await requireConnection(ctx, String(args.input.id), ['input', 'id']);
-      const inUse = async () => {
-        const users = await ctx.prisma.workspaceIntegration.findMany({
-          where: { connectionId: connection.id },
-          select: { alias: true, workspace: { select: { slug: true } } },
-        });
-        return new ConflictError(
-          `connection is used by ${users.map((u) => `${u.workspace.slug}/${u.alias}`).join(', ')}`,
-          ['input', 'id'],
-        );
-      };
-      if (await ctx.prisma.workspaceIntegration.count({ where: { connectionId: connection.id } })) throw await inUse();
-      try {
-        await ctx.prisma.connection.delete({ where: { id: connection.id } });
-        if (connection.workspaceId) announceConnectionsChanged(ctx.pubsub, { workspaceId: connection.workspaceId, endUserId: connection.endUserId });
-      } catch (error) {
-        // An integration started using it between the check and the delete.
-        if (foreignKeyViolation(error)) throw await inUse();
-        throw error;
-      }
+      await deleteConnection(ctx, String(args.input.id));
       return new Deleted(String(args.input.id));
     },
   }),

@@ -17,3 +17,8 @@ export function uniqueViolation(error: unknown): string[] | null {
 export function foreignKeyViolation(error: unknown): boolean {
   return error instanceof Prisma.PrismaClientKnownRequestError && (error.code === 'P2003' || error.code === 'P2014');
 }
+
+/** True when `error` says the row to update or delete is gone (P2025: another call deleted it first). */
+export function missingRow(error: unknown): boolean {
+  return error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2025';
+}
