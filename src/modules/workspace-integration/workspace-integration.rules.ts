@@ -2,8 +2,8 @@
 // connection strategy and the connection that strategy requires, and its
 // allowed actions. Add and update both check the resulting state here.
 import { z } from 'zod';
+import { HeddleError, type FieldError } from '../../platform/errors.js';
 import { actionNames, getIntegration } from '../catalog/catalog.js';
-import type { FieldError } from '../../platform/errors.js';
 
 export const CONNECTION_STRATEGIES = ['FIXED', 'PER_USER', 'PER_USER_WITH_FALLBACK'] as const;
 export type ConnectionStrategy = (typeof CONNECTION_STRATEGIES)[number];
@@ -70,3 +70,30 @@ export function workspaceIntegrationErrors(
   }
   return errors;
 }
+
+export class AliasConflictError extends HeddleError {
+  readonly code = 'ALIAS_CONFLICT' as const;
+  constructor(readonly alias: string) {
+    super(`alias "${alias}" is already used in this workspace`);
+  }
+}
+
+/** The input shapes of addWorkspaceIntegration and updateWorkspaceIntegration. */
+export const addSchema = z.object({
+  workspaceId: z.string(),
+  integrationName: z.string().min(1),
+  connectionStrategy: z.enum(CONNECTION_STRATEGIES),
+  connectionId: z.string().nullish(),
+  alias: aliasSchema.nullish(),
+  allowedActions: z.array(z.string()).nullish(),
+});
+
+export const updateSchema = z.object({
+  id: z.string(),
+  connectionStrategy: z.enum(CONNECTION_STRATEGIES).optional(),
+  connectionId: z.string().nullish(),
+  alias: aliasSchema.optional(),
+  allowedActions: z.array(z.string()).nullish(),
+});
+export type AddWorkspaceIntegration = z.infer<typeof addSchema>;
+export type UpdateWorkspaceIntegration = z.infer<typeof updateSchema>;
