@@ -3,33 +3,22 @@
 // (src/mcp/tools-sync.ts) and can only be read here. Creating, changing and
 // deleting a server are config changes of its workspace.
 import { z } from 'zod';
-import { newBearerSecret } from '../../platform/crypto/tokens.js';
 import { visible } from '../../auth/tenancy.js';
 import { NotFoundError, ValidationError } from '../../platform/errors.js';
-import {
-  MCP_END_USER_ACCESS,
-  MCP_TOKEN_PREFIX,
-  mcpServerNameSchema,
-  storedTools,
-  toolDefinition,
-  type ToolEntry,
-} from './mcp-tools.rules.js';
+import { MCP_END_USER_ACCESS, mcpServerNameSchema, storedTools, toolDefinition, type ToolEntry } from './mcp-tools.rules.js';
 import { parseInput } from '../../platform/validate.js';
-import { uuidv7 } from '../../platform/db/uuid.js';
-import type { Prisma } from '../../generated/prisma/client.js';
 import { MCP_PATH_PREFIX } from './endpoint.js';
-import { currentTools } from './tools-sync.service.js';
-import { announceAccessRevoked, whileAccessHolds } from '../realtime/access.js';
+import { whileAccessHolds } from '../realtime/access.js';
 import { assertReplayable, mcpToolsSubject, subjectEvents } from '../realtime/config-stream.js';
 import { recordWorkspaceConfigChange } from '../../platform/outbox.js';
 import type { ConfigEventMessage } from '../../platform/pubsub.js';
-import type { Context } from '../common/context.js';
 import { builder } from '../common/builder.js';
 import { encodeGlobalID, safeUuid } from '../../platform/ids.js';
-import { requireMcpServer, requireWorkspace } from '../../auth/lookup.js';
+import { requireMcpServer } from '../../auth/lookup.js';
 import { resolveReferenceById } from '../common/references.js';
 import { needs, staffOnly } from '../common/scopes.js';
 import { deleteMutation } from '../common/deleted.schema.js';
+import { createMcpServer, rotateMcpServerToken, updateMcpServer } from './mcp-server.service.js';
 import { ConnectionStrategyEnum, WorkspaceIntegrationRef } from '../workspace-integration/workspace-integration.schema.js';
 
 const McpEndUserAccessEnum = builder.enumType('McpEndUserAccess', {
@@ -116,11 +105,6 @@ builder.objectType(McpServerWithToken, {
   }),
 });
 
-const newToken = () => {
-  const secret = newBearerSecret(MCP_TOKEN_PREFIX);
-  return { plain: secret.plain, data: { tokenHash: secret.hash, tokenPrefix: secret.displayPrefix } };
-};
-
 const CreateMcpServerInput = builder.inputType('CreateMcpServerInput', {
   fields: (t) => ({
     workspaceId: t.id({ required: true }),
@@ -141,20 +125,8 @@ builder.mutationField('createMcpServer', (t) =>
         z.object({ workspaceId: z.string(), name: mcpServerNameSchema, endUserAccess: z.enum(MCP_END_USER_ACCESS) }),
         args.input,
       );
-      const workspace = await requireWorkspace(ctx, input.workspaceId, ['input', 'workspaceId']);
-      const token = newToken();
-      const server = await ctx.outbox.commit(async (tx) => {
-        const id = uuidv7();
-        // The config change locks the workspace row first, so the tools read below are the committed ones.
-        const event = await recordWorkspaceConfigChange(tx, workspace.id, 'MCP_SERVER_ADDED', { mcpServerId: id });
-        const tools = await currentTools(tx, workspace.id);
-        const result = await tx.mcpServer.create({
-          data: { id, workspaceId: workspace.id, name: input.name, endUserAccess: input.endUserAccess, tools: tools as unknown as Prisma.InputJsonValue, ...token.data },
-          select: { id: true },
-        });
-        return { result, events: [event] };
-      });
-      return new McpServerWithToken(server.id, token.plain);
+      const { serverId, token } = await createMcpServer(ctx, input);
+      return new McpServerWithToken(serverId, token);
     },
   }),
 );
@@ -168,30 +140,18 @@ const UpdateMcpServerInput = builder.inputType('UpdateMcpServerInput', {
   }),
 });
 
-/** Changes a server inside the config-change transaction of its workspace. */
-function changeServer(ctx: Context, server: { id: string; workspaceId: string }, data: Prisma.McpServerUpdateInput) {
-  return ctx.outbox.commit(async (tx) => {
-    const event = await recordWorkspaceConfigChange(tx, server.workspaceId, 'MCP_SERVER_UPDATED', { mcpServerId: server.id });
-    await tx.mcpServer.update({ where: { id: server.id }, data, select: { id: true } });
-    return { result: server, events: [event] };
-  });
-}
-
 builder.mutationField('updateMcpServer', (t) =>
   t.prismaField({
     type: 'McpServer',
     authScopes: needs('ADMIN', 'id'),
     errors: { types: [ValidationError, NotFoundError], union: { name: 'UpdateMcpServerResult' } },
     args: { input: t.arg({ type: UpdateMcpServerInput, required: true }) },
-    resolve: async (query, _root, args, ctx) => {
-      const input = parseInput(
-        z.object({ id: z.string(), name: mcpServerNameSchema.nullish(), endUserAccess: z.enum(MCP_END_USER_ACCESS).nullish() }),
-        args.input,
-      );
-      const server = await requireMcpServer(ctx, input.id, ['input', 'id']);
-      await changeServer(ctx, server, { name: input.name ?? undefined, endUserAccess: input.endUserAccess ?? undefined });
-      return ctx.prisma.mcpServer.findUniqueOrThrow({ ...query, where: { id: server.id } });
-    },
+    resolve: (query, _root, args, ctx) =>
+      updateMcpServer(
+        ctx,
+        parseInput(z.object({ id: z.string(), name: mcpServerNameSchema.nullish(), endUserAccess: z.enum(MCP_END_USER_ACCESS).nullish() }), args.input),
+        query,
+      ),
   }),
 );
 
@@ -205,11 +165,8 @@ builder.mutationField('rotateMcpServerToken', (t) =>
     errors: { types: [NotFoundError], union: { name: 'RotateMcpServerTokenResult' } },
     args: { input: t.arg({ type: RotateMcpServerTokenInput, required: true }) },
     resolve: async (_root, args, ctx) => {
-      const server = await requireMcpServer(ctx, String(args.input.id), ['input', 'id']);
-      const token = newToken();
-      await changeServer(ctx, server, token.data);
-      announceAccessRevoked(ctx.pubsub, { kind: 'mcpServer', mcpServerId: server.id, serverTokenOnly: true });
-      return new McpServerWithToken(server.id, token.plain);
+      const { serverId, token } = await rotateMcpServerToken(ctx, String(args.input.id));
+      return new McpServerWithToken(serverId, token);
     },
   }),
 );
