@@ -5,7 +5,7 @@
 // and output, and test/quickstart.test.ts runs it against a fresh embedded server.
 //
 //   export HEDDLE_TOKEN=$(npm run --silent heddle -- token --email alice@example.com --name Alice)
-//   npm run quickstart                    # HEDDLE_URL defaults to http://localhost:4000
+//   npm run --silent quickstart           # HEDDLE_URL defaults to http://localhost:4000
 //
 // The documents below are typed by `npm run codegen` (client preset, ./generated/).
 import { Client as McpClient } from '@modelcontextprotocol/sdk/client/index.js';
