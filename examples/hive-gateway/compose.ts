@@ -2,13 +2,13 @@
 // `_service { sdl }` (the way rover and Hive's tooling do), with
 // @theguild/federation-composition, the composer Hive Gateway itself uses.
 //
-//   HEDDLE_ROUTER_SECRET=… npx tsx compose.ts heddle=http://localhost:4000/graphql \
+//   HEDDLE_ROUTER_SECRET=… npx tsx compose.ts heddle=${HEDDLE_URL:-http://localhost:4000}/graphql \
 //     accounts=http://localhost:4001/graphql > supergraph.graphql
 //
 // Heddle's SDL is also committed as schema.graphql: `heddle=./schema.graphql`
 // reads a file instead of asking the service; the endpoint written into the
-// supergraph then comes from HEDDLE_URL (<NAME>_URL for any subgraph given as
-// a file; default http://localhost:4000/graphql).
+// supergraph is then HEDDLE_URL's /graphql (<NAME>_URL's for any subgraph given
+// as a file; default http://localhost:4000), as in every Heddle example.
 import { readFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
 import { composeServices } from '@theguild/federation-composition';
@@ -56,7 +56,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
       if (!name || !location) throw new Error(`expected name=url or name=file.graphql, got "${arg}"`);
       return /^https?:/.test(location)
         ? { name, url: location }
-        : { name, url: process.env[`${name.toUpperCase()}_URL`] ?? 'http://localhost:4000/graphql', sdl: await readFile(location, 'utf8') };
+        : { name, url: `${process.env[`${name.toUpperCase()}_URL`] ?? 'http://localhost:4000'}/graphql`, sdl: await readFile(location, 'utf8') };
     }),
   );
   process.stdout.write(await composeSupergraph(subgraphs));

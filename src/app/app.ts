@@ -3,7 +3,6 @@
 // the hosted connect pages under /connect.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { getOperationAST, GraphQLError } from 'graphql';
 import { createYoga, maskError, type Plugin } from 'graphql-yoga';
 import { HeddleError } from '../platform/errors.js';
@@ -25,6 +24,7 @@ import { Outbox } from '../platform/outbox.js';
 import { openPubSub } from '../platform/pubsub.js';
 import { schema } from '../schema/index.js';
 import type { Context, Services } from '../modules/common/context.js';
+import { createGraphiQL } from './graphiql.js';
 import { limitPlugins } from './limits.js';
 import { keepAlive, subscriptionLimitError } from './websocket-limits.js';
 
@@ -73,18 +73,16 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const authenticator = createAuthenticator({ prisma: database.prisma, jwt: config.jwt, apiKeyUsage });
   const mcp = createMcpEndpoint({ prisma: database.prisma, pubsub, authenticator, logger, maxBodyBytes: config.limits.maxBodyBytes });
 
-  let graphiqlPage: string | undefined;
   const yoga = createYoga<{ principal?: Principal }, Context>({
     schema,
     graphqlEndpoint: GRAPHQL_PATH,
     landingPage: false,
     maskedErrors: { maskError: exposeDomainErrors, isDev: config.graphql.exposeErrors },
-    graphiql: config.env !== 'production',
+    // Served by ./graphiql.ts (Heddle's example, compressed and cached files); none in production.
+    graphiql: false,
     // One operation per request: a batch would multiply every per-operation limit.
     batching: false,
     maxRequestBodySize: config.limits.maxBodyBytes,
-    // The bundled GraphiQL (no CDN) is ~9 MB: render it once.
-    renderGraphiQL: (opts) => (graphiqlPage ??= renderGraphiQL(opts)),
     logging: {
       debug: (...args) => logger.debug(toLogFields(args)),
       info: (...args) => logger.info(toLogFields(args)),
@@ -99,6 +97,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     }),
   });
 
+  const graphiql = config.env === 'production' ? undefined : createGraphiQL(GRAPHQL_PATH);
   const trustedRouter = routerTrust(config.routerSecret);
   const connect = createConnectHandler(services);
   // Long-lived SSE responses are ended at shutdown instead of being waited for.
@@ -125,6 +124,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     if (!trustedRouter(req.headers)) {
       return sendJson(res, 401, { errors: [{ message: 'missing or wrong router secret', extensions: { code: 'UNAUTHENTICATED' } }] });
     }
+    if (graphiql?.handles(req, path)) return graphiql.serve(req, res, path);
     if (req.headers.accept?.includes('text/event-stream')) {
       eventStreams.add(res);
       res.once('close', () => eventStreams.delete(res));

@@ -52,6 +52,9 @@ describe('production defaults', () => {
   test('GraphiQL is not served', async () => {
     const page = await fetch(`${app.t.url}/graphql`, { headers: { accept: 'text/html' } });
     expect(page.headers.get('content-type') ?? '').not.toMatch(/text\/html/);
+    const html = await (await fetch(`${app.t.url}/graphql`, { headers: { accept: 'text/html' } })).text();
+    expect(html).not.toContain('/graphiql/');
+    expect((await fetch(`${app.t.url}/graphiql/graphiql.js`)).status).toBe(404);
   });
 });
 
