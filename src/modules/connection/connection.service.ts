@@ -2,9 +2,9 @@
 // before the transaction and never leaves the store in plaintext.
 import { requireConnection, requireDirectory, requireEndUser, requireOrganization, requireWorkspace } from '../../auth/lookup.js';
 import type { Prisma } from '../../generated/prisma/client.js';
-import { foreignKeyViolation, missingRow } from '../../platform/db/errors.js';
+import { foreignKeyViolation, goneIsNotFound } from '../../platform/db/errors.js';
 import { uuidv7 } from '../../platform/db/uuid.js';
-import { ConflictError, NotFoundError, ValidationError } from '../../platform/errors.js';
+import { ConflictError, ValidationError } from '../../platform/errors.js';
 import { auditedTransaction, targetOf } from '../audit/audit.service.js';
 import { getIntegration } from '../catalog/catalog.js';
 import type { Context } from '../common/context.js';
@@ -107,10 +107,7 @@ async function updateConnection(ctx: Context, id: string, query: ConnectionQuery
     ctx,
     (tx) => tx.connection.update({ ...query, where: { id: connection.id }, data }),
     () => targetOf('Connection', connection),
-  ).catch((error: unknown) => {
-    if (missingRow(error)) throw new NotFoundError('connection', ['input', 'id']);
-    throw error;
-  });
+  ).catch(goneIsNotFound('connection', ['input', 'id']));
   return { before: connection, updated };
 }
 

@@ -31,3 +31,31 @@ export function triggerErrors(
   }
   return errors;
 }
+
+/** The input shapes of createTrigger and updateTrigger. */
+export const createSchema = z
+  .object({
+    organizationId: z.string().nullish(),
+    workspaceId: z.string().nullish(),
+    integrationName: z.string().min(1),
+    eventName: z.string().min(1),
+    callbackUrl: callbackUrlSchema,
+    pollingIntervalMinutes: pollingIntervalSchema,
+    connectionId: z.string().nullish(),
+    enabled: z.boolean(),
+  })
+  .refine((input) => (input.organizationId == null) !== (input.workspaceId == null), {
+    path: ['workspaceId'],
+    message: 'give exactly one of organizationId or workspaceId',
+  });
+
+export const updateSchema = z.object({
+  id: z.string(),
+  eventName: z.string().min(1).optional(),
+  callbackUrl: callbackUrlSchema.optional(),
+  pollingIntervalMinutes: pollingIntervalSchema.optional(),
+  connectionId: z.string().nullish(),
+  enabled: z.boolean().optional(),
+});
+export type CreateTrigger = z.infer<typeof createSchema>;
+export type UpdateTrigger = z.infer<typeof updateSchema>;

@@ -1,6 +1,7 @@
 // Database errors that are really answers: a unique violation means the
 // caller asked for something that already exists.
 import { Prisma } from '../../generated/prisma/client.js';
+import { NotFoundError } from '../errors.js';
 
 /** The columns of a violated unique constraint, or null when `error` is something else. */
 export function uniqueViolation(error: unknown): string[] | null {
@@ -22,3 +23,11 @@ export function foreignKeyViolation(error: unknown): boolean {
 export function missingRow(error: unknown): boolean {
   return error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2025';
 }
+
+/** A catch handler: a row gone since it was found is NOT_FOUND (at `path`); anything else is rethrown. */
+export const goneIsNotFound =
+  (label: string, path: string[]) =>
+  (error: unknown): never => {
+    if (missingRow(error)) throw new NotFoundError(label, path);
+    throw error;
+  };
