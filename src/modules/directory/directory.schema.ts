@@ -3,16 +3,16 @@
 // directory, which has no row of its own.
 import { z } from 'zod';
 import { visible } from '../../auth/tenancy.js';
-import { uniqueViolation } from '../../platform/db/errors.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../platform/errors.js';
 import { externalIdSchema } from '../../platform/identifiers.js';
 import { parseInput } from '../../platform/validate.js';
 import { announceConnectionsChanged } from '../realtime/connection-status.js';
 import { builder } from '../common/builder.js';
 import { safeUuid } from '../../platform/ids.js';
-import { requireDirectory, requireWorkspace } from '../../auth/lookup.js';
+import { requireDirectory } from '../../auth/lookup.js';
 import { needs, workspaceScoped } from '../common/scopes.js';
 import { deleteMutation } from '../common/deleted.schema.js';
+import { createDirectory, renameDirectory } from './directory.service.js';
 
 export const DirectoryRef = builder.prismaNode('Directory', {
   nullable: true,
@@ -40,11 +40,6 @@ builder.prismaObjectFields('Workspace', (t) => ({
   }),
 }));
 
-function nameConflict(error: unknown, name: string): never {
-  if (uniqueViolation(error)) throw new ConflictError(`directory "${name}" already exists in this workspace`, ['input', 'name']);
-  throw error;
-}
-
 const CreateDirectoryInput = builder.inputType('CreateDirectoryInput', {
   fields: (t) => ({ workspaceId: t.id({ required: true }), name: t.string({ required: true }) }),
 });
@@ -63,15 +58,7 @@ builder.mutationField('createDirectory', (t) =>
     authScopes: needs('ADMIN', 'workspaceId'),
     errors: { types: directoryErrors, union: { name: 'CreateDirectoryResult' } },
     args: { input: t.arg({ type: CreateDirectoryInput, required: true }) },
-    resolve: async (query, _root, args, ctx) => {
-      const input = parseInput(createDirectorySchema, args.input);
-      const workspace = await requireWorkspace(ctx, input.workspaceId, ['input', 'workspaceId']);
-      try {
-        return await ctx.prisma.directory.create({ ...query, data: { workspaceId: workspace.id, name: input.name } });
-      } catch (error) {
-        nameConflict(error, input.name);
-      }
-    },
+    resolve: (query, _root, args, ctx) => createDirectory(ctx, parseInput(createDirectorySchema, args.input), query),
   }),
 );
 
@@ -81,15 +68,7 @@ builder.mutationField('renameDirectory', (t) =>
     authScopes: needs('ADMIN', 'id'),
     errors: { types: directoryErrors, union: { name: 'RenameDirectoryResult' } },
     args: { input: t.arg({ type: RenameDirectoryInput, required: true }) },
-    resolve: async (query, _root, args, ctx) => {
-      const input = parseInput(renameDirectorySchema, args.input);
-      const directory = await requireDirectory(ctx, input.id, ['input', 'id']);
-      try {
-        return await ctx.prisma.directory.update({ ...query, where: { id: directory.id }, data: { name: input.name } });
-      } catch (error) {
-        nameConflict(error, input.name);
-      }
-    },
+    resolve: (query, _root, args, ctx) => renameDirectory(ctx, parseInput(renameDirectorySchema, args.input), query),
   }),
 );
 

@@ -4,17 +4,17 @@
 import { prismaConnectionHelpers } from '@pothos/plugin-prisma';
 import { z } from 'zod';
 import { visible } from '../../auth/tenancy.js';
-import { uniqueViolation } from '../../platform/db/errors.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../platform/errors.js';
 import { displayNameSchema, externalIdSchema } from '../../platform/identifiers.js';
 import { parseInput } from '../../platform/validate.js';
 import type { EndUser, Space } from '../../generated/prisma/client.js';
 import type { Context } from '../common/context.js';
 import { builder } from '../common/builder.js';
-import { decodeId, safeUuid } from '../../platform/ids.js';
-import { requireSpace, requireWorkspace } from '../../auth/lookup.js';
+import { safeUuid } from '../../platform/ids.js';
+import { requireSpace } from '../../auth/lookup.js';
 import { needs, workspaceScoped } from '../common/scopes.js';
 import { deleteMutation } from '../common/deleted.schema.js';
+import { addSpaceMembers, createSpace, removeSpaceMembers, updateSpace } from './directory.service.js';
 import { EndUserRef } from '../end-user/end-user.schema.js';
 
 export const SpaceRef = builder.prismaNode('Space', {
@@ -93,11 +93,6 @@ builder.prismaObjectField('EndUser', 'spaces', (t) =>
   ),
 );
 
-function uidConflict(error: unknown, uid: string): never {
-  if (uniqueViolation(error)) throw new ConflictError(`space "${uid}" already exists in this workspace`, ['input', 'uid']);
-  throw error;
-}
-
 const CreateSpaceInput = builder.inputType('CreateSpaceInput', {
   fields: (t) => ({ workspaceId: t.id({ required: true }), uid: t.string({ required: true }), name: t.string() }),
 });
@@ -119,15 +114,7 @@ builder.mutationField('createSpace', (t) =>
     authScopes: needs('ADMIN', 'workspaceId'),
     errors: { types: [ValidationError, ConflictError, NotFoundError], union: { name: 'CreateSpaceResult' } },
     args: { input: t.arg({ type: CreateSpaceInput, required: true }) },
-    resolve: async (query, _root, args, ctx) => {
-      const input = parseInput(createSpaceSchema, args.input);
-      const workspace = await requireWorkspace(ctx, input.workspaceId, ['input', 'workspaceId']);
-      try {
-        return await ctx.prisma.space.create({ ...query, data: { workspaceId: workspace.id, uid: input.uid, name: input.name ?? null } });
-      } catch (error) {
-        uidConflict(error, input.uid);
-      }
-    },
+    resolve: (query, _root, args, ctx) => createSpace(ctx, parseInput(createSpaceSchema, args.input), query),
   }),
 );
 
@@ -137,11 +124,7 @@ builder.mutationField('updateSpace', (t) =>
     authScopes: needs('ADMIN', 'id'),
     errors: { types: [ValidationError, NotFoundError], union: { name: 'UpdateSpaceResult' } },
     args: { input: t.arg({ type: UpdateSpaceInput, required: true }) },
-    resolve: async (query, _root, args, ctx) => {
-      const input = parseInput(updateSpaceSchema, args.input);
-      const space = await requireSpace(ctx, input.id, ['input', 'id']);
-      return ctx.prisma.space.update({ ...query, where: { id: space.id }, data: { name: input.name } });
-    },
+    resolve: (query, _root, args, ctx) => updateSpace(ctx, parseInput(updateSpaceSchema, args.input), query),
   }),
 );
 
@@ -152,27 +135,10 @@ deleteMutation('deleteSpace', {
   remove: (tx, space) => tx.space.deleteMany({ where: { id: space.id } }),
 });
 
-/**
- * The end users named by the input, all of the space's workspace, else NOT_FOUND
- * at the first offending index. One query for the whole list instead of a
- * lookup per id; the space's workspace already passed the tenancy check.
- */
-async function endUsersOfWorkspace(ctx: Context, workspaceId: string, globalIds: string[]): Promise<string[]> {
-  const ids = globalIds.map((id) => decodeId(id, 'EndUser'));
-  const found = await ctx.prisma.endUser.findMany({
-    where: { workspaceId, id: { in: ids.filter((id): id is string => id !== null) } },
-    select: { id: true },
-  });
-  const known = new Set(found.map((u) => u.id));
-  const missing = ids.findIndex((id) => id === null || !known.has(id));
-  if (missing >= 0) throw new NotFoundError('end user', ['input', 'endUserIds', String(missing)]);
-  return [...known];
-}
-
 function membershipMutation(
   name: string,
   description: string,
-  write: (ctx: Context, spaceId: string, endUserIds: string[]) => Promise<unknown>,
+  change: typeof addSpaceMembers,
 ): void {
   const typeName = name[0]!.toUpperCase() + name.slice(1);
   builder.mutationField(name, (t) =>
@@ -182,12 +148,7 @@ function membershipMutation(
       authScopes: needs('ADMIN', 'spaceId'),
       errors: { types: [ValidationError, NotFoundError], union: { name: `${typeName}Result` } },
       args: { input: t.arg({ type: SpaceMembersInput, required: true }) },
-      resolve: async (query, _root, args, ctx) => {
-        const input = parseInput(spaceMembersSchema, args.input);
-        const space = await requireSpace(ctx, input.spaceId, ['input', 'spaceId']);
-        await write(ctx, space.id, await endUsersOfWorkspace(ctx, space.workspaceId, input.endUserIds));
-        return ctx.prisma.space.findUniqueOrThrow({ ...query, where: { id: space.id } });
-      },
+      resolve: (query, _root, args, ctx) => change(ctx, parseInput(spaceMembersSchema, args.input), query),
     }),
   );
 }
@@ -195,13 +156,11 @@ function membershipMutation(
 membershipMutation(
   'addSpaceMembers',
   'Adds end users of the same workspace; adding a member that is already in the space changes nothing.',
-  // skipDuplicates: an existing membership is a no-op, also under concurrent calls.
-  (ctx, spaceId, endUserIds) =>
-    ctx.prisma.spaceMember.createMany({ data: endUserIds.map((endUserId) => ({ spaceId, endUserId })), skipDuplicates: true }),
+  addSpaceMembers,
 );
 
 membershipMutation(
   'removeSpaceMembers',
   'Removes end users of the same workspace from the space; one that is not a member is ignored.',
-  (ctx, spaceId, endUserIds) => ctx.prisma.spaceMember.deleteMany({ where: { spaceId, endUserId: { in: endUserIds } } }),
+  removeSpaceMembers,
 );
