@@ -94,15 +94,8 @@ export async function applyEndUserRecords(
   );
 
   const statuses = new Map<string, SyncStatus>();
-  const toCreate: Prisma.EndUserCreateManyInput[] = [];
-  for (const { record } of valid) {
-    const data = changesOf(record, directoryIds);
-    const current = existing.get(record.externalId);
-    if (!current) {
-      toCreate.push({ workspaceId, externalId: record.externalId, ...data, metadata: data.metadata === undefined ? undefined : asJsonInput(data.metadata) });
-      statuses.set(record.externalId, 'CREATED');
-      continue;
-    }
+  /** Sets what the record names on a stored row: UPDATED, or UNCHANGED when it already held it. */
+  const applyTo = async (current: EndUser, data: ReturnType<typeof changesOf>): Promise<SyncStatus> => {
     const changed = Object.entries(data).some(([key, value]) => !isDeepStrictEqual(current[key as keyof EndUser] ?? null, value ?? null));
     if (changed) {
       await tx.endUser.update({
@@ -110,9 +103,32 @@ export async function applyEndUserRecords(
         data: { ...data, metadata: data.metadata === undefined ? undefined : asJsonInput(data.metadata) },
       });
     }
-    statuses.set(record.externalId, changed ? 'UPDATED' : 'UNCHANGED');
+    return changed ? 'UPDATED' : 'UNCHANGED';
+  };
+  const toCreate: Prisma.EndUserCreateManyInput[] = [];
+  for (const { record } of valid) {
+    const data = changesOf(record, directoryIds);
+    const current = existing.get(record.externalId);
+    if (current) {
+      statuses.set(record.externalId, await applyTo(current, data));
+      continue;
+    }
+    toCreate.push({ workspaceId, externalId: record.externalId, ...data, metadata: data.metadata === undefined ? undefined : asJsonInput(data.metadata) });
+    statuses.set(record.externalId, 'CREATED');
   }
-  if (toCreate.length) await tx.endUser.createMany({ data: toCreate, skipDuplicates: true });
+  if (toCreate.length) {
+    const inserted = await tx.endUser.createManyAndReturn({ data: toCreate, skipDuplicates: true, select: { externalId: true } });
+    const created = new Set(inserted.map((u) => u.externalId));
+    const raced = toCreate.filter((row) => !created.has(row.externalId)).map((row) => row.externalId);
+    // A concurrent call created these after our read: our record updates its row, so neither write is lost.
+    if (raced.length) {
+      const theirs = await tx.endUser.findMany({ where: { workspaceId, externalId: { in: raced } } });
+      for (const current of theirs) {
+        const { record } = valid.find(({ record }) => record.externalId === current.externalId)!;
+        statuses.set(current.externalId, await applyTo(current, changesOf(record, directoryIds)));
+      }
+    }
+  }
 
   const removed = options.removeMissing
     ? (await tx.endUser.deleteMany({ where: { workspaceId, externalId: { notIn: options.keep } } })).count

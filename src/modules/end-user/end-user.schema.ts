@@ -1,32 +1,24 @@
 // End users: the host product's users, mirrored per workspace. Who may
-// interact with whom is peersWhere (src/domain/end-users.ts); every list of end
+// interact with whom is peersWhere (end-user.rules.ts); every list of end
 // users also goes through the tenancy filter, so an end-user token sees only
 // itself and its peers however deep it navigates. Membership in spaces is in
-// modules/space.
+// directory/space.schema.ts.
 import { queryFromInfo } from '@pothos/plugin-prisma';
 import { z } from 'zod';
 import { visible } from '../../auth/tenancy.js';
-import {
-  applyEndUserRecords,
-  endUserRecordSchema,
-  MAX_SYNC_BATCH,
-  validateRecords,
-  type SyncItemResult,
-  type SyncStatus,
-} from './end-user-sync.service.js';
+import { endUserRecordSchema, MAX_SYNC_BATCH, type SyncItemResult, type SyncStatus } from './end-user-sync.service.js';
 import { peersWhere } from './end-user.rules.js';
 import { NotFoundError, ValidationError } from '../../platform/errors.js';
 import { parseInput } from '../../platform/validate.js';
-import { foreignKeyViolation } from '../../platform/db/errors.js';
 import type { Prisma } from '../../generated/prisma/client.js';
-import { announceConnectionsChanged } from '../realtime/connection-status.js';
 import type { Context } from '../common/context.js';
 import { builder, type HeddleTypes } from '../common/builder.js';
 import { decodeId, NIL_UUID, safeUuid } from '../../platform/ids.js';
-import { requireDirectory, requireEndUser, requireWorkspace } from '../../auth/lookup.js';
+import { requireEndUser } from '../../auth/lookup.js';
 import { resolveReferenceById } from '../common/references.js';
 import { needs, workspaceScoped } from '../common/scopes.js';
 import { deleteMutation } from '../common/deleted.schema.js';
+import { setEndUserDirectory, syncEndUsers, upsertEndUser } from './end-user.service.js';
 import { FieldErrorRef } from '../common/errors.schema.js';
 import { ConnectionStatusEnum } from '../connection/connection.schema.js';
 
@@ -186,9 +178,6 @@ const SyncEndUsersResultRef = builder.objectType(SyncSummary, {
   }),
 });
 
-// A full batch of changed rows is up to 1,000 UPDATEs; PGlite runs them one by one.
-const SYNC_TRANSACTION = { timeout: 60_000, maxWait: 10_000 };
-
 builder.mutationField('syncEndUsers', (t) =>
   t.field({
     type: SyncEndUsersResultRef,
@@ -202,27 +191,10 @@ builder.mutationField('syncEndUsers', (t) =>
       if (users.length > MAX_SYNC_BATCH) {
         throw new ValidationError([{ path: ['input', 'users'], message: `must list at most ${MAX_SYNC_BATCH} users per call` }]);
       }
-      const workspace = await requireWorkspace(ctx, String(args.input.workspaceId), ['input', 'workspaceId']);
-      const { valid, failed } = validateRecords(users, ['input', 'users']);
-      // removeMissing keeps every externalId the call names, even on an item that
-      // failed validation: a typo in one field must not delete the user and its connections.
-      const keep = users.map((u) => u.externalId);
-      const applied = await ctx.prisma.$transaction(
-        (tx) => applyEndUserRecords(tx, workspace.id, valid, { removeMissing: removeMissing ?? false, keep }),
-        SYNC_TRANSACTION,
-      );
-      // Re-read the stored rows with what the query selects beneath results.endUser,
-      // in one query, so nested fields (directory, spaces…) cost no statement per item.
-      const rows = new Map(
-        (
-          await ctx.prisma.endUser.findMany({
-            ...queryFromInfo({ context: ctx, info, typeName: 'EndUser', path: ['results', 'endUser'] }),
-            where: { id: { in: applied.results.flatMap((r) => (r.endUser ? [r.endUser.id] : [])) } },
-          })
-        ).map((row) => [row.id, row]),
-      );
-      const stored = applied.results.map((r) => ({ ...r, endUser: r.endUser && (rows.get(r.endUser.id) ?? null) }));
-      return new SyncSummary([...stored, ...failed].sort((a, b) => a.index - b.index), applied.removed);
+      // What the query selects beneath results.endUser, read in one query with the stored rows.
+      const endUserQuery = queryFromInfo({ context: ctx, info, typeName: 'EndUser', path: ['results', 'endUser'] });
+      const { results, removed } = await syncEndUsers(ctx, { workspaceId: String(args.input.workspaceId), users, removeMissing: removeMissing ?? false }, endUserQuery);
+      return new SyncSummary(results, removed);
     },
   }),
 );
@@ -236,15 +208,7 @@ builder.mutationField('upsertEndUser', (t) =>
     authScopes: needs('ADMIN', 'workspaceId'),
     errors: { types: [ValidationError, NotFoundError], union: { name: 'UpsertEndUserResult' } },
     args: { input: t.arg({ type: UpsertEndUserInput, required: true }) },
-    resolve: async (query, _root, args, ctx) => {
-      const { workspaceId, ...record } = parseInput(upsertEndUserSchema, args.input);
-      const workspace = await requireWorkspace(ctx, workspaceId, ['input', 'workspaceId']);
-      // The same implementation as syncEndUsers, with a batch of one.
-      const { results } = await ctx.prisma.$transaction((tx) =>
-        applyEndUserRecords(tx, workspace.id, [{ index: 0, record }], { removeMissing: false, keep: [] }),
-      );
-      return ctx.prisma.endUser.findUniqueOrThrow({ ...query, where: { id: results[0]!.endUser!.id } });
-    },
+    resolve: (query, _root, args, ctx) => upsertEndUser(ctx, parseInput(upsertEndUserSchema, args.input), query),
   }),
 );
 
@@ -273,25 +237,6 @@ builder.mutationField('setEndUserDirectory', (t) =>
     authScopes: needs('ADMIN', 'endUserId'),
     errors: { types: [ValidationError, NotFoundError], union: { name: 'SetEndUserDirectoryResult' } },
     args: { input: t.arg({ type: SetEndUserDirectoryInput, required: true }) },
-    resolve: async (query, _root, args, ctx) => {
-      const input = parseInput(setEndUserDirectorySchema, args.input);
-      const user = await requireEndUser(ctx, input.endUserId, ['input', 'endUserId']);
-      let directoryId: string | null = null;
-      if (input.directoryId != null) {
-        const directory = await requireDirectory(ctx, input.directoryId, ['input', 'directoryId']);
-        // Another workspace's directory answers like one that does not exist.
-        if (directory.workspaceId !== user.workspaceId) throw new NotFoundError('directory', ['input', 'directoryId']);
-        directoryId = directory.id;
-      }
-      try {
-        const updated = await ctx.prisma.endUser.update({ ...query, where: { id: user.id }, data: { directoryId } });
-        announceConnectionsChanged(ctx.pubsub, { workspaceId: user.workspaceId, endUserId: user.id });
-        return updated;
-      } catch (error) {
-        // The directory was deleted since the lookup.
-        if (foreignKeyViolation(error)) throw new NotFoundError('directory', ['input', 'directoryId']);
-        throw error;
-      }
-    },
+    resolve: (query, _root, args, ctx) => setEndUserDirectory(ctx, parseInput(setEndUserDirectorySchema, args.input), query),
   }),
 );

@@ -1,0 +1,86 @@
+// End-user changes, each committed with its audit entry. Sync and upsert
+// share one implementation (end-user-sync.service.ts).
+import { requireDirectory, requireEndUser, requireWorkspace } from '../../auth/lookup.js';
+import type { Prisma } from '../../generated/prisma/client.js';
+import { foreignKeyViolation, goneIsNotFound } from '../../platform/db/errors.js';
+import { NotFoundError } from '../../platform/errors.js';
+import { auditChange, auditedTransaction, targetOf } from '../audit/audit.service.js';
+import type { Context } from '../common/context.js';
+import { announceConnectionsChanged } from '../realtime/connection-status.js';
+import { applyEndUserRecords, validateRecords, type EndUserRecord, type SyncItemResult } from './end-user-sync.service.js';
+
+export type EndUserQuery = { include?: Prisma.EndUserInclude; select?: Prisma.EndUserSelect };
+
+// A full batch of changed rows is up to 1,000 UPDATEs; PGlite runs them one by one.
+const SYNC_TRANSACTION = { timeout: 60_000, maxWait: 10_000 };
+
+/**
+ * Stores the valid items and reports every item in input order. The stored
+ * rows are read again with `endUserQuery` (what the caller selects) in one
+ * query, so nested fields cost no statement per item.
+ */
+export async function syncEndUsers(
+  ctx: Context,
+  input: { workspaceId: string; users: readonly unknown[]; removeMissing: boolean },
+  endUserQuery: EndUserQuery,
+): Promise<{ results: SyncItemResult[]; removed: number }> {
+  const workspace = await requireWorkspace(ctx, input.workspaceId, ['input', 'workspaceId']);
+  const { valid, failed } = validateRecords(input.users, ['input', 'users']);
+  // removeMissing keeps every externalId the call names, even on an item that
+  // failed validation: a typo in one field must not delete the user and its connections.
+  const keep = input.users.map((user) => (user as { externalId?: unknown })?.externalId).filter((id): id is string => typeof id === 'string');
+  const applied = await ctx.prisma.$transaction(async (tx) => {
+    const outcome = await applyEndUserRecords(tx, workspace.id, valid, { removeMissing: input.removeMissing, keep });
+    await auditChange(tx, ctx.principal, { target: targetOf('Workspace', workspace) });
+    return outcome;
+  }, SYNC_TRANSACTION);
+  const rows = new Map(
+    (
+      await ctx.prisma.endUser.findMany({
+        ...endUserQuery,
+        where: { id: { in: applied.results.flatMap((r) => (r.endUser ? [r.endUser.id] : [])) } },
+      })
+    ).map((row) => [row.id, row]),
+  );
+  const stored = applied.results.map((r) => ({ ...r, endUser: r.endUser && (rows.get(r.endUser.id) ?? null) }));
+  return { results: [...stored, ...failed].sort((a, b) => a.index - b.index), removed: applied.removed };
+}
+
+/** Creates the end user, or updates the fields given: the same implementation as syncEndUsers, with a batch of one. */
+export async function upsertEndUser(ctx: Context, input: EndUserRecord & { workspaceId: string }, query: EndUserQuery) {
+  const { workspaceId, ...record } = input;
+  const workspace = await requireWorkspace(ctx, workspaceId, ['input', 'workspaceId']);
+  const { results } = await auditedTransaction(
+    ctx,
+    (tx) => applyEndUserRecords(tx, workspace.id, [{ index: 0, record }], { removeMissing: false, keep: [] }),
+    ({ results }) => targetOf('EndUser', { id: results[0]!.endUser!.id, workspaceId: workspace.id }),
+  );
+  const stored = await ctx.prisma.endUser.findUnique({ ...query, where: { id: results[0]!.endUser!.id } });
+  if (!stored) throw new NotFoundError('end user', ['input', 'externalId']); // deleted since it was stored
+  return stored;
+}
+
+/** An end user is in at most one directory: this replaces the old one (null: the default directory). */
+export async function setEndUserDirectory(ctx: Context, input: { endUserId: string; directoryId?: string | null }, query: EndUserQuery) {
+  const user = await requireEndUser(ctx, input.endUserId, ['input', 'endUserId']);
+  let directoryId: string | null = null;
+  if (input.directoryId != null) {
+    const directory = await requireDirectory(ctx, input.directoryId, ['input', 'directoryId']);
+    // Another workspace's directory answers like one that does not exist.
+    if (directory.workspaceId !== user.workspaceId) throw new NotFoundError('directory', ['input', 'directoryId']);
+    directoryId = directory.id;
+  }
+  const updated = await auditedTransaction(
+    ctx,
+    (tx) => tx.endUser.update({ ...query, where: { id: user.id }, data: { directoryId } }),
+    () => targetOf('EndUser', user),
+  )
+    .catch((error: unknown) => {
+      // The directory was deleted since the lookup.
+      if (foreignKeyViolation(error)) throw new NotFoundError('directory', ['input', 'directoryId']);
+      throw error;
+    })
+    .catch(goneIsNotFound('end user', ['input', 'endUserId']));
+  announceConnectionsChanged(ctx.pubsub, { workspaceId: user.workspaceId, endUserId: user.id });
+  return updated;
+}
