@@ -71,7 +71,15 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const publicUrl = () => config.connect.publicUrl ?? `http://localhost:${boundPort}`;
   const services: Services = { config, prisma: database.prisma, pubsub, outbox, credentials, refresher, apiKeyUsage, logger, publicUrl };
   const authenticator = createAuthenticator({ prisma: database.prisma, jwt: config.jwt, apiKeyUsage });
-  const mcp = createMcpEndpoint({ prisma: database.prisma, pubsub, authenticator, logger, maxBodyBytes: config.limits.maxBodyBytes });
+  const mcp = createMcpEndpoint({
+    prisma: database.prisma,
+    pubsub,
+    authenticator,
+    logger,
+    maxBodyBytes: config.limits.maxBodyBytes,
+    limits: config.mcp,
+    ownOrigin: () => new URL(publicUrl()).origin,
+  });
 
   let graphiqlPage: string | undefined;
   const yoga = createYoga<{ principal?: Principal }, Context>({
