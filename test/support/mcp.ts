@@ -53,6 +53,10 @@ export interface ConnectedMcpClient {
   nextListChanged(ms?: number): Promise<void>;
   /** How many list_changed notifications arrived so far. */
   readonly listChangedCount: number;
+  /** The Mcp-Session-Id the server gave. */
+  readonly sessionId: string | undefined;
+  /** Ends the session on the server (HTTP DELETE), then closes the client. */
+  end(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -89,6 +93,13 @@ export async function connectMcp(url: string, bearer: string, headers: Record<st
     get listChangedCount() {
       return count;
     },
+    get sessionId() {
+      return transport.sessionId;
+    },
+    async end() {
+      await transport.terminateSession();
+      await client.close();
+    },
     close: () => client.close(),
   };
 }
@@ -106,4 +117,52 @@ export async function initializeRaw(url: string, headers: Record<string, string>
     }),
   });
   return { status: response.status, body: await response.text(), headers: response.headers };
+}
+
+/** A session opened by hand (initialize, initialized, the GET stream), to watch the server end it. */
+export interface RawMcpSession {
+  id: string;
+  /** Resolves when the server ends the session's GET stream (the session closed). */
+  streamEnded: Promise<void>;
+  /** A JSON-RPC request or notification on this session (a new Authorization when `bearer` is given). */
+  send(message: object, bearer?: string): Promise<{ status: number; body: string }>;
+  /** HTTP DELETE with the session id: ends the session. */
+  end(): Promise<number>;
+}
+
+export async function openRawSession(url: string, headers: Record<string, string>): Promise<RawMcpSession> {
+  const initialized = await initializeRaw(url, headers);
+  const id = initialized.headers.get('mcp-session-id');
+  if (initialized.status !== 200 || !id) throw new Error(`initialize failed: ${initialized.status} ${initialized.body}`);
+  const sessionHeaders = { ...headers, 'mcp-session-id': id };
+  const send = async (message: object, bearer?: string) => {
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { ...sessionHeaders, ...(bearer ? { authorization: `Bearer ${bearer}` } : {}), 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      body: JSON.stringify({ jsonrpc: '2.0', ...message }),
+    });
+    return { status: response.status, body: await response.text() };
+  };
+  const ready = await send({ method: 'notifications/initialized' });
+  if (ready.status !== 202) throw new Error(`initialized notification failed: ${ready.status} ${ready.body}`);
+  const stream = await fetch(url, { headers: { ...sessionHeaders, accept: 'text/event-stream' } });
+  if (stream.status !== 200 || !stream.body) throw new Error(`GET stream failed: ${stream.status}`);
+  const reader = stream.body.getReader();
+  const streamEnded = (async () => {
+    try {
+      while (!(await reader.read()).done);
+    } catch {
+      // a reset connection ends the stream too
+    }
+  })();
+  return {
+    id,
+    streamEnded,
+    send,
+    async end() {
+      const response = await fetch(url, { method: 'DELETE', headers: sessionHeaders });
+      await response.body?.cancel();
+      return response.status;
+    },
+  };
 }
