@@ -8,18 +8,8 @@ import { graphql } from '../generated/index.js';
 import { createPostgresDatabase, startTestApp, type TestApp } from '../support/app.js';
 import { describeEachBackend } from '../support/backends.js';
 import { seedApiKey, seedConnection, seedIntegration, seedOrganization, seedWorkspace } from '../support/fixtures.js';
-import { connectMcp, initializeRaw, openRawSession, seedMcpServer, type SeededMcpServer } from '../support/mcp.js';
+import { connectMcp, initializeRaw, issueEndUserToken, openRawSession, rotateMcpToken, seedMcpServer, type SeededMcpServer } from '../support/mcp.js';
 
-const IssueToken = graphql(`
-  mutation McpSecurityIssueToken($input: IssueEndUserTokenInput!) {
-    issueEndUserToken(input: $input) { __typename ... on EndUserToken { token endUser { id } } ... on Error { code message } }
-  }
-`);
-const RotateToken = graphql(`
-  mutation McpSecurityRotate($input: RotateMcpServerTokenInput!) {
-    rotateMcpServerToken(input: $input) { __typename ... on McpServerWithToken { token } }
-  }
-`);
 const DeleteEndUser = graphql(`mutation McpSecurityDeleteEndUser($input: DeleteEndUserInput!) { deleteEndUser(input: $input) { __typename } }`);
 const EndUsers = graphql(`
   query McpSecurityEndUsers($id: ID!) { workspace(id: $id) { endUsers(first: 50) { edges { node { externalId } } } } }
@@ -49,12 +39,7 @@ async function seedTenant(t: TestApp, slug: string): Promise<Tenant> {
   return { t, owner, apiKey, workspaceId, server: await seedMcpServer(t, owner, { workspaceId }) };
 }
 
-async function endUserToken(tenant: Tenant, externalId: string): Promise<{ token: string; endUserId: string }> {
-  const result = await tenant.t.request(IssueToken, { input: { workspaceId: tenant.workspaceId, externalId } }, tenant.apiKey);
-  const issued = result.data?.issueEndUserToken;
-  if (issued?.__typename !== 'EndUserToken') throw new Error(JSON.stringify(result));
-  return { token: issued.token, endUserId: issued.endUser.id };
-}
+const endUserToken = (tenant: Tenant, externalId: string) => issueEndUserToken(tenant.t, tenant.apiKey, { workspaceId: tenant.workspaceId, externalId });
 
 describeEachBackend('MCP transport security', (backend) => {
   // On Redis the MCP clients talk to `second` while changes go through `first`.
@@ -160,8 +145,7 @@ describeEachBackend('MCP transport security', (backend) => {
     const doomed = await seedMcpServer(first, owner, { workspaceId, name: 'rotated' });
     const url = onSecond(doomed.url);
     const session = await openRawSession(url, bearer(doomed.token));
-    const rotated = await first.request(RotateToken, { input: { id: doomed.id } }, owner);
-    const fresh = (rotated.data?.rotateMcpServerToken as { token: string }).token;
+    const fresh = await rotateMcpToken(first, owner, doomed.id);
     await session.streamEnded;
     // With the new token the old session id is unknown: the session ended, it was not merely locked.
     const reused = await session.send({ id: 2, method: 'tools/list' }, fresh);

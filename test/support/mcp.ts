@@ -15,6 +15,16 @@ const CreateMcpServer = graphql(`
     }
   }
 `);
+const IssueEndUserToken = graphql(`
+  mutation SupportMcpIssueToken($input: IssueEndUserTokenInput!) {
+    issueEndUserToken(input: $input) { __typename ... on EndUserToken { token endUser { id } } ... on Error { code message } }
+  }
+`);
+const RotateMcpServerToken = graphql(`
+  mutation SupportMcpRotate($input: RotateMcpServerTokenInput!) {
+    rotateMcpServerToken(input: $input) { __typename ... on McpServerWithToken { token } ... on Error { code message } }
+  }
+`);
 const CatalogActions = graphql(`
   query SupportCatalogActions($name: String!) { integration(name: $name) { actions { name description inputSchema } } }
 `);
@@ -35,6 +45,26 @@ export async function seedMcpServer(
   const created = result.data?.createMcpServer;
   if (created?.__typename !== 'McpServerWithToken') throw new Error(`createMcpServer failed: ${JSON.stringify(result)}`);
   return { id: created.server.id, token: created.token, url: `${t.url}${created.server.endpointPath}` };
+}
+
+/** An end-user token issued with `apiKey` (the end user is created when new). */
+export async function issueEndUserToken(
+  t: TestApp,
+  apiKey: string,
+  input: { workspaceId: string; externalId: string },
+): Promise<{ token: string; endUserId: string }> {
+  const result = await t.request(IssueEndUserToken, { input }, apiKey);
+  const issued = result.data?.issueEndUserToken;
+  if (issued?.__typename !== 'EndUserToken') throw new Error(`issueEndUserToken failed: ${JSON.stringify(result)}`);
+  return { token: issued.token, endUserId: issued.endUser.id };
+}
+
+/** The server's new token; the old one stops working. */
+export async function rotateMcpToken(t: TestApp, token: string, id: string): Promise<string> {
+  const result = await t.request(RotateMcpServerToken, { input: { id } }, token);
+  const rotated = result.data?.rotateMcpServerToken;
+  if (rotated?.__typename !== 'McpServerWithToken') throw new Error(`rotateMcpServerToken failed: ${JSON.stringify(result)}`);
+  return rotated.token;
 }
 
 /** The catalog's actions of an integration, read through the API. */
