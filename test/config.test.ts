@@ -44,6 +44,12 @@ test.each([
   [{ HEDDLE_PUBLIC_URL: 'https://connect.example.com/?a=1' }, 'HEDDLE_PUBLIC_URL'],
   [{ HEDDLE_CONNECT_IP_RATE_LIMIT: '0' }, 'HEDDLE_CONNECT_IP_RATE_LIMIT'],
   [{ HEDDLE_TRUST_PROXY_HOPS: '11' }, 'HEDDLE_TRUST_PROXY_HOPS'],
+  [{ HEDDLE_MCP_ALLOWED_ORIGINS: 'agents.example.com' }, 'HEDDLE_MCP_ALLOWED_ORIGINS'],
+  [{ HEDDLE_MCP_ALLOWED_ORIGINS: 'https://agents.example.com, https://agents.example.com/app' }, 'HEDDLE_MCP_ALLOWED_ORIGINS'],
+  [{ HEDDLE_MCP_ALLOWED_ORIGINS: '*' }, 'HEDDLE_MCP_ALLOWED_ORIGINS'],
+  [{ HEDDLE_MCP_MAX_SESSIONS: '0' }, 'HEDDLE_MCP_MAX_SESSIONS'],
+  [{ HEDDLE_MCP_MAX_SESSIONS_PER_KEY: 'many' }, 'HEDDLE_MCP_MAX_SESSIONS_PER_KEY'],
+  [{ HEDDLE_MCP_SESSION_IDLE_S: '0' }, 'HEDDLE_MCP_SESSION_IDLE_S'],
 ])('%o is refused with a message naming %s', (env, variable) => {
   expect(() => loadConfig({ HEDDLE_DATA_DIR: dataDir(), ...env })).toThrow(ConfigError);
   expect(() => loadConfig({ HEDDLE_DATA_DIR: dataDir(), ...env })).toThrow(new RegExp(`^${variable} `));
@@ -123,4 +129,21 @@ test('credential encryption: a development key under the data dir; production ne
   }).encryption.ring;
   expect(ring.currentVersion).toBe(2);
   expect([...ring.keys.keys()]).toEqual([1, 2]);
+});
+
+test('MCP settings: defaults, and allowed origins normalised the way browsers send them', () => {
+  expect(loadConfig({ HEDDLE_DATA_DIR: dataDir() }).mcp).toEqual({ allowedOrigins: [], maxSessions: 1000, maxSessionsPerKey: 20, sessionIdleMs: 1_800_000 });
+  const config = loadConfig({
+    HEDDLE_DATA_DIR: dataDir(),
+    HEDDLE_MCP_ALLOWED_ORIGINS: 'https://Agents.Example.com, http://localhost:6274/ ,https://app.example.com:443',
+    HEDDLE_MCP_MAX_SESSIONS: '50',
+    HEDDLE_MCP_MAX_SESSIONS_PER_KEY: '3',
+    HEDDLE_MCP_SESSION_IDLE_S: '60',
+  });
+  expect(config.mcp).toEqual({
+    allowedOrigins: ['https://agents.example.com', 'http://localhost:6274', 'https://app.example.com'],
+    maxSessions: 50,
+    maxSessionsPerKey: 3,
+    sessionIdleMs: 60_000,
+  });
 });

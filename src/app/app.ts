@@ -18,6 +18,7 @@ import { createCredentialStore } from '../platform/crypto/credential-store.js';
 import { openDatabase, type Database, type QueryListener } from '../platform/db/database.js';
 import { migrate } from '../platform/db/migrate.js';
 import { createMcpEndpoint, MCP_PATH_PREFIX } from '../modules/mcp/endpoint.js';
+import { rederiveMcpTools } from '../modules/mcp/tools-sync.service.js';
 import { createLogger, type Logger } from '../platform/logger.js';
 import { TokenRefresher } from '../modules/oauth/token-refresher.js';
 import { Outbox } from '../platform/outbox.js';
@@ -55,14 +56,17 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     await pubsub.close();
     throw error;
   }
+  const outbox = new Outbox(database.prisma, pubsub, logger);
   try {
     const applied = await migrate(database);
     if (applied.length) logger.info({ migrations: applied }, 'applied migrations');
+    // This release's catalog may derive other MCP tools: stored lists follow it before anything is served.
+    const rederived = await rederiveMcpTools(database.prisma, outbox);
+    if (rederived.length) logger.info({ workspaces: rederived.length }, 'MCP tools re-derived from this catalog');
   } catch (error) {
     await Promise.all([database.close(), pubsub.close()]);
     throw error;
   }
-  const outbox = new Outbox(database.prisma, pubsub, logger);
   const credentials = createCredentialStore(config.encryption.ring);
   const apiKeyUsage = new ApiKeyUsage(database.prisma, logger);
   // Row locks guard refreshes across instances; PGlite has only this one.
@@ -71,7 +75,15 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const publicUrl = () => config.connect.publicUrl ?? `http://localhost:${boundPort}`;
   const services: Services = { config, prisma: database.prisma, pubsub, outbox, credentials, refresher, apiKeyUsage, logger, publicUrl };
   const authenticator = createAuthenticator({ prisma: database.prisma, jwt: config.jwt, apiKeyUsage });
-  const mcp = createMcpEndpoint({ prisma: database.prisma, pubsub, authenticator, logger, maxBodyBytes: config.limits.maxBodyBytes });
+  const mcp = createMcpEndpoint({
+    prisma: database.prisma,
+    pubsub,
+    authenticator,
+    logger,
+    maxBodyBytes: config.limits.maxBodyBytes,
+    limits: config.mcp,
+    ownOrigin: () => new URL(publicUrl()).origin,
+  });
 
   const yoga = createYoga<{ principal?: Principal }, Context>({
     schema,

@@ -45,6 +45,24 @@ const integer = (message: string, min: number, max: number) =>
 const port = integer('must be an integer from 0 to 65535', 0, 65535);
 const positiveInt = integer('must be a positive integer', 1, Number.MAX_SAFE_INTEGER);
 const count = integer('must be a non-negative integer', 0, Number.MAX_SAFE_INTEGER);
+/** A comma list of browser origins (scheme://host[:port]), normalised the way browsers send them. */
+const originList = z.string().transform((value, ctx) => {
+  const origins: string[] = [];
+  for (const entry of value.split(',').map((part) => part.trim()).filter(Boolean)) {
+    let url: URL | undefined;
+    try {
+      url = new URL(entry);
+    } catch {
+      // reported below
+    }
+    if (!url || !/^https?:$/.test(url.protocol) || url.pathname !== '/' || url.search || url.hash || url.username) {
+      ctx.addIssue({ code: 'custom', message: `must be a comma list of origins such as https://app.example.com ("${entry}" is not one)` });
+      return z.NEVER;
+    }
+    origins.push(url.origin);
+  }
+  return origins;
+});
 const flag = z.enum(['true', 'false', '1', '0'], { message: 'must be true or false' }).transform((v) => v === 'true' || v === '1');
 
 const envSchema = z.object({
@@ -76,6 +94,10 @@ const envSchema = z.object({
   HEDDLE_MAX_BODY_BYTES: positiveInt.default(1024 * 1024),
   HEDDLE_WS_MAX_SUBSCRIPTIONS: positiveInt.default(100),
   HEDDLE_WS_PING_INTERVAL_MS: positiveInt.default(15_000),
+  HEDDLE_MCP_ALLOWED_ORIGINS: originList.default([]),
+  HEDDLE_MCP_MAX_SESSIONS: positiveInt.default(1000),
+  HEDDLE_MCP_MAX_SESSIONS_PER_KEY: positiveInt.default(20),
+  HEDDLE_MCP_SESSION_IDLE_S: positiveInt.default(1800),
   // Unset: on outside production, off in production.
   HEDDLE_INTROSPECTION: flag.optional(),
   HEDDLE_FIELD_SUGGESTIONS: flag.optional(),
@@ -107,7 +129,19 @@ export type Config = {
   limits: GraphqlLimits;
   graphql: { introspection: boolean; fieldSuggestions: boolean; exposeErrors: boolean };
   connect: ConnectConfig;
+  mcp: McpConfig;
 };
+
+/** The MCP endpoint (src/modules/mcp/endpoint.ts): who may call it from a browser, and how many sessions it keeps. */
+export interface McpConfig {
+  /** Browser origins allowed besides Heddle's own (HEDDLE_PUBLIC_URL); a request with any other Origin gets 403. */
+  allowedOrigins: string[];
+  /** Open sessions on this instance, in all, and per credential (a server token, or one end user's tokens). */
+  maxSessions: number;
+  maxSessionsPerKey: number;
+  /** A session without a request for this long is closed. */
+  sessionIdleMs: number;
+}
 
 /** Hosted connect (src/connect): where browsers reach Heddle, and its abuse limits. */
 export interface ConnectConfig {
@@ -232,6 +266,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       ipRatePerMinute: e.HEDDLE_CONNECT_IP_RATE_LIMIT,
       tokenRatePerMinute: e.HEDDLE_CONNECT_TOKEN_RATE_LIMIT,
       trustProxyHops: e.HEDDLE_TRUST_PROXY_HOPS,
+    },
+    mcp: {
+      allowedOrigins: e.HEDDLE_MCP_ALLOWED_ORIGINS,
+      maxSessions: e.HEDDLE_MCP_MAX_SESSIONS,
+      maxSessionsPerKey: e.HEDDLE_MCP_MAX_SESSIONS_PER_KEY,
+      sessionIdleMs: e.HEDDLE_MCP_SESSION_IDLE_S * 1000,
     },
   };
 }

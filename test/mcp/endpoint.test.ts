@@ -6,26 +6,16 @@ import { graphql } from '../generated/index.js';
 import { createPostgresDatabase, startTestApp, subscribeWs, type TestApp } from '../support/app.js';
 import { describeEachBackend } from '../support/backends.js';
 import { seedApiKey, seedConnection, seedConnectionStatus, seedIntegration, seedOrganization, seedWorkspace } from '../support/fixtures.js';
-import { catalogActions, connectMcp, initializeRaw, seedMcpServer, type SeededMcpServer } from '../support/mcp.js';
+import { catalogActions, connectMcp, initializeRaw, issueEndUserToken, rotateMcpToken, seedMcpServer, type SeededMcpServer } from '../support/mcp.js';
 import { signEndUserToken } from '../../src/auth/principal.js';
 import { TEST_JWT_SECRET } from '../support/app.js';
 
-const IssueToken = graphql(`
-  mutation McpIssueToken($input: IssueEndUserTokenInput!) {
-    issueEndUserToken(input: $input) { __typename ... on EndUserToken { token endUser { id } } ... on Error { code message } }
-  }
-`);
 const ToolsChanged = graphql(`
   subscription McpToolsChanged($id: ID!, $since: Int) {
     mcpToolsChanged(mcpServerId: $id, sinceVersion: $since) { version added removed tools { name } server { toolsVersion } }
   }
 `);
 const ServerVersion = graphql(`query McpServerVersion($id: ID!) { node(id: $id) { ... on McpServer { toolsVersion } } }`);
-const RotateToken = graphql(`
-  mutation McpRotate($input: RotateMcpServerTokenInput!) {
-    rotateMcpServerToken(input: $input) { __typename ... on McpServerWithToken { token } }
-  }
-`);
 const DeleteServer = graphql(`mutation McpDelete($input: DeleteMcpServerInput!) { deleteMcpServer(input: $input) { __typename } }`);
 const EndUsers = graphql(`
   query McpEndUsers($id: ID!) { workspace(id: $id) { endUsers(first: 50) { edges { node { externalId } } } } }
@@ -50,12 +40,7 @@ describeEachBackend('MCP endpoint', (backend) => {
   /** The same server, as reached on the instance the MCP clients use. */
   const mcpUrl = () => server.url.replace(first.url, second.url);
 
-  async function endUserToken(externalId: string, ws = workspaceId): Promise<string> {
-    const result = await first.request(IssueToken, { input: { workspaceId: ws, externalId } }, apiKey);
-    const issued = result.data?.issueEndUserToken;
-    if (issued?.__typename !== 'EndUserToken') throw new Error(JSON.stringify(result));
-    return issued.token;
-  }
+  const endUserToken = async (externalId: string) => (await issueEndUserToken(first, apiKey, { workspaceId, externalId })).token;
 
   beforeAll(async () => {
     const shared = backend.database === 'postgres' ? await createPostgresDatabase() : null;
@@ -215,8 +200,7 @@ describeEachBackend('MCP endpoint', (backend) => {
     const url = doomed.url.replace(first.url, second.url);
     const mcp = await connectMcp(url, doomed.token);
     expect((await mcp.toolNames()).length).toBeGreaterThan(0);
-    const rotated = await first.request(RotateToken, { input: { id: doomed.id } }, owner);
-    const fresh = (rotated.data?.rotateMcpServerToken as { token: string }).token;
+    const fresh = await rotateMcpToken(first, owner, doomed.id);
     expect(fresh).toMatch(/^mcp_/);
     expect(fresh).not.toBe(doomed.token);
     await expect(mcp.toolNames()).rejects.toThrow();

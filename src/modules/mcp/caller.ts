@@ -26,12 +26,25 @@ export interface McpCaller {
   expiresAt: Date | null;
 }
 
-/** An HTTP refusal: status and a message for the JSON-RPC error body. */
+const REFUSAL_CODES = {
+  400: 'VALIDATION_ERROR',
+  401: 'UNAUTHENTICATED',
+  403: 'FORBIDDEN',
+  404: 'NOT_FOUND',
+  429: 'QUOTA_EXCEEDED',
+  503: 'QUOTA_EXCEEDED',
+} as const;
+
+/** An HTTP refusal: status, and a message and stable code for the JSON-RPC error body. */
 export class McpRefusal {
   constructor(
-    readonly status: 401 | 403 | 404 | 400,
+    readonly status: keyof typeof REFUSAL_CODES,
     readonly message: string,
   ) {}
+
+  get code(): (typeof REFUSAL_CODES)[keyof typeof REFUSAL_CODES] {
+    return REFUSAL_CODES[this.status];
+  }
 }
 
 /** `/mcp/{serverId}` takes the row id or the GraphQL id (URL-encoded). */

@@ -4,6 +4,12 @@
 // them, whichever instance made it: it recomputes its list and sends
 // notifications/tools/list_changed when the list really changed. Tool
 // execution is not part of Heddle yet: tools/call answers an error result.
+//
+// Transport security (MCP Streamable HTTP): a request with an Origin that is
+// neither Heddle's own nor allowed gets 403 before anything else (DNS
+// rebinding); sessions are capped in all and per credential, closed after
+// HEDDLE_MCP_SESSION_IDLE_S without a request, ended by DELETE and by a
+// revocation on any instance.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
@@ -14,7 +20,9 @@ import { serverTokenTools, storedTools, toolDefinition, toolsResolvingFor, type 
 import { loadWorkspaceResolutionData } from '../resolution/resolution.rules.js';
 import type { PrismaClient } from '../../generated/prisma/client.js';
 import type { Logger } from '../../platform/logger.js';
-import type { AccessRevokedMessage, PubSubHandle } from '../../platform/pubsub.js';
+import type { PubSubHandle } from '../../platform/pubsub.js';
+import type { McpConfig } from '../../platform/config.js';
+import { revocationReason, type AccessHolder, type AccessScope } from '../realtime/access.js';
 import { authenticateMcpCaller, McpRefusal, type McpCaller } from './caller.js';
 
 export const MCP_PATH_PREFIX = '/mcp/';
@@ -28,6 +36,9 @@ export interface McpEndpointDeps {
   authenticator: Authenticator;
   logger: Logger;
   maxBodyBytes: number;
+  limits: McpConfig;
+  /** Heddle's own origin (HEDDLE_PUBLIC_URL's), always allowed. */
+  ownOrigin: () => string;
 }
 
 /** The tools `caller` sees now: the server's stored tools, filtered by who is asking. */
@@ -53,6 +64,8 @@ class McpSession {
   private refreshing: Promise<void> | null = null;
   private refreshAgain = false;
   private readonly stopWatching: (() => void)[] = [];
+  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly idle: NodeJS.Timeout;
 
   constructor(
     readonly caller: McpCaller,
@@ -60,6 +73,10 @@ class McpSession {
     onOpen: (session: McpSession) => void,
     onClose: (session: McpSession) => void,
   ) {
+    // Timers never hold the process open; closing the session clears them.
+    this.idle = this.after(deps.limits.sessionIdleMs, 'idle');
+    // An end-user token's session ends when the token does (at most 24 h, within setTimeout's range).
+    if (caller.expiresAt) this.after(caller.expiresAt.getTime() - Date.now(), 'credential expired');
     this.transport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
       onsessioninitialized: () => {
@@ -74,6 +91,7 @@ class McpSession {
     );
     this.server.onclose = () => {
       for (const stop of this.stopWatching) stop();
+      for (const timer of this.timers) clearTimeout(timer);
       onClose(this);
     };
     this.server.setRequestHandler(ListToolsRequestSchema, async () => {
@@ -92,8 +110,21 @@ class McpSession {
     await this.server.connect(this.transport);
   }
 
-  close(): Promise<void> {
+  /** Passes a request of this session to the SDK; any request restarts the idle clock. */
+  handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    this.idle.refresh();
+    return this.transport.handleRequest(req, res);
+  }
+
+  close(reason: string): Promise<void> {
+    this.deps.logger.debug({ mcpServerId: this.caller.server.id, reason }, 'MCP session closed');
     return this.server.close();
+  }
+
+  private after(ms: number, reason: string): NodeJS.Timeout {
+    const timer = setTimeout(() => void this.close(reason), Math.max(0, ms)).unref();
+    this.timers.push(timer);
+    return timer;
   }
 
   /** Every doorbell that could change this caller's tools triggers a recompute. */
@@ -139,22 +170,17 @@ class McpSession {
   }
 }
 
-/** Whether `message` ends a session of `caller`. */
-function revokes(message: AccessRevokedMessage, caller: McpCaller): boolean {
-  switch (message.kind) {
-    case 'mcpServer':
-      return message.mcpServerId === caller.server.id && (!message.serverTokenOnly || caller.via === 'serverToken');
-    case 'endUser':
-      return caller.endUser?.id === message.endUserId;
-    case 'workspace':
-      return caller.server.workspaceId === message.workspaceId;
-    case 'organization':
-      return caller.server.organizationId === message.organizationId;
-    case 'apiKey':
-    case 'member':
-      return false;
-  }
+/** What a revocation can name about a session: the one rule of src/modules/realtime/access.ts decides. */
+function accessOf(caller: McpCaller): { holder: AccessHolder; scope: AccessScope } {
+  const { server } = caller;
+  return {
+    holder: { endUserId: caller.endUser?.id, mcpServerTokenOf: caller.via === 'serverToken' ? server.id : undefined },
+    scope: { organizationId: server.organizationId, workspaceId: server.workspaceId, mcpServerId: server.id },
+  };
 }
+
+/** Sessions count against their credential: the server token (whoever it acts for), or the end user of end-user tokens. */
+const credentialOf = (caller: McpCaller) => (caller.via === 'serverToken' ? `server:${caller.server.id}` : `endUser:${caller.endUser!.id}`);
 
 export interface McpEndpoint {
   handle(req: IncomingMessage, res: ServerResponse, serverId: string): Promise<void>;
@@ -163,25 +189,48 @@ export interface McpEndpoint {
 }
 
 export function createMcpEndpoint(deps: McpEndpointDeps): McpEndpoint {
+  const { limits } = deps;
+  /** Initialised sessions by id. */
   const sessions = new Map<string, McpSession>();
-  const expiryTimers = new Map<McpSession, NodeJS.Timeout>();
+  /** Every session from its first request until it closes (initialising ones hold their place in the caps). */
+  const open = new Set<McpSession>();
+  const perCredential = new Map<string, number>();
+  const allowedOrigins = new Set(limits.allowedOrigins);
+
+  const count = (credential: string, by: number) => {
+    const next = (perCredential.get(credential) ?? 0) + by;
+    if (next > 0) perCredential.set(credential, next);
+    else perCredential.delete(credential);
+  };
   const forget = (session: McpSession) => {
     if (session.id) sessions.delete(session.id);
-    clearTimeout(expiryTimers.get(session));
-    expiryTimers.delete(session);
+    if (open.delete(session)) count(credentialOf(session.caller), -1);
   };
-  const remember = (session: McpSession) => {
-    sessions.set(session.id!, session);
-    // An end-user token's session ends when the token does (at most 24 h, so the timer is safe).
-    const expiresAt = session.caller.expiresAt;
-    if (expiresAt) expiryTimers.set(session, setTimeout(() => void session.close(), Math.max(0, expiresAt.getTime() - Date.now())));
+  const remember = (session: McpSession) => void sessions.set(session.id!, session);
+
+  /** Why a new session of `caller` may not open, or null. Checked and reserved without an await in between. */
+  const overLimit = (caller: McpCaller): McpRefusal | null => {
+    if (open.size >= limits.maxSessions) {
+      return new McpRefusal(503, `this Heddle instance has its maximum of ${limits.maxSessions} MCP sessions open; retry later`);
+    }
+    if ((perCredential.get(credentialOf(caller)) ?? 0) >= limits.maxSessionsPerKey) {
+      return new McpRefusal(
+        429,
+        `this credential has its maximum of ${limits.maxSessionsPerKey} MCP sessions open; end one (HTTP DELETE with its Mcp-Session-Id) or let it expire`,
+      );
+    }
+    return null;
   };
 
   // Revocations from any instance close the sessions they concern.
   const revocations = deps.pubsub.pubsub.subscribe('access-revoked');
   void (async () => {
     for await (const message of revocations) {
-      for (const session of sessions.values()) if (revokes(message, session.caller)) void session.close();
+      for (const session of open) {
+        const { holder, scope } = accessOf(session.caller);
+        const reason = revocationReason(message, holder, scope);
+        if (reason) void session.close(reason);
+      }
     }
   })();
 
@@ -191,6 +240,11 @@ export function createMcpEndpoint(deps: McpEndpointDeps): McpEndpoint {
     },
 
     async handle(req, res, serverId) {
+      // Before the credential is even looked at: a browser page of another origin gets nothing (DNS rebinding).
+      const origin = req.headers.origin;
+      if (origin !== undefined && origin !== deps.ownOrigin() && !allowedOrigins.has(origin)) {
+        return refuse(res, new McpRefusal(403, `Origin ${origin} may not call this MCP endpoint (see HEDDLE_MCP_ALLOWED_ORIGINS)`));
+      }
       const caller = await authenticateMcpCaller(deps, serverId, req.headers);
       if (caller instanceof McpRefusal) return refuse(res, caller);
       const sessionId = req.headers['mcp-session-id'];
@@ -198,27 +252,39 @@ export function createMcpEndpoint(deps: McpEndpointDeps): McpEndpoint {
         const session = sessions.get(sessionId);
         // A session belongs to the caller that opened it: anyone else gets the SDK's own "unknown session" answer.
         if (!session || !sameCaller(session.caller, caller)) return refuse(res, new McpRefusal(404, 'session not found'));
-        return session.transport.handleRequest(req, res);
+        return session.handle(req, res);
       }
       if (req.method !== 'POST') return refuse(res, new McpRefusal(400, 'start a session with an initialize request (POST)'));
+      const refusal = overLimit(caller);
+      if (refusal) return refuse(res, refusal);
       const session = new McpSession(caller, deps, remember, forget);
-      await session.open();
-      await session.transport.handleRequest(req, res);
-      // Not an initialize request: the SDK answered the error; nothing to keep.
-      if (!session.id) await session.close();
+      open.add(session);
+      count(credentialOf(caller), 1);
+      try {
+        await session.open();
+        await session.handle(req, res);
+      } finally {
+        // Not an initialize request (the SDK answered the error), or a failure: nothing to keep.
+        if (!session.id) {
+          forget(session);
+          await session.close('not initialised');
+        }
+      }
     },
 
     async close() {
       await revocations.return?.();
-      await Promise.all([...sessions.values()].map((session) => session.close()));
+      await Promise.all([...open].map((session) => session.close('shutdown')));
     },
   };
 }
 
 const sameCaller = (a: McpCaller, b: McpCaller) => a.server.id === b.server.id && a.via === b.via && a.endUser?.id === b.endUser?.id;
 
+/** A JSON-RPC error without an id (the spec's form for transport refusals); `data.code` is Heddle's stable code. */
 function refuse(res: ServerResponse, refusal: McpRefusal): void {
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (refusal.status === 401) headers['www-authenticate'] = 'Bearer realm="heddle-mcp"';
-  res.writeHead(refusal.status, headers).end(JSON.stringify({ jsonrpc: '2.0', error: { code: -32001, message: refusal.message }, id: null }));
+  const error = { code: -32001, message: refusal.message, data: { code: refusal.code } };
+  res.writeHead(refusal.status, headers).end(JSON.stringify({ jsonrpc: '2.0', error, id: null }));
 }

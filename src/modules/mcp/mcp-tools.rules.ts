@@ -1,10 +1,12 @@
 // MCP tools (DESIGN.md §5). A server's tools are derived, never edited: one per
-// (workspace integration, allowed action), named `{alias}__{action}`, with the
-// catalog's description and input schema. This module is the rule; the
-// transaction that changes integrations stores the result (src/mcp/tools-sync.ts).
+// (workspace integration, allowed action the catalog has), named
+// `{alias}__{action}`, with the catalog's description and input schema. This
+// module is the rule; the transaction that changes integrations stores the
+// result, and start-up re-derives it after a catalog release (tools-sync.service.ts).
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { actionNames, getAction } from '../catalog/catalog.js';
-import type { JsonSchema } from '../catalog/types.js';
+import type { CatalogAction, JsonSchema } from '../catalog/types.js';
 import { ConnectionRequiredError } from '../../platform/errors.js';
 import { displayNameSchema } from '../../platform/identifiers.js';
 import { decideResolution, type ResolutionData } from '../resolution/resolution.rules.js';
@@ -18,6 +20,8 @@ export interface ToolEntry {
   integrationName: string;
   action: string;
   connectionStrategy: ConnectionStrategy;
+  /** A digest of the catalog's description and input schema: a release that changes them changes the entry. */
+  definitionDigest: string;
 }
 
 export interface ToolDefinition {
@@ -50,18 +54,28 @@ interface IntegrationRow {
   allowedActions: unknown;
 }
 
-/** The tools of a workspace with these integrations, sorted by name. */
+const digestOf = (action: CatalogAction) =>
+  createHash('sha256').update(JSON.stringify([action.description, action.inputSchema])).digest('base64url').slice(0, 22);
+
+/** The tools of a workspace with these integrations, sorted by name. An action the catalog no longer has is no tool. */
 export function deriveTools(integrations: readonly IntegrationRow[]): ToolEntry[] {
   return integrations
     .flatMap((wi) =>
-      (allowedActionsOf(wi.allowedActions) ?? actionNames(wi.integrationName)).map((action) => ({
-        name: toolName(wi.alias, action),
-        workspaceIntegrationId: wi.id,
-        alias: wi.alias,
-        integrationName: wi.integrationName,
-        action,
-        connectionStrategy: wi.connectionStrategy,
-      })),
+      (allowedActionsOf(wi.allowedActions) ?? actionNames(wi.integrationName)).flatMap((action) => {
+        const entry = getAction(wi.integrationName, action);
+        if (!entry) return [];
+        return [
+          {
+            name: toolName(wi.alias, action),
+            workspaceIntegrationId: wi.id,
+            alias: wi.alias,
+            integrationName: wi.integrationName,
+            action,
+            connectionStrategy: wi.connectionStrategy,
+            definitionDigest: digestOf(entry),
+          },
+        ];
+      }),
     )
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
@@ -74,11 +88,16 @@ const storedToolSchema = z.array(
     integrationName: z.string(),
     action: z.string(),
     connectionStrategy: z.enum(['FIXED', 'PER_USER', 'PER_USER_WITH_FALLBACK']),
+    // Absent in rows of releases before it; start-up re-derives those.
+    definitionDigest: z.string().default(''),
   }),
 );
 
 /** The stored `McpServer.tools` column, read back. */
 export const storedTools = (value: unknown): ToolEntry[] => storedToolSchema.parse(value);
+
+/** The stored column as the last sync left it; a shape no release of this code wrote counts as no tools (all re-derived). */
+export const previousTools = (value: unknown): ToolEntry[] => storedToolSchema.safeParse(value).data ?? [];
 
 const sameEntry = (a: ToolEntry, b: ToolEntry) => JSON.stringify(a) === JSON.stringify(b);
 
@@ -102,7 +121,7 @@ export function toolDefinition(tool: ToolEntry): ToolDefinition {
   const action = getAction(tool.integrationName, tool.action);
   return {
     name: tool.name,
-    // A catalog release that drops an action leaves a stored tool without an entry until the next change.
+    // Only between a catalog release and the start-up re-derivation can a stored tool lack its catalog entry.
     description: action?.description ?? `${tool.action} (${tool.integrationName})`,
     inputSchema: action?.inputSchema ?? { type: 'object', properties: {} },
   };

@@ -17,30 +17,56 @@ export function announceAccessRevoked(pubsub: PubSubHandle, message: AccessRevok
   pubsub.pubsub.publish('access-revoked', message);
 }
 
-/** What a subscription watches: its workspace, and the MCP server for mcpToolsChanged. */
+/** What a subscription or an MCP session reaches: its workspace, and an MCP server (mcpToolsChanged, MCP sessions). */
 export interface AccessScope {
   organizationId: string;
   workspaceId: string;
   mcpServerId?: string;
 }
 
-/** Why `message` ends a subscription of `principal` on `workspaceId`, or null when it does not. */
-function revokes(message: AccessRevokedMessage, principal: Principal, scope: AccessScope): string | null {
+/** Who holds the access, as far as revocations can name them. */
+export interface AccessHolder {
+  apiKeyId?: string;
+  userId?: string;
+  /** The end user acted for: by an end-user token, or by an MCP server token naming one. */
+  endUserId?: string;
+  /** The MCP server whose own token is the credential: rotating that token ends the access. */
+  mcpServerTokenOf?: string;
+}
+
+export function holderOf(principal: Principal): AccessHolder {
+  switch (principal.kind) {
+    case 'apiKey':
+      return { apiKeyId: principal.apiKeyId };
+    case 'member':
+      return { userId: principal.userId };
+    case 'endUser':
+      return { endUserId: principal.endUserId };
+    case 'anonymous':
+      return {};
+  }
+}
+
+/**
+ * Why `message` ends the access of `holder` to `scope`, or null when it does
+ * not. The one rule for subscriptions and MCP sessions.
+ */
+export function revocationReason(message: AccessRevokedMessage, holder: AccessHolder, scope: AccessScope): string | null {
   switch (message.kind) {
     case 'apiKey':
-      return principal.kind === 'apiKey' && principal.apiKeyId === message.apiKeyId ? 'the API key was revoked' : null;
+      return holder.apiKeyId === message.apiKeyId ? 'the API key was revoked' : null;
     case 'member':
-      return principal.kind === 'member' && principal.userId === message.userId && scope.organizationId === message.organizationId
-        ? 'the member was removed from the organization'
-        : null;
+      return holder.userId === message.userId && scope.organizationId === message.organizationId ? 'the member was removed from the organization' : null;
     case 'endUser':
-      return principal.kind === 'endUser' && principal.endUserId === message.endUserId ? 'the end user was deleted' : null;
+      return holder.endUserId === message.endUserId ? 'the end user was deleted' : null;
     case 'organization':
       return scope.organizationId === message.organizationId ? 'the organization was deleted' : null;
     case 'workspace':
       return scope.workspaceId === message.workspaceId ? 'the workspace was deleted' : null;
     case 'mcpServer':
-      return !message.serverTokenOnly && scope.mcpServerId === message.mcpServerId ? 'the MCP server was deleted' : null;
+      if (scope.mcpServerId !== message.mcpServerId) return null;
+      if (!message.serverTokenOnly) return 'the MCP server was deleted';
+      return holder.mcpServerTokenOf === message.mcpServerId ? 'the MCP server token was rotated' : null;
   }
 }
 
@@ -55,6 +81,7 @@ export async function* whileAccessHolds<T>(
   open: (signal: AbortSignal) => AsyncIterable<T>,
 ): AsyncGenerator<T> {
   const { principal } = deps;
+  const holder = holderOf(principal);
   const controller = new AbortController();
   let lost: string | null = null;
   const lose = (reason: string) => {
@@ -64,7 +91,7 @@ export async function* whileAccessHolds<T>(
   const revoked = deps.pubsub.pubsub.subscribe('access-revoked');
   void (async () => {
     for await (const message of revoked) {
-      const reason = revokes(message, principal, scope);
+      const reason = revocationReason(message, holder, scope);
       if (reason) return lose(reason);
     }
   })();
