@@ -2,19 +2,16 @@
 // tokens they issue. A key's plaintext is returned once, at creation; only its
 // SHA-256 hash and a display prefix are stored.
 import { z } from 'zod';
-import { API_KEY_PERMISSIONS as PERMISSIONS, API_KEY_PREFIX, signEndUserToken } from '../../auth/principal.js';
+import { API_KEY_PERMISSIONS as PERMISSIONS } from '../../auth/principal.js';
 import { visible } from '../../auth/tenancy.js';
-import { newBearerSecret } from '../../platform/crypto/tokens.js';
-import { applyEndUserRecords, validateRecords } from '../end-user/end-user-sync.service.js';
 import { NotFoundError, ValidationError } from '../../platform/errors.js';
 import { displayNameSchema, externalIdSchema } from '../../platform/identifiers.js';
 import { parseInput } from '../../platform/validate.js';
 import type { EndUser } from '../../generated/prisma/client.js';
-import { announceAccessRevoked } from '../realtime/access.js';
 import { builder } from '../common/builder.js';
+import { createApiKey, issueEndUserToken, MAX_END_USER_TOKEN_SECONDS, revokeApiKey } from './api-key.service.js';
 import { needs, orgRole } from '../common/scopes.js';
 import { safeUuid } from '../../platform/ids.js';
-import { requireApiKey, requireOrganization, requireWorkspace } from '../../auth/lookup.js';
 import { EndUserRef } from '../end-user/end-user.schema.js';
 import { WorkspaceRef } from '../workspace/workspace.schema.js';
 
@@ -100,30 +97,8 @@ builder.mutationField('createApiKey', (t) =>
     errors: { types: [ValidationError, NotFoundError], union: { name: 'CreateApiKeyResult' } },
     args: { input: t.arg({ type: CreateApiKeyInput, required: true }) },
     resolve: async (_root, args, ctx) => {
-      const input = parseInput(createSchema, args.input);
-      const organization = await requireOrganization(ctx, input.organizationId, ['input', 'organizationId']);
-      const workspaceIds = await Promise.all(
-        (input.workspaceIds ?? []).map(async (globalId, i) => {
-          const workspace = await requireWorkspace(ctx, globalId, ['input', 'workspaceIds', String(i)]);
-          if (workspace.organizationId !== organization.id) throw new NotFoundError('workspace', ['input', 'workspaceIds', String(i)]);
-          return workspace.id;
-        }),
-      );
-      const secret = newBearerSecret(API_KEY_PREFIX);
-      const apiKey = await ctx.prisma.apiKey.create({
-        data: {
-          organizationId: organization.id,
-          name: input.name,
-          prefix: secret.displayPrefix,
-          keyHash: secret.hash,
-          permissions: [...new Set(input.permissions ?? [])],
-          expiresAt: input.expiresAt ?? null,
-          createdById: ctx.principal.kind === 'member' ? ctx.principal.userId : null,
-          workspaces: { create: [...new Set(workspaceIds)].map((workspaceId) => ({ workspaceId })) },
-        },
-        select: { id: true },
-      });
-      return new CreatedApiKey(apiKey, secret.plain);
+      const { id, plainKey } = await createApiKey(ctx, parseInput(createSchema, args.input));
+      return new CreatedApiKey({ id }, plainKey);
     },
   }),
 );
@@ -137,18 +112,12 @@ builder.mutationField('revokeApiKey', (t) =>
     authScopes: needs('ADMIN', 'id'),
     errors: { types: [NotFoundError], union: { name: 'RevokeApiKeyResult' } },
     args: { input: t.arg({ type: RevokeApiKeyInput, required: true }) },
-    resolve: async (query, _root, args, ctx) => {
-      const key = await requireApiKey(ctx, String(args.input.id), ['input', 'id']);
-      const revoked = await ctx.prisma.apiKey.update({ ...query, where: { id: key.id }, data: { revokedAt: key.revokedAt ?? new Date() } });
-      announceAccessRevoked(ctx.pubsub, { kind: 'apiKey', apiKeyId: key.id });
-      return revoked;
-    },
+    resolve: (query, _root, args, ctx) => revokeApiKey(ctx, String(args.input.id), query),
   }),
 );
 
 // End-user tokens ------------------------------------------------------------
 
-const MAX_END_USER_TOKEN_SECONDS = 24 * 60 * 60;
 
 class EndUserToken {
   constructor(
@@ -192,12 +161,8 @@ builder.mutationField('issueEndUserToken', (t) =>
         }),
         args.input,
       );
-      const workspace = await requireWorkspace(ctx, input.workspaceId, ['input', 'workspaceId']);
-      const { valid } = validateRecords([{ externalId: input.externalId }], []);
-      const { results } = await ctx.prisma.$transaction((tx) => applyEndUserRecords(tx, workspace.id, valid, { removeMissing: false, keep: [] }));
-      const endUser = results[0]!.endUser!;
-      const expiresAt = new Date(Date.now() + input.expiresIn * 1000);
-      return new EndUserToken(await signEndUserToken(ctx.config.jwt.secret, endUser.id, expiresAt), expiresAt, endUser);
+      const { token, expiresAt, endUser } = await issueEndUserToken(ctx, input);
+      return new EndUserToken(token, expiresAt, endUser);
     },
   }),
 );
