@@ -27,7 +27,7 @@ import { schema } from '../schema/index.js';
 import type { Context, Services } from '../modules/common/context.js';
 import { createGraphiQL } from './graphiql.js';
 import { limitPlugins } from './limits.js';
-import { keepAlive, subscriptionLimitError } from './websocket-limits.js';
+import { subscriptionLimitError } from './websocket-limits.js';
 
 export const GRAPHQL_PATH = '/graphql';
 
@@ -210,8 +210,9 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       },
     },
     wsServer,
+    // graphql-ws's keepalive: a ping each interval; no pong by the next one terminates the socket.
+    config.limits.websocket.pingIntervalMs,
   );
-  const stopKeepAlive = keepAlive(wsServer, config.limits.websocket);
 
   let stopping: Promise<void> | undefined;
   const app: App = {
@@ -234,7 +235,6 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     stop() {
       stopping ??= (async () => {
         outbox.stopRelay();
-        stopKeepAlive();
         const closed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
         // Stop accepting; close every websocket with a close frame (1001 Going Away).
         await wsHandle.dispose();

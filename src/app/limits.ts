@@ -79,6 +79,9 @@ function useCostLimit(maxCost: number): Plugin {
  * list costs once per item: `first`/`last` of the connection it belongs to,
  * else the length of a list argument (`_entities(representations:)`,
  * `nodes(ids:)`), else DEFAULT_LIST_SIZE. `__typename` and introspection are free.
+ * Not @pothos/plugin-complexity: its multiplier comes from a field's own
+ * arguments, so a connection's `first` would multiply `totalCount` and
+ * `pageInfo` too, and `__typename` would cost 1 (issue 19 measured both).
  */
 export function operationCost(
   schema: GraphQLSchema,

@@ -83,6 +83,8 @@ export async function* workspaceMessages<K extends WorkspaceTopic>(
 export interface PubSubHandle {
   kind: 'memory' | 'redis';
   pubsub: PubSub<Topics>;
+  /** The publishing connection, also for state every instance shares (connect rate limits); null in-process. */
+  redis: Redis | null;
   ping(): Promise<void>;
   close(): Promise<void>;
 }
@@ -93,7 +95,7 @@ export class PubSubUnavailableError extends Error {
 
 export async function openPubSub(config: Config['pubsub'], logger: Logger): Promise<PubSubHandle> {
   if (config.kind === 'memory') {
-    return { kind: 'memory', pubsub: createPubSub<Topics>(), ping: async () => {}, close: async () => {} };
+    return { kind: 'memory', pubsub: createPubSub<Topics>(), redis: null, ping: async () => {}, close: async () => {} };
   }
   await probeRedis(config.url);
   const publishClient = new Redis(config.url, { connectionName: 'heddle-publish' });
@@ -106,6 +108,7 @@ export async function openPubSub(config: Config['pubsub'], logger: Logger): Prom
   return {
     kind: 'redis',
     pubsub: createPubSub<Topics>({ eventTarget }),
+    redis: publishClient,
     async ping() {
       await publishClient.ping();
     },

@@ -50,6 +50,9 @@ export function testConfig(backend: Pick<Backend, 'database' | 'pubsub'>, databa
     HEDDLE_JWT_SECRET: TEST_JWT_SECRET,
     DATABASE_URL: backend.database === 'postgres' ? databaseUrl : undefined,
     REDIS_URL: backend.pubsub === 'redis' ? TEST_REDIS_URL : undefined,
+    // On Redis the per-address connect budget is shared by every test file and run within a
+    // minute, all from 127.0.0.1: tests of that limit set their own and use their own addresses.
+    HEDDLE_CONNECT_IP_RATE_LIMIT: '10000',
     ...env,
   });
   // In-memory PGlite keeps test files independent and fast.

@@ -36,7 +36,7 @@ import {
   sendRedirect,
 } from './http.js';
 import { consentPage, endedPage, ERROR_PAGES, formPage, type FormState, type Page } from './pages.js';
-import { RateLimiter } from './rate-limit.js';
+import { createRateLimiter } from './rate-limit.js';
 import {
   availability,
   codeVerifierOf,
@@ -63,8 +63,8 @@ export type ConnectHandler = (req: IncomingMessage, res: ServerResponse) => void
 
 export function createConnectHandler(services: Services): ConnectHandler {
   const { config, logger } = services;
-  const perAddress = new RateLimiter(config.connect.ipRatePerMinute);
-  const perToken = new RateLimiter(config.connect.tokenRatePerMinute);
+  const perAddress = createRateLimiter('address', config.connect.ipRatePerMinute, services.pubsub.redis);
+  const perToken = createRateLimiter('token', config.connect.tokenRatePerMinute, services.pubsub.redis);
 
   /** An error page, or the flow's own response. */
   type Route = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
@@ -254,14 +254,16 @@ export function createConnectHandler(services: Services): ConnectHandler {
     // Never the path or query: they carry the token, the state and the code.
     res.once('finish', () => logger.debug({ connect: matched ? (matched.token ? 'session' : 'callback') : 'unknown', method, status: res.statusCode, ms: Math.round(performance.now() - started) }, 'connect request'));
 
-    const addressWait = perAddress.hit(clientAddress(req, config.connect.trustProxyHops));
-    if (addressWait) return tooMany(res, addressWait);
-    if (!matched) return sendPage(res, ERROR_PAGES.notFound());
-    if (!matched.allow.split(', ').includes(method)) return sendPage(res, ERROR_PAGES.methodNotAllowed(), { headers: { allow: matched.allow } });
-    const tokenWait = matched.token ? perToken.hit(hashToken(matched.token)) : 0;
-    if (tokenWait) return tooMany(res, tokenWait);
-
-    matched.handler(req, res).catch((error: unknown) => {
+    const limitedThenHandled = async () => {
+      const addressWait = await perAddress.hit(clientAddress(req, config.connect.trustProxyHops));
+      if (addressWait) return tooMany(res, addressWait);
+      if (!matched) return sendPage(res, ERROR_PAGES.notFound());
+      if (!matched.allow.split(', ').includes(method)) return sendPage(res, ERROR_PAGES.methodNotAllowed(), { headers: { allow: matched.allow } });
+      const tokenWait = matched.token ? await perToken.hit(hashToken(matched.token)) : 0;
+      if (tokenWait) return tooMany(res, tokenWait);
+      await matched.handler(req, res);
+    };
+    limitedThenHandled().catch((error: unknown) => {
       if (error instanceof BodyTooLargeError) return sendPage(res, ERROR_PAGES.tooLarge());
       logger.error({ err: error }, 'connect request failed');
       if (!res.headersSent) sendPage(res, ERROR_PAGES.failed());

@@ -1,33 +1,31 @@
-// Fixed-window request counters for the connect endpoints, per client address
-// and per connect token. In memory, so each instance counts on its own: behind
-// a load balancer the effective limit is the per-instance one times the number
-// of instances, which still bounds guessing and hammering.
+// Request budgets for the connect endpoints, per client address and per
+// connect token: a fixed one-minute window from a key's first request
+// (rate-limiter-flexible). With Redis configured every instance counts in the
+// same Redis key, so the budget holds however requests spread over instances;
+// on the in-process default (one instance) the count is in memory. While Redis
+// is not ready an instance counts in its own memory, so the pages keep working
+// and stay limited per instance.
+import type { Redis } from 'ioredis';
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 
-export class RateLimiter {
-  private readonly windows = new Map<string, { count: number; resetAt: number }>();
-
-  constructor(
-    private readonly limit: number,
-    private readonly windowMs = 60_000,
-    /** Bounds memory when many addresses appear at once. */
-    private readonly maxKeys = 100_000,
-  ) {}
-
+export interface RateLimiter {
   /** Counts one request for `key`: 0 when allowed, else the seconds until it would be. */
-  hit(key: string, now = Date.now()): number {
-    let window = this.windows.get(key);
-    if (!window || window.resetAt <= now) {
-      if (this.windows.size >= this.maxKeys) this.prune(now);
-      window = { count: 0, resetAt: now + this.windowMs };
-      this.windows.set(key, window);
-    }
-    window.count++;
-    return window.count > this.limit ? Math.max(1, Math.ceil((window.resetAt - now) / 1000)) : 0;
-  }
+  hit(key: string): Promise<number>;
+}
 
-  private prune(now: number): void {
-    for (const [key, window] of this.windows) if (window.resetAt <= now) this.windows.delete(key);
-    // Still full of live windows: forget them all rather than grow without bound.
-    if (this.windows.size >= this.maxKeys) this.windows.clear();
-  }
+export function createRateLimiter(name: string, perMinute: number, redis: Redis | null): RateLimiter {
+  const options = { keyPrefix: `heddle:connect-rate:${name}`, points: perMinute, duration: 60 };
+  const memory = new RateLimiterMemory(options);
+  const limiter = redis ? new RateLimiterRedis({ ...options, storeClient: redis, rejectIfRedisNotReady: true, insuranceLimiter: memory }) : memory;
+  return {
+    async hit(key) {
+      try {
+        await limiter.consume(key);
+        return 0;
+      } catch (refusal) {
+        if (!(refusal instanceof RateLimiterRes)) throw refusal;
+        return Math.max(1, Math.ceil(refusal.msBeforeNext / 1000));
+      }
+    },
+  };
 }
