@@ -1,0 +1,85 @@
+// The contract between the execution layer (src/modules/execution) and one
+// integration's provider API. An integration that can run its actions exports
+// a `Provider` beside its catalog entry (src/modules/catalog/integrations/).
+// The execution layer validates the input against the action's JSON Schema,
+// resolves and decrypts the connection, then calls `run` with a `send` that
+// reaches only the provider (its base URL, or a URL the provider itself
+// returned), applies `authorize`, enforces the timeout and retries, and turns
+// answers into typed errors through `failureOf`. Providers build requests and
+// map answers; they never see configuration, the database or other tenants.
+import type { ConnectionSecret } from '../../platform/crypto/credential-store.js';
+import type { JsonSchema } from './types.js';
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+/** One request to the provider. */
+export interface ProviderRequest {
+  method: HttpMethod;
+  /**
+   * A path under the integration's base URL (`/chat.postMessage`), or an
+   * absolute https URL the provider returned in an earlier answer (Slack's
+   * upload URL). Never built from caller input alone.
+   */
+  path: string;
+  query?: Record<string, string | number | boolean | undefined>;
+  headers?: Record<string, string>;
+  /** json: sent as application/json; form: application/x-www-form-urlencoded; raw: as given. */
+  body?: { json: unknown } | { form: Record<string, string> } | { raw: string | Uint8Array; contentType: string };
+}
+
+/** The provider's answer: the body parsed as JSON when it is JSON, else its text. */
+export interface ProviderAnswer {
+  status: number;
+  headers: Headers;
+  body: unknown;
+}
+
+/** A provider failure as the provider states it (message in the provider's words, never a credential). */
+export interface ProviderFailure {
+  message: string;
+  /** The provider's own error code when it has one (Slack `channel_not_found`, GitHub's `message`). */
+  providerCode?: string;
+  /** Rate limited: the layer answers PROVIDER_RATE_LIMITED (and may retry after `Retry-After`). */
+  rateLimited?: boolean;
+}
+
+/**
+ * Sends a request to the provider with the connection's credential. Resolves
+ * with answers `failureOf` accepts; a failure (or a timeout) throws
+ * ProviderCallError, so `run` only handles successes.
+ */
+export type Send = (request: ProviderRequest) => Promise<ProviderAnswer>;
+
+export interface ProviderAction {
+  /** JSON Schema of what `run` returns (MCP `outputSchema`, `ActionExecution.output`). */
+  outputSchema: JsonSchema;
+  /** MCP tool annotations; `idempotent` also allows retries on 429/5xx without an idempotency key. */
+  readOnly: boolean;
+  destructive: boolean;
+  idempotent: boolean;
+  /** Sends the request(s) the action needs and maps the answers to its output. */
+  run(input: Record<string, unknown>, send: Send): Promise<Record<string, unknown>>;
+}
+
+export interface Provider {
+  /** The public API base URL (`https://slack.com/api`); HEDDLE_PROVIDER_BASE_URLS overrides it. */
+  baseUrl: string;
+  /** Headers every request carries (`Notion-Version`, GitHub's `Accept` and `X-GitHub-Api-Version`). */
+  headers?: Record<string, string>;
+  /** The credential's headers (`Authorization: Bearer …` for most; Linear's API keys go bare). */
+  authorize(secret: ConnectionSecret): Record<string, string>;
+  /** A failed answer, or null for a success. Slack's HTTP 200 `ok:false` and Linear's `errors` are failures. */
+  failureOf(answer: ProviderAnswer): ProviderFailure | null;
+  /** One entry per catalog action of the integration (a test checks none is missing). */
+  actions: Record<string, ProviderAction>;
+}
+
+/** Thrown by `run` (or by the layer for an answer `failureOf` rejects). */
+export class ProviderCallError extends Error {
+  constructor(
+    readonly failure: ProviderFailure,
+    readonly providerStatus: number | null,
+  ) {
+    super(failure.message);
+  }
+}
