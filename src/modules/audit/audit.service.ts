@@ -62,7 +62,9 @@ function principalOrganization(principal: Principal): string | null {
 
 /**
  * The INSERT of one entry, to run alone or as a CTE of a change's own
- * statement. The organization of a workspace-level target is looked up in it.
+ * statement. The organization of a workspace-level target is looked up in it;
+ * an organization deleted in the same transaction is not named (its log went
+ * with it, and the entry of its deletion stays, unattributed).
  */
 export function auditInsertSql(principal: Principal, entry: AuditEntry): Prisma.Sql {
   const { actorType, actorId } = actorOf(principal);
@@ -71,7 +73,8 @@ export function auditInsertSql(principal: Principal, entry: AuditEntry): Prisma.
   return Prisma.sql`
     INSERT INTO "AuditEvent" ("id", "organizationId", "actorType", "actorId", "action", "targetType", "targetId", "outcome", "details")
     SELECT ${uuidv7()}::uuid,
-           COALESCE(${organizationId}::uuid, (SELECT "organizationId" FROM "Workspace" WHERE "id" = ${target?.workspaceId ?? null}::uuid)),
+           COALESCE((SELECT "id" FROM "Organization" WHERE "id" = ${organizationId}::uuid),
+                    (SELECT "organizationId" FROM "Workspace" WHERE "id" = ${target?.workspaceId ?? null}::uuid)),
            ${actorType}::"ActorType", ${actorId}, ${entry.action}, ${target?.type ?? null}, ${target?.id ?? null},
            ${entry.outcome}::"AuditOutcome", ${entry.details === undefined ? null : JSON.stringify(entry.details)}::jsonb`;
 }
