@@ -12,7 +12,8 @@ import { safeUuid } from '../../platform/ids.js';
 import { requireMember, requireOrganization } from '../../auth/lookup.js';
 import { needs, orgRole } from '../common/scopes.js';
 import { deleteMutation } from '../common/deleted.schema.js';
-import { acceptInvite, inviteMember, OWNER_IS_FIXED, revokeInvite, transferOwnership, updateMemberRole } from './member.service.js';
+import { removeOrganization } from '../organization/organization.service.js';
+import { acceptInvite, inviteMember, OWNER_IS_FIXED, revokeInvite, transferOwnership, updateMemberRole, removeMember } from './member.service.js';
 import { ViewerRef } from '../viewer/viewer.schema.js';
 
 export const MemberRoleEnum = builder.enumType('MemberRole', { values: ['OWNER', 'ADMIN', 'MEMBER'] as const });
@@ -157,7 +158,7 @@ deleteMutation('removeMember', {
     return member;
   },
   label: 'member',
-  remove: (tx, member) => tx.member.deleteMany({ where: { id: member.id, role: { not: 'OWNER' } } }),
+  remove: removeMember,
   revokes: (member) => ({ kind: 'member', userId: member.userId, organizationId: member.organizationId }),
 });
 
@@ -186,7 +187,6 @@ deleteMutation('deleteOrganization', {
   atLeast: 'OWNER',
   label: 'organization',
   find: requireOrganization,
-  // One statement: the database cascades to every row of the organization.
-  remove: (tx, organization) => tx.organization.deleteMany({ where: { id: organization.id } }),
+  remove: removeOrganization,
   revokes: (organization) => ({ kind: 'organization', organizationId: organization.id }),
 });

@@ -124,3 +124,6 @@ export async function transferOwnership(ctx: Context, input: { organizationId: s
     return { result, target: ['Organization', organization] };
   });
 }
+
+/** Never the OWNER, even one promoted since the lookup. */
+export const removeMember = (tx: Tx, member: { id: string }) => tx.member.deleteMany({ where: { id: member.id, role: { not: 'OWNER' } } });

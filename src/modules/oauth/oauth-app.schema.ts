@@ -15,7 +15,7 @@ import { safeUuid } from '../../platform/ids.js';
 import { requireOAuthApp } from '../../auth/lookup.js';
 import { needs } from '../common/scopes.js';
 import { deleteMutation } from '../common/deleted.schema.js';
-import { setOAuthApp } from './oauth-app.service.js';
+import { setOAuthApp, removeOAuthApp } from './oauth-app.service.js';
 
 builder.prismaNode('OAuthApp', {
   nullable: true,
@@ -87,5 +87,5 @@ deleteMutation('deleteOAuthApp', {
     'Removes the OAuth app. New OAuth2 connect sessions for the integration are refused; connections made through it keep their tokens but can no longer refresh them.',
   label: 'OAuth app',
   find: requireOAuthApp,
-  remove: (tx, app) => tx.oAuthApp.deleteMany({ where: { id: app.id } }),
+  remove: removeOAuthApp,
 });

@@ -4,6 +4,7 @@ import { requireOrganization } from '../../auth/lookup.js';
 import { Prisma } from '../../generated/prisma/client.js';
 import { auditedTransaction, targetOf } from '../audit/audit.service.js';
 import type { Context } from '../common/context.js';
+import type { Tx } from '../../platform/outbox.js';
 
 export type OAuthAppQuery = { include?: Prisma.OAuthAppInclude; select?: Prisma.OAuthAppSelect };
 
@@ -46,3 +47,6 @@ export async function setOAuthApp(
     (app) => targetOf('OAuthApp', { id: app.id, organizationId: organization.id }),
   );
 }
+
+/** Connections made through it keep their tokens and lose their refresh client. */
+export const removeOAuthApp = (tx: Tx, app: { id: string }) => tx.oAuthApp.deleteMany({ where: { id: app.id } });
