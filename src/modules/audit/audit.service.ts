@@ -2,9 +2,9 @@
 // - A mutation's SUCCESS entry is written by the change itself, in its own
 //   transaction (or statement), through `auditChange`: no committed change
 //   without its entry, no entry without its change.
-// - FAILURE and DENIED entries, and successes of mutations that change
-//   nothing, are written by the mutation wrapper (src/schema/audit.ts) after
-//   the fact; those never throw, a failed write is logged.
+// - FAILURE and DENIED entries are written by the mutation wrapper
+//   (src/schema/audit-mutations.ts) after the fact; those never throw, a
+//   failed write is logged.
 // - Credential reads call recordAudit themselves.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Principal } from '../../auth/principal.js';
