@@ -34,3 +34,11 @@ export function action(name: string, displayName: string, description: string, i
 export function trigger(name: string, displayName: string, description: string): CatalogTrigger {
   return { name, displayName, description };
 }
+
+/** What an action returns: every property is present unless `required` says otherwise (null when the provider has no value). */
+export function output(properties: Record<string, unknown>, required: string[] = Object.keys(properties)): JsonSchema {
+  return { type: 'object', properties, required, additionalProperties: false };
+}
+
+/** The same property, or null. */
+export const nullable = (property: Property): Property => ({ ...property, type: [property.type, 'null'] });
