@@ -63,6 +63,33 @@ const originList = z.string().transform((value, ctx) => {
   }
   return origins;
 });
+/** A JSON object from integration name to the base URL that replaces the provider's public host. */
+const providerBaseUrls = z.string().transform((value, ctx) => {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    ctx.addIssue({ code: 'custom', message: 'must be a JSON object such as {"slack":"http://127.0.0.1:9001"} (it is not valid JSON)' });
+    return z.NEVER;
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    ctx.addIssue({ code: 'custom', message: 'must be a JSON object from integration name to base URL' });
+    return z.NEVER;
+  }
+  const urls: Record<string, string> = {};
+  for (const [name, url] of Object.entries(parsed)) {
+    if (!/^[a-z0-9]+(-[a-z0-9]+)*$/.test(name)) {
+      ctx.addIssue({ code: 'custom', message: `has "${name}", which is not an integration name` });
+      return z.NEVER;
+    }
+    if (typeof url !== 'string' || !publicUrl.safeParse(url).success) {
+      ctx.addIssue({ code: 'custom', message: `"${name}" must be an http(s) URL without query, fragment or credentials` });
+      return z.NEVER;
+    }
+    urls[name] = url.replace(/\/+$/, '');
+  }
+  return urls;
+});
 const flag = z.enum(['true', 'false', '1', '0'], { message: 'must be true or false' }).transform((v) => v === 'true' || v === '1');
 
 const envSchema = z.object({
@@ -98,6 +125,7 @@ const envSchema = z.object({
   HEDDLE_MCP_MAX_SESSIONS: positiveInt.default(1000),
   HEDDLE_MCP_MAX_SESSIONS_PER_KEY: positiveInt.default(20),
   HEDDLE_MCP_SESSION_IDLE_S: positiveInt.default(1800),
+  HEDDLE_PROVIDER_BASE_URLS: providerBaseUrls.default({}),
   // Unset: on outside production, off in production.
   HEDDLE_INTROSPECTION: flag.optional(),
   HEDDLE_FIELD_SUGGESTIONS: flag.optional(),
@@ -130,6 +158,8 @@ export type Config = {
   graphql: { introspection: boolean; fieldSuggestions: boolean; exposeErrors: boolean };
   connect: ConnectConfig;
   mcp: McpConfig;
+  /** Integration name → base URL replacing the provider's public host (tests, staging, on-premises providers). */
+  providerBaseUrls: Record<string, string>;
 };
 
 /** The MCP endpoint (src/modules/mcp/endpoint.ts): who may call it from a browser, and how many sessions it keeps. */
@@ -273,6 +303,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxSessionsPerKey: e.HEDDLE_MCP_MAX_SESSIONS_PER_KEY,
       sessionIdleMs: e.HEDDLE_MCP_SESSION_IDLE_S * 1000,
     },
+    providerBaseUrls: e.HEDDLE_PROVIDER_BASE_URLS,
   };
 }
 
