@@ -35,10 +35,12 @@ export function trigger(name: string, displayName: string, description: string):
   return { name, displayName, description };
 }
 
-/** What an action returns: every property is present unless `required` says otherwise (null when the provider has no value). */
-export function output(properties: Record<string, unknown>, required: string[] = Object.keys(properties)): JsonSchema {
+/** An action's output (or an object inside it); properties listed in `required` are always present. */
+export function output(properties: Record<string, Property>, required: string[] = Object.keys(properties)): JsonSchema {
   return { type: 'object', properties, required, additionalProperties: false };
 }
 
-/** The same property, or null. */
+/** A property that may also be null (the provider leaves it empty). */
 export const nullable = (property: Property): Property => ({ ...property, type: [property.type, 'null'] });
+export const objectOf = (description: string, schema: JsonSchema): Property => ({ ...schema, description });
+export const listOf = (description: string, items: JsonSchema): Property => ({ type: 'array', description, items });

@@ -3,8 +3,8 @@
 // nodemailer's composer writes them (RFC 2047 headers, CRLF, transfer encodings).
 import addressparser, { type Address } from 'nodemailer/lib/addressparser';
 import MailComposer from 'nodemailer/lib/mail-composer';
-import type { ConnectionSecret } from '../../../platform/crypto/credential-store.js';
-import { integer, nullable, output, string, stringList } from '../json-schema.js';
+import { integer, listOf, nullable, output, string, stringList } from '../json-schema.js';
+import { bearer, objectBody } from '../provider-kit.js';
 import { ProviderCallError, type Provider, type ProviderAnswer, type ProviderFailure, type Send } from '../provider.js';
 
 const MESSAGES = '/gmail/v1/users/me/messages';
@@ -118,7 +118,7 @@ function readParts(root: MessagePart | undefined) {
 /** Google's error shape: {error: {code, message, status, errors: [{reason, domain, message}]}}. */
 function failureOf(answer: ProviderAnswer): ProviderFailure | null {
   if (answer.status < 400) return null;
-  const error = (answer.body as { error?: { message?: string; status?: string; errors?: { reason?: string }[] } } | null)?.error;
+  const error = objectBody(answer.body)?.error as { message?: string; status?: string; errors?: { reason?: string }[] } | undefined;
   const reason = error?.errors?.[0]?.reason;
   // 403 with these reasons is Gmail's per-user or per-project rate limit; a daily quota is not worth retrying.
   const rateLimited = answer.status === 429 || (answer.status === 403 && (reason === 'rateLimitExceeded' || reason === 'userRateLimitExceeded'));
@@ -151,7 +151,7 @@ async function replyRecipients(send: Send, headers: Header[] | undefined, replyA
 
 export const gmailProvider: Provider = {
   baseUrl: 'https://gmail.googleapis.com',
-  authorize: (secret: ConnectionSecret) => ({ authorization: `Bearer ${secret.accessToken ?? ''}` }),
+  authorize: bearer,
   failureOf,
   actions: {
     send_email: {
@@ -173,11 +173,10 @@ export const gmailProvider: Provider = {
 
     list_messages: {
       outputSchema: output({
-        messages: {
-          type: 'array',
-          description: 'Matching messages, newest first (ids only: read one with get_message).',
-          items: output({ id: string('Id of the message.'), threadId: string('Id of its thread.') }),
-        },
+        messages: listOf(
+          'Matching messages, newest first (ids only: read one with get_message).',
+          output({ id: string('Id of the message.'), threadId: string('Id of its thread.') }),
+        ),
         nextPageToken: nullable(string('Pass as pageToken for the next page; null on the last page.')),
         resultSizeEstimate: integer('Gmail’s estimate of the total number of matches.'),
       }),
@@ -216,16 +215,15 @@ export const gmailProvider: Provider = {
         messageIdHeader: nullable(string('The RFC 2822 Message-ID header.')),
         textBody: nullable(string('The plain-text body.')),
         htmlBody: nullable(string('The HTML body.')),
-        attachments: {
-          type: 'array',
-          description: 'Attached files (not downloaded).',
-          items: output({
+        attachments: listOf(
+          'Attached files (not downloaded).',
+          output({
             filename: string('File name.'),
             mimeType: string('Media type.'),
             size: integer('Size in bytes.'),
             attachmentId: nullable(string('Id to download it with.')),
           }),
-        },
+        ),
       }),
       readOnly: true,
       destructive: false,

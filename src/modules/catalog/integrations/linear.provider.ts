@@ -2,7 +2,8 @@
 // {query, variables} to /graphql. Errors come back in `errors`, often with
 // HTTP 200, and are failures whatever the status.
 import type { ConnectionSecret } from '../../../platform/crypto/credential-store.js';
-import { boolean, integer, nullable, output, string } from '../json-schema.js';
+import { boolean, integer, listOf, nullable, objectOf, output, string } from '../json-schema.js';
+import { objectBody, tokenOf } from '../provider-kit.js';
 import { ProviderCallError, type Provider, type ProviderAnswer, type ProviderFailure, type Send } from '../provider.js';
 
 interface GraphQLError {
@@ -34,8 +35,8 @@ const issueSchema = output({
   dueDate: nullable(string('Due date.', { format: 'date' })),
   createdAt: string('When it was created.', { format: 'date-time' }),
   updatedAt: string('When it last changed.', { format: 'date-time' }),
-  state: output({ id: string('Id of the workflow state.'), name: string('Its name.'), type: string('Its type (backlog, unstarted, started, completed, canceled…).') }),
-  assignee: { ...output({ id: string('Id of the user.'), name: string('Their name.') }), type: ['object', 'null'], description: 'Who it is assigned to.' },
+  state: objectOf('Its workflow state.', output({ id: string('Id of the workflow state.'), name: string('Its name.'), type: string('Its type (backlog, unstarted, started, completed, canceled…).') })),
+  assignee: nullable(objectOf('Who it is assigned to.', output({ id: string('Id of the user.'), name: string('Their name.') }))),
 });
 
 const toIssue = (issue: Issue) => ({ ...issue, priority: Math.round(issue.priority) });
@@ -52,7 +53,7 @@ function succeeded<T>(payload: { success: boolean } & T, what: string): T {
 }
 
 function failureOf(answer: ProviderAnswer): ProviderFailure | null {
-  const errors = (answer.body as { errors?: GraphQLError[] } | null)?.errors;
+  const errors = objectBody(answer.body)?.errors as GraphQLError[] | undefined;
   if (Array.isArray(errors) && errors.length > 0) {
     const [first] = errors as [GraphQLError];
     const code = first.extensions?.code ?? first.extensions?.type;
@@ -69,7 +70,7 @@ function failureOf(answer: ProviderAnswer): ProviderFailure | null {
 export const linearProvider: Provider = {
   baseUrl: 'https://api.linear.app',
   // Personal API keys go bare in Authorization; OAuth access tokens as Bearer.
-  authorize: (secret: ConnectionSecret) => ({ authorization: secret.accessToken ? `Bearer ${secret.accessToken}` : (secret.apiKey ?? '') }),
+  authorize: (secret: ConnectionSecret) => ({ authorization: secret.accessToken ? `Bearer ${secret.accessToken}` : tokenOf(secret) }),
   failureOf,
   actions: {
     create_issue: {
@@ -106,7 +107,7 @@ export const linearProvider: Provider = {
 
     list_issues: {
       outputSchema: output({
-        issues: { type: 'array', description: 'Issues, most recently updated first.', items: issueSchema },
+        issues: listOf('Issues, most recently updated first.', issueSchema),
         hasNextPage: boolean('Whether more issues follow.'),
         endCursor: nullable(string('Cursor after the last issue.')),
       }),

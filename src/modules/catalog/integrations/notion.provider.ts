@@ -2,8 +2,8 @@
 // Since 2025-09-03 a database holds data sources and rows belong to a data
 // source, so database actions look the data source up first. Page bodies are
 // read and written as Notion's enhanced Markdown (the /markdown endpoints).
-import type { ConnectionSecret } from '../../../platform/crypto/credential-store.js';
-import { boolean, nullable, output, string } from '../json-schema.js';
+import { boolean, listOf, nullable, output, string } from '../json-schema.js';
+import { bearer, objectBody } from '../provider-kit.js';
 import { ProviderCallError, type Provider, type ProviderAnswer, type ProviderFailure, type Send } from '../provider.js';
 
 export const NOTION_VERSION = '2026-03-11';
@@ -57,10 +57,10 @@ async function dataSourceOf(send: Send, databaseId: string): Promise<string> {
 /** Notion's error shape: {object: 'error', status, code, message}. */
 function failureOf(answer: ProviderAnswer): ProviderFailure | null {
   if (answer.status < 400) return null;
-  const error = answer.body as { code?: string; message?: string } | null;
-  const code = typeof error === 'object' ? error?.code : undefined;
+  const error = objectBody(answer.body) as { code?: string; message?: string } | undefined;
+  const code = error?.code;
   return {
-    message: (typeof error === 'object' ? error?.message : undefined) ?? `Notion answered HTTP ${answer.status}`,
+    message: error?.message ?? `Notion answered HTTP ${answer.status}`,
     ...(code ? { providerCode: code } : {}),
     ...(answer.status === 429 || code === 'rate_limited' ? { rateLimited: true } : {}),
   };
@@ -90,22 +90,21 @@ export const notionProvider: Provider = {
   baseUrl: 'https://api.notion.com/v1',
   headers: { 'notion-version': NOTION_VERSION },
   // Internal integration secrets and OAuth access tokens are both bearer tokens.
-  authorize: (secret: ConnectionSecret) => ({ authorization: `Bearer ${secret.accessToken ?? secret.apiKey ?? ''}` }),
+  authorize: bearer,
   failureOf,
   actions: {
     search: {
       outputSchema: output({
-        results: {
-          type: 'array',
-          description: 'Pages and data sources whose title matches.',
-          items: output({
+        results: listOf(
+          'Pages and data sources whose title matches.',
+          output({
             id: string('Id of the page or data source.'),
             object: { type: 'string', enum: ['page', 'data_source'], description: 'What was found.' },
             title: string('Its title.'),
             url: nullable(string('Link to it.')),
             lastEditedTime: nullable(string('When it last changed.', { format: 'date-time' })),
           }),
-        },
+        ),
         nextCursor,
         hasMore: boolean('Whether more results follow.'),
       }),
@@ -209,7 +208,7 @@ export const notionProvider: Provider = {
     query_database: {
       outputSchema: output({
         dataSourceId: string('The database’s data source that was queried.'),
-        results: { type: 'array', description: 'Rows, as pages.', items: row },
+        results: listOf('Rows, as pages.', row),
         nextCursor,
         hasMore: boolean('Whether more rows follow.'),
       }),
