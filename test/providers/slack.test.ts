@@ -3,9 +3,8 @@
 // output (checked against the action's outputSchema by runAction), and Slack's
 // failures (HTTP 200 ok:false, HTTP 429) as typed ProviderCallErrors.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { ProviderCallError } from '../../src/modules/catalog/provider.js';
 import type { ConnectionSecret } from '../../src/platform/crypto/credential-store.js';
-import { runAction } from '../support/fake-providers/run.js';
+import { providerError, runAction } from '../support/fake-providers/run.js';
 import { startSlackFake, type SlackFake } from '../support/fake-providers/slack.js';
 
 let slack: SlackFake;
@@ -20,14 +19,6 @@ const run = (action: string, input: Record<string, unknown>, secret: ConnectionS
 /** The requests the action made, from a starting count. */
 const since = (count: number) => slack.api.requests.slice(count);
 
-async function providerError(call: Promise<unknown>): Promise<ProviderCallError> {
-  const error = await call.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ProviderCallError);
-  return error as ProviderCallError;
-}
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 

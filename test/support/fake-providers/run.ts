@@ -2,7 +2,9 @@
 // provider: the input must match the catalog's input schema, the base URL
 // comes from the HEDDLE_PROVIDER_BASE_URLS overrides, requests go through
 // createSend, and the output must match the action's output schema.
+import { expect } from 'vitest';
 import type { ConnectionSecret } from '../../../src/platform/crypto/credential-store.js';
+import { ProviderCallError } from '../../../src/modules/catalog/provider.js';
 import { getAction } from '../../../src/modules/catalog/catalog.js';
 import { getProvider } from '../../../src/modules/catalog/providers.js';
 import { createSend, resolveBaseUrl } from '../../../src/modules/execution/provider-http.js';
@@ -29,4 +31,14 @@ export async function runAction(
   const validOutput = ajv.compile(definition.outputSchema);
   if (!validOutput(result)) throw new Error(`output of ${integration}.${action} does not match its outputSchema: ${ajv.errorsText(validOutput.errors)}`);
   return result;
+}
+
+/** The ProviderCallError a call rejects with (the test fails if it resolves or throws anything else). */
+export async function providerError(call: Promise<unknown>): Promise<ProviderCallError> {
+  const error = await call.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(ProviderCallError);
+  return error as ProviderCallError;
 }

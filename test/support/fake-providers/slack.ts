@@ -167,8 +167,8 @@ export async function startSlackFake(options: { token?: string } = {}): Promise<
       http: 'POST',
       encodings: ['json', 'form'],
       handle(args) {
-        const list = (typeof args.files === 'string' ? JSON.parse(args.files) : args.files) as { id: string; title?: string }[] | undefined;
-        if (!Array.isArray(list) || list.length === 0) failure('invalid_arguments');
+        const parsed: unknown = typeof args.files === 'string' ? JSON.parse(args.files) : args.files;
+        const list = Array.isArray(parsed) && parsed.length > 0 ? (parsed as { id: string; title?: string }[]) : failure('invalid_arguments');
         const channel = args.channel_id === undefined ? undefined : channelOf(args.channel_id);
         if (channel && !channel.members.has(botUserId)) failure('not_in_channel');
         const done = list.map(({ id, title }) => {
