@@ -5,9 +5,8 @@
 // carrying Google's message.
 import PostalMime from 'postal-mime';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
-import { ProviderCallError } from '../../src/modules/catalog/provider.js';
 import { googleError, receivedMessage, startGmailFake, textPart, type GmailFake } from '../support/fake-providers/gmail.js';
-import { runAction } from '../support/fake-providers/run.js';
+import { providerError, runAction } from '../support/fake-providers/run.js';
 import type { RecordedRequest } from '../support/fake-providers/server.js';
 
 let gmail: GmailFake;
@@ -24,15 +23,6 @@ beforeEach(() => {
 
 const run = (action: string, input: Record<string, unknown>, token = gmail.token) =>
   runAction('gmail', action, input, { baseUrl: gmail.url, secret: { accessToken: token } });
-
-async function failureOf(promise: Promise<unknown>): Promise<ProviderCallError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ProviderCallError);
-  return error as ProviderCallError;
-}
 
 /** The decoded message of a send or draft request, checked for base64url and CRLF line endings. */
 function rawOf(request: RecordedRequest, pick: (body: Record<string, unknown>) => unknown = (b) => b.raw): string {
@@ -111,7 +101,7 @@ describe('send_email', () => {
   });
 
   test('an expired token: a ProviderCallError with Google’s message and HTTP 401', async () => {
-    const error = await failureOf(run('send_email', { to: ['ada@example.com'], subject: 'Hi', body: 'x' }, 'ya29.expired'));
+    const error = await providerError(run('send_email', { to: ['ada@example.com'], subject: 'Hi', body: 'x' }, 'ya29.expired'));
     expect(error.providerStatus).toBe(401);
     expect(error.message).toMatch(/^Request had invalid authentication credentials/);
     expect(error.failure).toMatchObject({ providerCode: 'authError' });
@@ -153,12 +143,12 @@ describe('list_messages', () => {
 
   test('429 rateLimitExceeded is a rate-limited failure with Retry-After; 403 dailyLimitExceeded is not rate limited', async () => {
     gmail.answerNext('list', { ...googleError(429, 'Too many concurrent requests for user.', 'rateLimitExceeded'), headers: { 'retry-after': '7' } });
-    const limited = await failureOf(run('list_messages', { query: 'is:unread' }));
+    const limited = await providerError(run('list_messages', { query: 'is:unread' }));
     expect(limited.providerStatus).toBe(429);
     expect(limited.failure).toEqual({ message: 'Too many concurrent requests for user.', providerCode: 'rateLimitExceeded', rateLimited: true, retryAfterMs: 7000 });
 
     gmail.answerNext('list', googleError(403, 'Quota exceeded for quota metric ‘Queries’.', 'dailyLimitExceeded'));
-    const quota = await failureOf(run('list_messages', {}));
+    const quota = await providerError(run('list_messages', {}));
     expect(quota.failure).toEqual({ message: 'Quota exceeded for quota metric ‘Queries’.', providerCode: 'dailyLimitExceeded' });
   });
 });
@@ -206,7 +196,7 @@ describe('get_message', () => {
   });
 
   test('an unknown id: HTTP 404 with Google’s message', async () => {
-    const error = await failureOf(run('get_message', { messageId: 'does-not-exist' }));
+    const error = await providerError(run('get_message', { messageId: 'does-not-exist' }));
     expect(error.providerStatus).toBe(404);
     expect(error.failure).toEqual({ message: 'Requested entity was not found.', providerCode: 'notFound' });
   });
@@ -228,7 +218,7 @@ describe('create_draft', () => {
 
   test('403 userRateLimitExceeded is a rate-limited failure', async () => {
     gmail.answerNext('drafts', googleError(403, 'User-rate limit exceeded.', 'userRateLimitExceeded'));
-    const error = await failureOf(run('create_draft', { subject: 'x', body: 'y' }));
+    const error = await providerError(run('create_draft', { subject: 'x', body: 'y' }));
     expect(error.providerStatus).toBe(403);
     expect(error.failure).toEqual({ message: 'User-rate limit exceeded.', providerCode: 'userRateLimitExceeded', rateLimited: true });
   });
@@ -273,7 +263,7 @@ describe('reply_to_email', () => {
   });
 
   test('an unknown message: the 404 stops the action before anything is sent', async () => {
-    const error = await failureOf(run('reply_to_email', { messageId: 'gone', body: 'Hello?' }));
+    const error = await providerError(run('reply_to_email', { messageId: 'gone', body: 'Hello?' }));
     expect(error.providerStatus).toBe(404);
     expect(error.message).toBe('Requested entity was not found.');
     expect(gmail.server.requests).toHaveLength(1);
