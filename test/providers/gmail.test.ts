@@ -181,7 +181,7 @@ describe('get_message', () => {
       id: '18c0000000000abc',
       threadId: '18c0000000000ab0',
       labelIds: ['INBOX', 'UNREAD'],
-      snippet: '',
+      snippet: 'Ça va? — oui ✓',
       receivedAt: '2026-11-23T09:30:00.000Z',
       from: 'Ada <ada@example.com>',
       to: 'me@example.com',

@@ -250,7 +250,9 @@ export function receivedMessage(fields: {
     fields.parts.length === 1
       ? { ...fields.parts[0]!, partId: '', headers: [...headers, ...(fields.parts[0]!.headers ?? [])] }
       : { partId: '', mimeType: 'multipart/mixed', headers, body: { size: 0 }, parts: fields.parts.map((p, i) => ({ ...p, partId: String(i) })) };
-  const text = fields.parts.find((p) => p.mimeType === 'text/plain')?.body?.data;
+  const firstText = (parts: GmailPart[]): string | undefined =>
+    parts.map((p) => (p.mimeType === 'text/plain' ? p.body?.data : firstText(p.parts ?? []))).find((d) => d !== undefined);
+  const text = firstText(fields.parts);
   return {
     id: fields.id,
     threadId: fields.threadId ?? fields.id,
