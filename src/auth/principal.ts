@@ -134,7 +134,8 @@ export function createAuthenticator(deps: { prisma: PrismaClient; jwt: Config['j
       WHERE u."subject" = ${claims.sub}`));
     let found = await rows();
     if (!found.length) {
-      await prisma.user.upsert({ where: { subject: claims.sub }, create: { subject: claims.sub, email: claims.email, name }, update: {} });
+      // ON CONFLICT DO NOTHING: concurrent first requests of one user create it once.
+      await prisma.user.createMany({ data: [{ subject: claims.sub, email: claims.email, name }], skipDuplicates: true });
       found = await rows();
     }
     const user = found[0]!;
