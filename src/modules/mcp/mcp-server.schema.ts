@@ -1,6 +1,6 @@
 // MCP servers (DESIGN.md §5): a workspace's integrations served as MCP tools.
 // Tools are derived in the transaction that changes the integrations
-// (src/mcp/tools-sync.ts) and can only be read here. Creating, changing and
+// (tools-sync.service.ts) and can only be read here. Creating, changing and
 // deleting a server are config changes of its workspace.
 import { z } from 'zod';
 import { visible } from '../../auth/tenancy.js';

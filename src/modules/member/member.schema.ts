@@ -1,6 +1,6 @@
 // Members and invites (DESIGN §3): who belongs to an organization and with
 // which role. Role requirements are declared on the fields; the rules that
-// protect the single OWNER live in src/domain/members.ts and here, in the
+// protect the single OWNER live in member.rules.ts and member.service.ts and here, in the
 // transaction that changes the rows.
 import { z } from 'zod';
 import { visible } from '../../auth/tenancy.js';
