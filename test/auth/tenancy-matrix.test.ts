@@ -302,6 +302,9 @@ function subscribeOnce(
     connectionParams: token ? { authorization: `Bearer ${token}` } : {},
     retryAttempts: 0,
   });
+  // The change the subscription should hear; awaited before the next row runs, so a
+  // status it toggles cannot leak into the rows after it.
+  let triggered: Promise<unknown> = Promise.resolve();
   return new Promise<string>((resolve) => {
     const timer = setTimeout(() => resolve('timeout'), 5000);
     const done = (outcome: string) => {
@@ -319,8 +322,11 @@ function subscribeOnce(
       },
     );
     // graphql-ws does not acknowledge a subscribe: give it a moment to be registered.
-    if (trigger) setTimeout(() => void trigger(), 300);
-  }).finally(() => client.dispose());
+    if (trigger) triggered = new Promise((r) => setTimeout(r, 300)).then(trigger);
+  }).finally(async () => {
+    await triggered;
+    await client.dispose();
+  });
 }
 
 beforeAll(async () => {
