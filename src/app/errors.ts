@@ -56,7 +56,7 @@ export function maskHeddleError(error: unknown, message: string, isDev?: boolean
   // graphql-js coercing an argument of a field ("Argument "first" of non-null type…").
   if (error.path && cause.message.startsWith('Argument "')) return tagCode(new GraphQLError(cause.message, at), 'BAD_USER_INPUT');
   // Any other codeless GraphQLError thrown while resolving a field (an output scalar that cannot serialize…) is a bug of ours.
-  if (error.path) return maskError(new Error(cause.message), message, isDev);
+  if (error.path) return maskError(Object.assign(new Error(cause.message), { stack: cause.stack }), message, isDev);
   // The request itself: variables that do not coerce, a CSRF rejection, a body Yoga cannot read.
   const code = error.message.startsWith('Variable "$') ? 'BAD_USER_INPUT' : 'BAD_REQUEST';
   return tagCode(withoutOriginalError(error, isDev), code);
