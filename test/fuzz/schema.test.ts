@@ -7,7 +7,8 @@
 //   and every query leave the database as it was: each table's row count and
 //   checksum (only FAILURE and DENIED audit entries may be added).
 // The budget is small under `npm test`; `npm run fuzz` runs longer
-// (HEDDLE_FUZZ_RUNS runs per field). A failure prints its seed; replay it with
+// (HEDDLE_FUZZ_RUNS runs per field; HEDDLE_FUZZ_DATABASE=pglite for the
+// embedded database). A failure prints its seed; replay it with
 // HEDDLE_FUZZ_SEED=<seed> npm run fuzz -- -t '<field>'.
 import fc from 'fast-check';
 import type { GraphQLField } from 'graphql';
@@ -25,8 +26,10 @@ const SEED = Number(process.env.HEDDLE_FUZZ_SEED ?? Date.now() % 2 ** 31);
 const KNOWN_CODES = new Set<string>([...ERROR_CODES, ...REQUEST_ERROR_CODES].filter((code) => code !== 'INTERNAL_SERVER_ERROR'));
 type PrincipalKind = 'member' | 'apiKey' | 'endUser' | 'anonymous';
 
-// PostgreSQL when it runs here (what production uses), else the embedded PGlite.
-const backend = ALL_BACKENDS.find((b) => b.database === 'postgres' && b.pubsub === 'memory' && !unavailable(b)) ?? ALL_BACKENDS[0]!;
+// PostgreSQL when it runs here (what production uses), else the embedded PGlite; HEDDLE_FUZZ_DATABASE=pglite picks it.
+const backend =
+  ALL_BACKENDS.find((b) => b.database === (process.env.HEDDLE_FUZZ_DATABASE ?? 'postgres') && b.pubsub === 'memory' && !unavailable(b)) ??
+  ALL_BACKENDS[0]!;
 
 const fields = (kind: 'query' | 'mutation') =>
   Object.values((kind === 'query' ? schema.getQueryType() : schema.getMutationType())?.getFields() ?? {}).map((field) => ({ kind, field }));
