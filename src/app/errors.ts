@@ -51,15 +51,21 @@ export function maskHeddleError(error: unknown, message: string, isDev?: boolean
   }
   // Relay's "Invalid global ID", a negative `first`, a bad cursor.
   if (cause instanceof PothosValidationError) return new GraphQLError(cause.message, { ...at, extensions: { code: 'BAD_USER_INPUT' } });
+  // Variables that do not coerce (graphql-js names the variable and path; a scalar's own error may be inside).
+  if (error instanceof GraphQLError && !error.path && error.message.startsWith('Variable "$')) {
+    return new GraphQLError(error.message, { nodes: error.nodes, source: error.source, positions: error.positions, extensions: { code: 'BAD_USER_INPUT' } });
+  }
   if (!(error instanceof GraphQLError) || !(cause instanceof GraphQLError)) return maskError(error, message, isDev);
   if (typeof cause.extensions.code === 'string') return withoutOriginalError(error, isDev);
   // graphql-js coercing an argument of a field ("Argument "first" of non-null type…").
   if (error.path && cause.message.startsWith('Argument "')) return tagCode(new GraphQLError(cause.message, at), 'BAD_USER_INPUT');
   // Any other codeless GraphQLError thrown while resolving a field (an output scalar that cannot serialize…) is a bug of ours.
-  if (error.path) return maskError(Object.assign(new Error(cause.message), { stack: cause.stack }), message, isDev);
-  // The request itself: variables that do not coerce, a CSRF rejection, a body Yoga cannot read.
-  const code = error.message.startsWith('Variable "$') ? 'BAD_USER_INPUT' : 'BAD_REQUEST';
-  return tagCode(withoutOriginalError(error, isDev), code);
+  if (error.path) {
+    const internal = Object.assign(new Error(cause.message), { stack: cause.stack });
+    return maskError(new GraphQLError(cause.message, { ...at, originalError: internal }), message, isDev);
+  }
+  // The request itself: a CSRF rejection, a body Yoga cannot read.
+  return tagCode(withoutOriginalError(error, isDev), 'BAD_REQUEST');
 }
 
 /**

@@ -1,8 +1,9 @@
 // Text PostgreSQL cannot store (a NUL character, an unpaired surrogate) is a
 // VALIDATION_ERROR naming its path, for every string input at any depth, in
 // variables and in literals, on every backend and transport, and nothing is
-// written.
+// written. JSON nested deeper than MAX_JSON_DEPTH is refused by its scalar.
 import { afterAll, beforeAll, expect, test } from 'vitest';
+import { MAX_JSON_DEPTH } from '../../src/modules/common/scalars.schema.js';
 import { UNSTORABLE_TEXT_MESSAGE } from '../../src/platform/validate.js';
 import { ALL_BACKENDS, describeEachBackend } from '../support/backends.js';
 import { databaseTables, startTestApp, type TestApp } from '../support/app.js';
@@ -107,6 +108,33 @@ describeEachBackend(
       });
       expect(results).toHaveLength(1);
       expect(results[0]!.errors?.[0]?.extensions).toMatchObject({ code: 'VALIDATION_ERROR', fieldErrors: [{ path: ['workspaceId'] }] });
+    });
+
+    test(`JSON nested deeper than ${MAX_JSON_DEPTH} levels: BAD_USER_INPUT naming the path, however deep; ${MAX_JSON_DEPTH} levels pass`, async () => {
+      /** JSON text of `depth` nested objects (JSON.stringify would recurse). */
+      const nested = (depth: number) => `${'{"k":'.repeat(depth)}"leaf"${'}'.repeat(depth)}`;
+      const upsert = async (depth: number) => {
+        const query = 'mutation($input: UpsertEndUserInput!) { r: upsertEndUser(input: $input) { __typename } }';
+        const body = `{"query":${JSON.stringify(query)},"variables":{"input":{"workspaceId":${JSON.stringify(workspaceId)},"externalId":"deep","metadata":${nested(depth)}}}}`;
+        const response = await fetch(`${t.url}/graphql`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${owner}` },
+          body,
+        });
+        return (await response.json()) as Result;
+      };
+      const before = await databaseTables(t);
+      for (const depth of [MAX_JSON_DEPTH + 1, 150_000]) {
+        const refused = await upsert(depth);
+        expect(refused.errors).toEqual([
+          expect.objectContaining({
+            message: expect.stringMatching(new RegExp(`at "input.metadata"; JSON must not nest deeper than ${MAX_JSON_DEPTH} levels`)),
+            extensions: { code: 'BAD_USER_INPUT' },
+          }),
+        ]);
+      }
+      expect(await databaseTables(t)).toEqual(before);
+      expect((await upsert(MAX_JSON_DEPTH)).data?.r).toEqual({ __typename: 'EndUser' });
     });
 
     test('well-formed text passes: emoji (surrogate pairs), U+FFFD, other control characters', async () => {

@@ -176,7 +176,8 @@ export function requestBody(query: string, variables: unknown): string {
 const JSON_VALUE: fc.Arbitrary<unknown> = fc.oneof(
   { weight: 6, arbitrary: fc.dictionary(fc.string({ maxLength: 10 }), fc.jsonValue({ maxDepth: 3 }), { maxKeys: 6 }) },
   { weight: 2, arbitrary: fc.jsonValue({ maxDepth: 4 }) },
-  { weight: 1, arbitrary: fc.integer({ min: 10, max: 150_000 }).map(deepJson) },
+  // Around the scalar's depth limit (32), and far past it.
+  { weight: 1, arbitrary: fc.oneof(fc.integer({ min: 20, max: 40 }), fc.integer({ min: 41, max: 150_000 })).map(deepJson) },
   { weight: 1, arbitrary: fc.dictionary(ODD_STRING, ODD_STRING, { maxKeys: 3 }) },
   { weight: 1, arbitrary: fc.integer({ min: 1000, max: 20_000 }).map((n) => new Built(`JSON object of ${n} keys`, () => Object.fromEntries(Array.from({ length: n }, (_, i) => [`k${i}`, i])))) },
 );
