@@ -2,8 +2,10 @@
 // integration, an end user and an action.
 // - decideResolution is the rule itself, pure, and explains every candidate;
 // - loadResolutionData reads everything the rule needs in one statement;
-// - resolveConnection adds the OAuth2 refresh and usage metering, so a
-//   resolution that needs no refresh costs two statements: one read, one write.
+// - resolveConnection adds the OAuth2 refresh (readyResolution) and usage
+//   metering, so a resolution that needs no refresh costs two statements: one
+//   read, one write. Action execution (src/modules/execution) runs the same
+//   steps and meters in its own final statement.
 import { z } from 'zod';
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { mutationAuditSql } from '../audit/audit.service.js';
@@ -22,7 +24,7 @@ import {
   ValidationError,
 } from '../../platform/errors.js';
 import { externalIdSchema } from '../../platform/identifiers.js';
-import { recordResolutionUsage } from '../usage/usage.service.js';
+import { recordResolutionUsage, type ResolutionUsage } from '../usage/usage.service.js';
 import { allowedActionsOf } from '../workspace-integration/workspace-integration.rules.js';
 
 export const RESOLUTION_SOURCES = ['FIXED', 'USER', 'DIRECTORY', 'FALLBACK'] as const;
@@ -304,8 +306,14 @@ export function toResolutionData(raw: RawResolutionRow): ResolutionData {
   };
 }
 
-export async function loadResolutionData(prisma: PrismaClient, principal: Principal, request: ResolutionRequest): Promise<ResolutionData> {
-  const [row] = await prisma.$queryRaw<RawResolutionRow[]>(resolutionDataQuery(principal, request));
+/** The rule's input in one statement; `workspaces` as in decideConnection. */
+export async function loadResolutionData(
+  prisma: PrismaClient,
+  principal: Principal,
+  request: ResolutionRequest,
+  workspaces: Prisma.Sql = visibleWorkspaceSql(principal),
+): Promise<ResolutionData> {
+  const [row] = await prisma.$queryRaw<RawResolutionRow[]>(dataQuery(workspaces, request.workspaceId, request.integration, request.externalId ?? null));
   return toResolutionData(row!);
 }
 
@@ -327,9 +335,19 @@ export interface ResolutionDeps {
   refresher: TokenRefresher;
 }
 
-/** The decision for a principal, read in one statement: NOT_FOUND for another tenant, SCOPE_DENIED outside a restricted key. */
-async function decide(prisma: PrismaClient, principal: Principal, request: ResolutionRequest): Promise<{ data: ResolutionData; decision: Decision }> {
-  const data = await loadResolutionData(prisma, principal, request);
+/**
+ * The decision for a principal, read in one statement: NOT_FOUND for another
+ * tenant, SCOPE_DENIED outside a restricted key. `workspaces` narrows or
+ * replaces the principal's tenancy for callers already admitted to one
+ * workspace (an end user executing for itself, an MCP session).
+ */
+export async function decideConnection(
+  prisma: PrismaClient,
+  principal: Principal,
+  request: ResolutionRequest,
+  workspaces: Prisma.Sql = visibleWorkspaceSql(principal),
+): Promise<{ data: ResolutionData; decision: Decision }> {
+  const data = await loadResolutionData(prisma, principal, request, workspaces);
   if (!data.workspace) throw new NotFoundError('workspace', ['input', 'workspaceId']);
   assertInKeyScope(principal, data.workspace.id);
   return { data, decision: decideResolution(data, request) };
@@ -341,7 +359,7 @@ async function decide(prisma: PrismaClient, principal: Principal, request: Resol
  * expiring OAuth2 token is reported, not refreshed.
  */
 export async function explainResolution(prisma: PrismaClient, principal: Principal, request: ResolutionRequest): Promise<ResolutionExplanation> {
-  const { decision } = await decide(prisma, principal, request);
+  const { decision } = await decideConnection(prisma, principal, request);
   const explanation = [...decision.explanation];
   const wouldRefresh = needsRefresh(decision.connection);
   if (wouldRefresh) explanation.push(`connection "${decision.connection.displayName}": its access token expires soon; resolveConnection refreshes it first`);
@@ -349,16 +367,15 @@ export async function explainResolution(prisma: PrismaClient, principal: Princip
 }
 
 /**
- * Resolves and meters. Another tenant's workspace is NOT_FOUND; a workspace
- * outside a restricted API key's list is SCOPE_DENIED. An expiring OAuth2
- * token is refreshed first; a failed refresh is CONNECTION_REQUIRED.
+ * The decided connection, ready to use: an expiring OAuth2 token is refreshed
+ * first (a failed refresh is CONNECTION_REQUIRED). Without side effects
+ * besides the refresh: metering and audit are the caller's statement.
  */
-export async function resolveConnection(deps: ResolutionDeps, principal: Principal, request: ResolutionRequest): Promise<ConnectionResolution> {
-  const { data, decision } = await decide(deps.prisma, principal, request);
+export async function readyResolution(refresher: TokenRefresher, decision: Decision): Promise<ConnectionResolution> {
   const explanation = [...decision.explanation];
   let connection = decision.connection;
   if (needsRefresh(connection)) {
-    const outcome = await deps.refresher.refresh(connection.id);
+    const outcome = await refresher.refresh(connection.id);
     if (!outcome.ok) {
       throw new ConnectionRequiredError(`connection "${connection.displayName}" needs to be reconnected: ${outcome.reason}`, [
         ...explanation,
@@ -368,16 +385,27 @@ export async function resolveConnection(deps: ResolutionDeps, principal: Princip
     connection = outcome.connection;
     explanation.push(`connection "${connection.displayName}": ${outcome.note}`);
   }
-  const usage = {
-    organizationId: data.workspace!.organizationId,
-    workspaceId: data.workspace!.id,
-    endUserId: decision.endUser?.id ?? null,
-    at: new Date(),
-  };
+  return new ConnectionResolution(connection, decision.source, decision.workspaceIntegration, decision.endUser, explanation);
+}
+
+/** What a successful resolution counts in usage (recordResolutionUsage). */
+export function usageOf(data: ResolutionData, resolution: ConnectionResolution, at = new Date()): ResolutionUsage {
+  return { organizationId: data.workspace!.organizationId, workspaceId: data.workspace!.id, endUserId: resolution.endUser?.id ?? null, at };
+}
+
+/**
+ * Resolves and meters. Another tenant's workspace is NOT_FOUND; a workspace
+ * outside a restricted API key's list is SCOPE_DENIED. An expiring OAuth2
+ * token is refreshed first; a failed refresh is CONNECTION_REQUIRED.
+ */
+export async function resolveConnection(deps: ResolutionDeps, principal: Principal, request: ResolutionRequest): Promise<ConnectionResolution> {
+  const { data, decision } = await decideConnection(deps.prisma, principal, request);
+  const resolution = await readyResolution(deps.refresher, decision);
+  const usage = usageOf(data, resolution);
   const audit = mutationAuditSql(principal, {
-    target: { type: 'Connection', id: encodeGlobalID('Connection', connection.id), organizationId: usage.organizationId, workspaceId: usage.workspaceId },
+    target: { type: 'Connection', id: encodeGlobalID('Connection', resolution.connection.id), organizationId: usage.organizationId, workspaceId: usage.workspaceId },
     details: { workspaceIntegration: decision.workspaceIntegration.alias, source: decision.source },
   });
   await recordResolutionUsage(deps.prisma, usage, audit);
-  return new ConnectionResolution(connection, decision.source, decision.workspaceIntegration, decision.endUser, explanation);
+  return resolution;
 }
