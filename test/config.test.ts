@@ -50,9 +50,27 @@ test.each([
   [{ HEDDLE_MCP_MAX_SESSIONS: '0' }, 'HEDDLE_MCP_MAX_SESSIONS'],
   [{ HEDDLE_MCP_MAX_SESSIONS_PER_KEY: 'many' }, 'HEDDLE_MCP_MAX_SESSIONS_PER_KEY'],
   [{ HEDDLE_MCP_SESSION_IDLE_S: '0' }, 'HEDDLE_MCP_SESSION_IDLE_S'],
+  [{ HEDDLE_PROVIDER_BASE_URLS: '{slack: "http://127.0.0.1:9001"}' }, 'HEDDLE_PROVIDER_BASE_URLS'],
+  [{ HEDDLE_PROVIDER_BASE_URLS: '["http://127.0.0.1:9001"]' }, 'HEDDLE_PROVIDER_BASE_URLS'],
+  [{ HEDDLE_PROVIDER_BASE_URLS: '{"slack":"127.0.0.1:9001"}' }, 'HEDDLE_PROVIDER_BASE_URLS'],
+  [{ HEDDLE_PROVIDER_BASE_URLS: '{"slack":"ftp://files.example.com"}' }, 'HEDDLE_PROVIDER_BASE_URLS'],
+  [{ HEDDLE_PROVIDER_BASE_URLS: '{"Slack":"https://slack.example.com"}' }, 'HEDDLE_PROVIDER_BASE_URLS'],
 ])('%o is refused with a message naming %s', (env, variable) => {
   expect(() => loadConfig({ HEDDLE_DATA_DIR: dataDir(), ...env })).toThrow(ConfigError);
   expect(() => loadConfig({ HEDDLE_DATA_DIR: dataDir(), ...env })).toThrow(new RegExp(`^${variable} `));
+});
+
+test('HEDDLE_PROVIDER_BASE_URLS maps integrations to base URLs (trailing slashes dropped); unset, none is replaced', () => {
+  expect(loadConfig({ HEDDLE_DATA_DIR: dataDir() }).providerBaseUrls).toEqual({});
+  const config = loadConfig({
+    HEDDLE_DATA_DIR: dataDir(),
+    HEDDLE_PROVIDER_BASE_URLS: '{"slack":"http://127.0.0.1:9001/api/","github":"https://github.internal.example.com/api/v3"}',
+  });
+  expect(config.providerBaseUrls).toEqual({ slack: 'http://127.0.0.1:9001/api', github: 'https://github.internal.example.com/api/v3' });
+  expect(() => loadConfig({ HEDDLE_DATA_DIR: dataDir(), HEDDLE_PROVIDER_BASE_URLS: '{"slack":' })).toThrow(/not valid JSON/);
+  expect(() => loadConfig({ HEDDLE_DATA_DIR: dataDir(), HEDDLE_PROVIDER_BASE_URLS: '{"slack":"https://u:p@x.example.com"}' })).toThrow(
+    /"slack" must be an http\(s\) URL/,
+  );
 });
 
 test('GraphQL limits have defaults; introspection and suggestions are off in production, error details on in development only', () => {

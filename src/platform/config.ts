@@ -63,6 +63,33 @@ const originList = z.string().transform((value, ctx) => {
   }
   return origins;
 });
+/** A JSON object from integration name to the base URL that replaces the provider's public host. */
+const providerBaseUrls = z.string().transform((value, ctx) => {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    ctx.addIssue({ code: 'custom', message: 'must be a JSON object such as {"slack":"http://127.0.0.1:9001"} (it is not valid JSON)' });
+    return z.NEVER;
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    ctx.addIssue({ code: 'custom', message: 'must be a JSON object from integration name to base URL' });
+    return z.NEVER;
+  }
+  const urls: Record<string, string> = {};
+  for (const [name, url] of Object.entries(parsed)) {
+    if (!/^[a-z0-9]+(-[a-z0-9]+)*$/.test(name)) {
+      ctx.addIssue({ code: 'custom', message: `has "${name}", which is not an integration name` });
+      return z.NEVER;
+    }
+    if (typeof url !== 'string' || !publicUrl.safeParse(url).success) {
+      ctx.addIssue({ code: 'custom', message: `"${name}" must be an http(s) URL without query, fragment or credentials` });
+      return z.NEVER;
+    }
+    urls[name] = url.replace(/\/+$/, '');
+  }
+  return urls;
+});
 const flag = z.enum(['true', 'false', '1', '0'], { message: 'must be true or false' }).transform((v) => v === 'true' || v === '1');
 
 const envSchema = z.object({
@@ -100,6 +127,7 @@ const envSchema = z.object({
   HEDDLE_MCP_SESSION_IDLE_S: positiveInt.default(1800),
   HEDDLE_ACTION_TIMEOUT_MS: integer('must be an integer from 100 to 600000', 100, 600_000).default(30_000),
   HEDDLE_EXECUTION_RETENTION_DAYS: integer('must be an integer from 1 to 3650', 1, 3650).default(30),
+  HEDDLE_PROVIDER_BASE_URLS: providerBaseUrls.default({}),
   // Unset: on outside production, off in production.
   HEDDLE_INTROSPECTION: flag.optional(),
   HEDDLE_FIELD_SUGGESTIONS: flag.optional(),
@@ -133,6 +161,8 @@ export type Config = {
   connect: ConnectConfig;
   mcp: McpConfig;
   execution: ExecutionConfig;
+  /** Integration name → base URL replacing the provider's public host (tests, staging, on-premises providers). */
+  providerBaseUrls: Record<string, string>;
 };
 
 /** Action execution (src/modules/execution): how long a call may take, and how long its record is kept. */
@@ -287,6 +317,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       timeoutMs: e.HEDDLE_ACTION_TIMEOUT_MS,
       retentionDays: e.HEDDLE_EXECUTION_RETENTION_DAYS,
     },
+    providerBaseUrls: e.HEDDLE_PROVIDER_BASE_URLS,
   };
 }
 

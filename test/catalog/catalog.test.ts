@@ -1,25 +1,10 @@
-import { Ajv } from 'ajv';
 import { expect, test } from 'vitest';
 import { actionNames, CATALOG_VERSION, getAction, getIntegration, listIntegrations } from '../../src/modules/catalog/catalog.js';
+import { newAjv } from '../support/ajv.js';
 
 const REQUIRED = ['slack', 'github', 'gmail', 'google-sheets', 'notion', 'linear', 'jira', 'hubspot', 'salesforce', 'stripe'];
 const SLUG = /^[a-z0-9]+(-[a-z0-9]+)*$/;
 const SNAKE = /^[a-z][a-z0-9_]*$/;
-
-// Strict mode rejects unknown keywords and unknown formats, so a typo in a schema fails here.
-// ajv-formats is not installed: these are deliberately simple checks of the formats the catalog uses.
-function newAjv() {
-  return new Ajv({
-    strict: true,
-    allowUnionTypes: true,
-    formats: {
-      email: /^[^\s@]+@[^\s@]+\.[^\s@]+$/,
-      uri: (value: string) => URL.canParse(value),
-      date: /^\d{4}-\d{2}-\d{2}$/,
-      'date-time': /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/,
-    },
-  });
-}
 
 // One realistic call per integration, as an agent would make it.
 const SAMPLES: Record<string, { action: string; input: Record<string, unknown> }> = {

@@ -34,3 +34,13 @@ export function action(name: string, displayName: string, description: string, i
 export function trigger(name: string, displayName: string, description: string): CatalogTrigger {
   return { name, displayName, description };
 }
+
+/** An action's output (or an object inside it); properties listed in `required` are always present. */
+export function output(properties: Record<string, Property>, required: string[] = Object.keys(properties)): JsonSchema {
+  return { type: 'object', properties, required, additionalProperties: false };
+}
+
+/** A property that may also be null (the provider leaves it empty). */
+export const nullable = (property: Property): Property => ({ ...property, type: [property.type, 'null'] });
+export const objectOf = (description: string, schema: JsonSchema): Property => ({ ...schema, description });
+export const listOf = (description: string, items: JsonSchema): Property => ({ type: 'array', description, items });

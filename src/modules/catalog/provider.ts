@@ -41,6 +41,8 @@ export interface ProviderFailure {
   providerCode?: string;
   /** Rate limited: the layer answers PROVIDER_RATE_LIMITED (and may retry after `Retry-After`). */
   rateLimited?: boolean;
+  /** How long the provider asked to wait (its `Retry-After`); createSend fills it from the header when the provider does not. */
+  retryAfterMs?: number;
 }
 
 /**
