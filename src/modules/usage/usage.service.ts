@@ -22,6 +22,8 @@ export interface ResolutionUsage {
   workspaceId: string;
   endUserId: string | null;
   at: Date;
+  /** The resolution ran an action against the provider (executeAction, MCP tools/call, the proxy): it counts as an execution too. */
+  execution?: boolean;
 }
 
 /**
@@ -38,9 +40,10 @@ export function resolutionUsageStatement(usage: ResolutionUsage, audit: Prisma.S
   const shard = Math.floor(Math.random() * USAGE_COUNTER_SHARDS);
   return prepared(Prisma.sql`
     WITH ${audit ? Prisma.sql`audited AS (${audit}), ` : Prisma.empty}counted AS (
-      INSERT INTO "UsageCounter" ("organizationId", "workspaceId", "month", "shard", "resolutions")
-      VALUES (${usage.organizationId}::uuid, ${usage.workspaceId}::uuid, ${month}, ${shard}, 1)
-      ON CONFLICT ("workspaceId", "month", "shard") DO UPDATE SET "resolutions" = "UsageCounter"."resolutions" + 1
+      INSERT INTO "UsageCounter" ("organizationId", "workspaceId", "month", "shard", "resolutions", "executions")
+      VALUES (${usage.organizationId}::uuid, ${usage.workspaceId}::uuid, ${month}, ${shard}, 1, ${usage.execution ? 1 : 0}::int)
+      ON CONFLICT ("workspaceId", "month", "shard") DO UPDATE
+        SET "resolutions" = "UsageCounter"."resolutions" + 1, "executions" = "UsageCounter"."executions" + EXCLUDED."executions"
     )
     INSERT INTO "EndUserActivity" ("endUserId", "month", "organizationId", "workspaceId")
     SELECT ${usage.endUserId}::uuid, ${month}, ${usage.organizationId}::uuid, ${usage.workspaceId}::uuid
@@ -52,12 +55,14 @@ export interface WorkspaceUsage {
   workspace: Workspace;
   activeEndUsers: number;
   resolutions: number;
+  executions: number;
 }
 
 export interface OrganizationUsage {
   month: string;
   activeEndUsers: number;
   resolutions: number;
+  executions: number;
   /** Workspaces with usage in the month, most resolutions first. */
   workspaces: WorkspaceUsage[];
 }
@@ -71,8 +76,17 @@ export async function organizationUsage(prisma: PrismaClient, organizationId: st
   const byWorkspace = new Map<string, WorkspaceUsage>();
   for (const counter of counters) {
     const entry = byWorkspace.get(counter.workspaceId);
-    if (entry) entry.resolutions += counter.resolutions;
-    else byWorkspace.set(counter.workspaceId, { workspace: counter.workspace, resolutions: counter.resolutions, activeEndUsers: activeBy.get(counter.workspaceId) ?? 0 });
+    if (entry) {
+      entry.resolutions += counter.resolutions;
+      entry.executions += counter.executions;
+    } else {
+      byWorkspace.set(counter.workspaceId, {
+        workspace: counter.workspace,
+        resolutions: counter.resolutions,
+        executions: counter.executions,
+        activeEndUsers: activeBy.get(counter.workspaceId) ?? 0,
+      });
+    }
   }
   const workspaces = [...byWorkspace.values()]
     .sort((a, b) => b.resolutions - a.resolutions || a.workspace.slug.localeCompare(b.workspace.slug));
@@ -81,6 +95,7 @@ export async function organizationUsage(prisma: PrismaClient, organizationId: st
     // An end user lives in one workspace, so the per-workspace counts add up.
     activeEndUsers: workspaces.reduce((sum, w) => sum + w.activeEndUsers, 0),
     resolutions: workspaces.reduce((sum, w) => sum + w.resolutions, 0),
+    executions: workspaces.reduce((sum, w) => sum + w.executions, 0),
     workspaces,
   };
 }
