@@ -109,8 +109,8 @@ export function createSend(options: SendOptions): Send {
         headers,
         body,
         signal,
-        // A redirect could lead to an address literal, which skips the lookup: guarded calls do not follow them.
-        ...(guarded ? { dispatcher: guardedAgent(rule.resolveHost ?? resolveWithDns), redirect: 'manual' } : {}),
+        // A redirect could lead to an address literal, which skips the lookup: a guarded call fails instead of following it.
+        ...(guarded ? { dispatcher: guardedAgent(rule.resolveHost ?? resolveWithDns), redirect: 'error' } : {}),
       } as RequestInit);
       text = await response.text();
     } catch (error) {
