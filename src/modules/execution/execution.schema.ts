@@ -14,7 +14,6 @@ import {
   ForbiddenError,
   NotFoundError,
   PROVIDER_ERROR_CODES,
-  ProviderError,
   type ProviderErrorCode,
   ValidationError,
 } from '../../platform/errors.js';
@@ -22,7 +21,7 @@ import { externalIdSchema } from '../../platform/identifiers.js';
 import { decodeId, safeUuid } from '../../platform/ids.js';
 import { parseInput } from '../../platform/validate.js';
 import { builder } from '../common/builder.js';
-import { ErrorInterface } from '../common/errors.schema.js';
+import { ErrorCodeEnum } from '../common/errors.schema.js';
 import { workspaceScoped } from '../common/scopes.js';
 import { ResolutionSourceEnum } from '../resolution/resolution.schema.js';
 import { ConnectionStrategyEnum } from '../workspace-integration/workspace-integration.schema.js';
@@ -40,21 +39,26 @@ const ExecutionChannelEnum = builder.enumType('ActionExecutionChannel', {
   values: { GRAPHQL: { description: 'executeAction.' }, MCP: { description: 'An MCP tools/call.' } },
 });
 
-builder.objectType(ProviderError, {
-  name: 'ProviderError',
-  description: 'Why an action failed at the provider: PROVIDER_ERROR, PROVIDER_TIMEOUT or PROVIDER_RATE_LIMITED.',
-  interfaces: [ErrorInterface],
-  isTypeOf: (value) => value instanceof ProviderError,
+/** A stored failure: what ProviderError said when the execution ended. */
+interface ExecutionFailure {
+  code: ProviderErrorCode;
+  message: string;
+  providerStatus: number | null;
+}
+
+const ExecutionErrorRef = builder.objectRef<ExecutionFailure>('ActionExecutionError').implement({
+  description: 'Why an action failed at the provider.',
   fields: (t) => ({
+    code: t.field({ type: ErrorCodeEnum, description: 'PROVIDER_ERROR, PROVIDER_TIMEOUT or PROVIDER_RATE_LIMITED.', resolve: (e) => e.code }),
+    message: t.exposeString('message', { description: "The provider's own message (Slack's error code, GitHub's message), never a credential." }),
     providerStatus: t.exposeInt('providerStatus', { nullable: true, description: "The provider's HTTP status; null when it did not answer." }),
   }),
 });
 
 const isProviderCode = (code: string): code is ProviderErrorCode => (PROVIDER_ERROR_CODES as readonly string[]).includes(code);
 
-/** The stored failure of an execution as the typed error. */
-const errorOf = (row: ActionExecution): ProviderError | null =>
-  row.errorCode && isProviderCode(row.errorCode) ? new ProviderError(row.errorCode, row.errorMessage ?? '', row.providerStatus) : null;
+const errorOf = (row: ActionExecution): ExecutionFailure | null =>
+  row.errorCode && isProviderCode(row.errorCode) ? { code: row.errorCode, message: row.errorMessage ?? '', providerStatus: row.providerStatus } : null;
 
 const ResolutionVariant = builder.prismaObject('ActionExecution', {
   variant: 'ActionExecutionResolution',
@@ -86,7 +90,7 @@ export const ActionExecutionRef = builder.prismaNode('ActionExecution', {
       nullable: true,
       description: "The action's output (its catalog outputSchema), redacted and truncated at 64 KB like the input; null unless SUCCEEDED.",
     }),
-    error: t.field({ type: ProviderError, nullable: true, description: 'Why it FAILED.', resolve: errorOf }),
+    error: t.field({ type: ExecutionErrorRef, nullable: true, description: 'Why it FAILED.', resolve: errorOf }),
     resolution: t.variant(ResolutionVariant),
     endUserExternalId: t.exposeString('endUserExternalId', { nullable: true }),
     idempotencyKey: t.exposeString('idempotencyKey', { nullable: true }),
