@@ -18,6 +18,7 @@ import { createCredentialStore } from '../platform/crypto/credential-store.js';
 import { openDatabase, type Database, type QueryListener } from '../platform/db/database.js';
 import { migrate } from '../platform/db/migrate.js';
 import { createMcpEndpoint, MCP_PATH_PREFIX } from '../modules/mcp/endpoint.js';
+import { startExecutionPruning } from '../modules/execution/execution.service.js';
 import { rederiveMcpTools } from '../modules/mcp/tools-sync.service.js';
 import { createLogger, type Logger } from '../platform/logger.js';
 import { TokenRefresher } from '../modules/oauth/token-refresher.js';
@@ -215,6 +216,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   );
 
   let stopping: Promise<void> | undefined;
+  let stopPruning = () => {};
   const app: App = {
     config,
     services,
@@ -231,10 +233,12 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       app.url = `http://${host}:${port}`;
       outbox.startRelay({ retentionHours: config.eventRetentionHours });
       apiKeyUsage.start();
+      stopPruning = startExecutionPruning(services);
     },
     stop() {
       stopping ??= (async () => {
         outbox.stopRelay();
+        stopPruning();
         const closed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
         // Stop accepting; close every websocket with a close frame (1001 Going Away).
         await wsHandle.dispose();
