@@ -4,7 +4,8 @@
 import pg from 'pg';
 import { auditInsertSql } from '../../src/modules/audit/audit.service.js';
 import type { Principal } from '../../src/auth/principal.js';
-import { decideResolution, resolutionDataQuery, toResolutionData, type RawResolutionRow } from '../../src/modules/resolution/resolution.rules.js';
+import { decideResolution } from '../../src/modules/resolution/resolution.rules.js';
+import { resolutionDataQuery, toResolutionData, type RawResolutionRow } from '../../src/modules/resolution/resolution.service.js';
 import { preparedStatementName } from '../../src/platform/db/prepared.js';
 import { resolutionUsageStatement } from '../../src/modules/usage/usage.service.js';
 import { decodeGlobalId, encodeGlobalID } from '../../src/platform/ids.js';

@@ -1,8 +1,8 @@
 // Every mutation writes an AuditEvent, whatever its outcome: the root
 // mutation resolvers are wrapped once, outside authorization and the errors
 // plugin, so a denied call, a returned error and a success are all recorded.
-// A change records its own SUCCESS entry in its transaction (auditChange);
-// this wrapper writes the rest. The target is the row the mutation returned,
+// A change records its own SUCCESS entry in its transaction (auditChange,
+// auditedTransaction, deleteRow); this wrapper writes failures and denials. The target is the row the mutation returned,
 // else the row its input named.
 import { GraphQLError, isUnionType, type GraphQLSchema } from 'graphql';
 import { newMutationAudit, recordAudit, runAuditedMutation, targetOf, type AuditEntry, type AuditTarget } from '../modules/audit/audit.service.js';
@@ -76,7 +76,10 @@ export function auditMutations(schema: GraphQLSchema): GraphQLSchema {
         throw error;
       } finally {
         const outcome = outcomeOf(result, thrown);
-        // A change that succeeded wrote its entry in its own transaction.
+        // A change that succeeded wrote its entry in its own transaction (the
+        // tenancy matrix proves it for every mutation); a success without one
+        // is a bug, recorded late rather than lost.
+        if (outcome.outcome === 'SUCCESS' && !scope.recorded) ctx.logger.error({ action: field.name }, 'mutation succeeded without auditing its change');
         if (outcome.outcome !== 'SUCCESS' || !scope.recorded) {
           const target =
             (outcome.outcome === 'SUCCESS' && returnedTarget(result, successType)) || (await inputTarget(ctx, args.input).catch(() => null));

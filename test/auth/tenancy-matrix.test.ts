@@ -417,3 +417,61 @@ describe('each root field answers each principal as the policy table says', () =
     expect(actual).toEqual(expected);
   });
 });
+
+// Issue #23 item 5: every audited change writes its SUCCESS entry in its own
+// transaction. With that insert refused, each mutation's change must vanish
+// with it: no committed change without its entry.
+describe('a change commits with its audit entry, or not at all', () => {
+  /** Every table's rows as JSON text, minus the audit log and the asynchronous lastUsedAt of API keys. */
+  async function snapshot(): Promise<Record<string, string>> {
+    const prisma = t.app.database.prisma;
+    const tables = await prisma.$queryRaw<{ table_name: string }[]>`
+      SELECT table_name FROM information_schema.tables
+      WHERE table_schema = 'public' AND table_type = 'BASE TABLE' AND table_name NOT IN ('AuditEvent', '_prisma_migrations')
+      ORDER BY table_name`;
+    const dumps = await Promise.all(
+      tables.map(({ table_name }) =>
+        prisma.$queryRawUnsafe<{ rows: string | null }[]>(
+          `SELECT json_agg(to_jsonb(t) - 'lastUsedAt' ORDER BY to_jsonb(t)::text)::text AS rows FROM "${table_name}" t`,
+        ),
+      ),
+    );
+    return Object.fromEntries(tables.map(({ table_name }, i) => [table_name, dumps[i]![0]?.rows ?? '']));
+  }
+
+  const refuseSuccessEntries = (refuse: boolean) =>
+    t.app.database.prisma.$executeRawUnsafe(
+      refuse
+        ? `CREATE TRIGGER refuse_audit BEFORE INSERT ON "AuditEvent" FOR EACH ROW WHEN (NEW.outcome = 'SUCCESS') EXECUTE FUNCTION test_refuse_audit()`
+        : `DROP TRIGGER IF EXISTS refuse_audit ON "AuditEvent"`,
+    );
+
+  beforeAll(async () => {
+    await t.app.database.prisma.$executeRawUnsafe(`
+      CREATE OR REPLACE FUNCTION test_refuse_audit() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN RAISE EXCEPTION 'audit entry refused by the test'; END $$`);
+  });
+  afterAll(() => refuseSuccessEntries(false));
+
+  const mutations = Object.entries(POLICY).filter((entry): entry is [string, Extract<Row, { kind: 'mutation' }>] => entry[1].kind === 'mutation');
+
+  test.each(mutations.map(([field]) => field))('%s', async (field) => {
+    const row = POLICY[field] as Extract<Row, { kind: 'mutation' }>;
+    // The first principal the policy lets succeed.
+    const principal = PRINCIPALS[row.expect.split(/\s+/).indexOf('ok')]!;
+    const prepared = await row.input(principal);
+    const [input, token] = prepared instanceof As ? [prepared.input, prepared.token] : [prepared, w.tokens[principal]];
+    // Authenticating the caller may create its user row: do it before the snapshot.
+    await t.requestRaw('{ viewer { kind } }', {}, token);
+    const before = await snapshot();
+    await refuseSuccessEntries(true);
+    const refused = await t.requestRaw<{ r: unknown }>(mutationDocument(field), { input }, token).finally(() => refuseSuccessEntries(false));
+    expect(classify(refused.errors, refused.data?.r), `${field} with its audit entry refused`).not.toBe('ok');
+    expect(await snapshot()).toEqual(before);
+    // The same call succeeds once its entry can be written, and the entry is there.
+    const done = await t.requestRaw<{ r: unknown }>(mutationDocument(field), { input }, token);
+    expect(classify(done.errors, done.data?.r), `${field} once its audit entry can be written`).toBe('ok');
+    const entries = await t.app.database.prisma.auditEvent.count({ where: { action: field, outcome: 'SUCCESS' } });
+    expect(entries).toBeGreaterThan(0);
+  });
+});

@@ -2,9 +2,9 @@
 // - A mutation's SUCCESS entry is written by the change itself, in its own
 //   transaction (or statement), through `auditChange`: no committed change
 //   without its entry, no entry without its change.
-// - FAILURE and DENIED entries, and successes of mutations that change
-//   nothing, are written by the mutation wrapper (src/schema/audit.ts) after
-//   the fact; those never throw, a failed write is logged.
+// - FAILURE and DENIED entries are written by the mutation wrapper
+//   (src/schema/audit-mutations.ts) after the fact; those never throw, a
+//   failed write is logged.
 // - Credential reads call recordAudit themselves.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Principal } from '../../auth/principal.js';
@@ -62,7 +62,9 @@ function principalOrganization(principal: Principal): string | null {
 
 /**
  * The INSERT of one entry, to run alone or as a CTE of a change's own
- * statement. The organization of a workspace-level target is looked up in it.
+ * statement. The organization of a workspace-level target is looked up in it;
+ * an organization deleted in the same transaction is not named (its log went
+ * with it, and the entry of its deletion stays, unattributed).
  */
 export function auditInsertSql(principal: Principal, entry: AuditEntry): Prisma.Sql {
   const { actorType, actorId } = actorOf(principal);
@@ -71,7 +73,8 @@ export function auditInsertSql(principal: Principal, entry: AuditEntry): Prisma.
   return Prisma.sql`
     INSERT INTO "AuditEvent" ("id", "organizationId", "actorType", "actorId", "action", "targetType", "targetId", "outcome", "details")
     SELECT ${uuidv7()}::uuid,
-           COALESCE(${organizationId}::uuid, (SELECT "organizationId" FROM "Workspace" WHERE "id" = ${target?.workspaceId ?? null}::uuid)),
+           COALESCE((SELECT "id" FROM "Organization" WHERE "id" = ${organizationId}::uuid),
+                    (SELECT "organizationId" FROM "Workspace" WHERE "id" = ${target?.workspaceId ?? null}::uuid)),
            ${actorType}::"ActorType", ${actorId}, ${entry.action}, ${target?.type ?? null}, ${target?.id ?? null},
            ${entry.outcome}::"AuditOutcome", ${entry.details === undefined ? null : JSON.stringify(entry.details)}::jsonb`;
 }

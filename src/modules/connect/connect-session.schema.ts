@@ -1,29 +1,17 @@
 // Hosted connect sessions: a backend (API key, or an OWNER/ADMIN) asks for one,
 // sends its end user to the returned url, and hears the outcome on
-// connectSessionCompleted. The rules live in src/domain/connect.ts, the pages
-// and the OAuth2 flow in src/connect/.
+// connectSessionCompleted. The rules live in connect.rules.ts, the database
+// side in connect-session.service.ts, the pages and the OAuth2 flow in handler.ts.
 import { visible } from '../../auth/tenancy.js';
-import { getIntegration } from '../catalog/catalog.js';
-import { randomToken, hashToken } from '../../platform/crypto/tokens.js';
-import { sessionUrl } from './urls.js';
-import {
-  assertRedirectAllowed,
-  assertUsesUserConnections,
-  chooseAuthType,
-  CONNECT_TOKEN_PREFIX,
-  createConnectSessionSchema,
-  DEFAULT_SESSION_SECONDS,
-  HOSTED_AUTH_TYPES,
-} from './connect.rules.js';
+import { createConnectSessionSchema, DEFAULT_SESSION_SECONDS, HOSTED_AUTH_TYPES } from './connect.rules.js';
 import { AmbiguousIntegrationError, NotFoundError, ValidationError } from '../../platform/errors.js';
-import { matchIntegration } from '../resolution/resolution.rules.js';
 import { parseInput } from '../../platform/validate.js';
 import { builder } from '../common/builder.js';
 import { safeUuid } from '../../platform/ids.js';
-import { requireWorkspace } from '../../auth/lookup.js';
 import { needs, staffOnly } from '../common/scopes.js';
 import { workspaceSubscription } from '../common/workspace-subscription.js';
 import { ConnectionTypeEnum } from '../connection/connection.schema.js';
+import { createConnectSession } from './connect-session.service.js';
 
 const ConnectSessionStatusEnum = builder.enumType('ConnectSessionStatus', {
   values: {
@@ -34,7 +22,6 @@ const ConnectSessionStatusEnum = builder.enumType('ConnectSessionStatus', {
 });
 
 /** Sessions stay readable this long after they expired; creating a session prunes older ones of its workspace. */
-const EXPIRED_SESSION_RETENTION_MS = 24 * 60 * 60 * 1000;
 
 builder.prismaNode('ConnectSession', {
   nullable: true,
@@ -113,42 +100,8 @@ builder.mutationField('createConnectSession', (t) =>
     args: { input: t.arg({ type: CreateConnectSessionInput, required: true }) },
     resolve: async (_root, args, ctx) => {
       const input = parseInput(createConnectSessionSchema, args.input);
-      const { id: workspaceId, organizationId } = await requireWorkspace(ctx, input.workspaceId, ['input', 'workspaceId']);
-      const [workspace, candidates, oauthApps] = await Promise.all([
-        ctx.prisma.workspace.findUniqueOrThrow({ where: { id: workspaceId }, select: { allowedRedirectOrigins: true } }),
-        ctx.prisma.workspaceIntegration.findMany({
-          where: { workspaceId, OR: [{ alias: input.integration }, { integrationName: input.integration }] },
-        }),
-        ctx.prisma.oAuthApp.findMany({ where: { organizationId }, select: { integrationName: true } }),
-      ]);
-      assertRedirectAllowed(input.redirectUrl, workspace.allowedRedirectOrigins);
-      const integration = matchIntegration(candidates, input.integration);
-      assertUsesUserConnections(integration);
-      const hasOAuthApp = oauthApps.some((app) => app.integrationName === integration.integrationName);
-      const authType = chooseAuthType(getIntegration(integration.integrationName)!, input.authType, hasOAuthApp);
-
-      const token = randomToken(CONNECT_TOKEN_PREFIX);
-      const now = Date.now();
-      const expiresAt = new Date(now + input.expiresIn * 1000);
-      const session = await ctx.prisma.$transaction(async (tx) => {
-        await tx.connectSession.deleteMany({ where: { workspaceId, expiresAt: { lt: new Date(now - EXPIRED_SESSION_RETENTION_MS) } } });
-        return tx.connectSession.create({
-          data: {
-            organizationId,
-            workspaceId,
-            workspaceIntegrationId: integration.id,
-            integration: input.integration,
-            integrationName: integration.integrationName,
-            authType,
-            externalId: input.externalId,
-            redirectUrl: input.redirectUrl,
-            tokenHash: hashToken(token),
-            expiresAt,
-          },
-          select: { id: true },
-        });
-      });
-      return new CreatedConnectSession(sessionUrl(ctx.publicUrl(), token), token, expiresAt, session.id);
+      const created = await createConnectSession(ctx, input);
+      return new CreatedConnectSession(created.url, created.token, created.expiresAt, created.id);
     },
   }),
 );

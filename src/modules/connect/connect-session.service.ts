@@ -4,15 +4,29 @@
 // connection, so a replay or a race finds nothing to end and writes nothing.
 // After it commits, the outcome is announced: connectionStatusChanged,
 // connectSessionCompleted, the audit log and one log line (never a secret).
-import { recordAudit } from '../audit/audit.service.js';
+import { auditedTransaction, recordAudit, targetOf } from '../audit/audit.service.js';
+import { requireWorkspace } from '../../auth/lookup.js';
+import { hashToken, randomToken } from '../../platform/crypto/tokens.js';
+import { matchIntegration } from '../resolution/resolution.rules.js';
+import { sessionUrl } from './urls.js';
+import {
+  assertRedirectAllowed,
+  assertUsesUserConnections,
+  chooseAuthType,
+  CONNECT_TOKEN_PREFIX,
+  storeUserConnection,
+  type CreateConnectSessionInput,
+  type HostedAuthType,
+} from './connect.rules.js';
 import type { Principal } from '../../auth/principal.js';
 import { getIntegration } from '../catalog/catalog.js';
 import { openSealedColumns, type ConnectionSecret } from '../../platform/crypto/credential-store.js';
-import { storeUserConnection, type HostedAuthType } from './connect.rules.js';
 import type { Connection, Prisma } from '../../generated/prisma/client.js';
 import { publishConnectionStatus } from '../realtime/connection-status.js';
 import { encodeGlobalID } from '../../platform/ids.js';
-import type { Services } from '../common/context.js';
+import type { Context, Services } from '../common/context.js';
+
+const EXPIRED_SESSION_RETENTION_MS = 24 * 60 * 60 * 1000;
 
 const VIEW = {
   include: {
@@ -157,4 +171,49 @@ async function announce(services: Services, session: SessionView, ended: Outcome
       },
     );
   }
+}
+
+/** A single-use link to the hosted connect page for one end user and one workspace integration. */
+export async function createConnectSession(ctx: Context, input: CreateConnectSessionInput) {
+  const { id: workspaceId, organizationId } = await requireWorkspace(ctx, input.workspaceId, ['input', 'workspaceId']);
+  const [workspace, candidates, oauthApps] = await Promise.all([
+    ctx.prisma.workspace.findUniqueOrThrow({ where: { id: workspaceId }, select: { allowedRedirectOrigins: true } }),
+    ctx.prisma.workspaceIntegration.findMany({
+      where: { workspaceId, OR: [{ alias: input.integration }, { integrationName: input.integration }] },
+    }),
+    ctx.prisma.oAuthApp.findMany({ where: { organizationId }, select: { integrationName: true } }),
+  ]);
+  assertRedirectAllowed(input.redirectUrl, workspace.allowedRedirectOrigins);
+  const integration = matchIntegration(candidates, input.integration);
+  assertUsesUserConnections(integration);
+  const hasOAuthApp = oauthApps.some((app) => app.integrationName === integration.integrationName);
+  const authType = chooseAuthType(getIntegration(integration.integrationName)!, input.authType, hasOAuthApp);
+
+  const token = randomToken(CONNECT_TOKEN_PREFIX);
+  const now = Date.now();
+  const expiresAt = new Date(now + input.expiresIn * 1000);
+  const session = await auditedTransaction(
+    ctx,
+    async (tx) => {
+      // Sessions ended or expired more than a day ago are no longer needed by anyone.
+      await tx.connectSession.deleteMany({ where: { workspaceId, expiresAt: { lt: new Date(now - EXPIRED_SESSION_RETENTION_MS) } } });
+      return tx.connectSession.create({
+        data: {
+          organizationId,
+          workspaceId,
+          workspaceIntegrationId: integration.id,
+          integration: input.integration,
+          integrationName: integration.integrationName,
+          authType,
+          externalId: input.externalId,
+          redirectUrl: input.redirectUrl,
+          tokenHash: hashToken(token),
+          expiresAt,
+        },
+        select: { id: true },
+      });
+    },
+    (created) => targetOf('ConnectSession', { id: created.id, organizationId, workspaceId }),
+  );
+  return { url: sessionUrl(ctx.publicUrl(), token), token, expiresAt, id: session.id };
 }

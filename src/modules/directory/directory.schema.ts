@@ -12,7 +12,7 @@ import { safeUuid } from '../../platform/ids.js';
 import { requireDirectory } from '../../auth/lookup.js';
 import { needs, workspaceScoped } from '../common/scopes.js';
 import { deleteMutation } from '../common/deleted.schema.js';
-import { createDirectory, renameDirectory } from './directory.service.js';
+import { createDirectory, renameDirectory, removeDirectory } from './directory.service.js';
 
 export const DirectoryRef = builder.prismaNode('Directory', {
   nullable: true,
@@ -76,7 +76,6 @@ deleteMutation('deleteDirectory', {
   description: "Its end users move to the workspace's default directory; its DIRECTORY connections are deleted.",
   label: 'directory',
   find: requireDirectory,
-  // One statement: the database sets the end users' directory to null and cascades to the connections.
-  remove: (tx, directory) => tx.directory.deleteMany({ where: { id: directory.id } }),
+  remove: removeDirectory,
   afterCommit: (ctx, directory) => announceConnectionsChanged(ctx.pubsub, { workspaceId: directory.workspaceId, endUserId: null }),
 });

@@ -108,3 +108,9 @@ export const addSpaceMembers = (ctx: Context, input: { spaceId: string; endUserI
 /** Removing an end user that is not a member is ignored. */
 export const removeSpaceMembers = (ctx: Context, input: { spaceId: string; endUserIds: string[] }, query: SpaceQuery) =>
   changeMembers(ctx, input, query, (tx, spaceId, endUserIds) => tx.spaceMember.deleteMany({ where: { spaceId, endUserId: { in: endUserIds } } }));
+
+/** One statement: the database moves the end users to the default directory and cascades to the DIRECTORY connections. */
+export const removeDirectory = (tx: Tx, directory: { id: string }) => tx.directory.deleteMany({ where: { id: directory.id } });
+
+/** The memberships go with it; the end users stay. */
+export const removeSpace = (tx: Tx, space: { id: string }) => tx.space.deleteMany({ where: { id: space.id } });

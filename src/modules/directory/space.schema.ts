@@ -14,7 +14,7 @@ import { safeUuid } from '../../platform/ids.js';
 import { requireSpace } from '../../auth/lookup.js';
 import { needs, workspaceScoped } from '../common/scopes.js';
 import { deleteMutation } from '../common/deleted.schema.js';
-import { addSpaceMembers, createSpace, removeSpaceMembers, updateSpace } from './directory.service.js';
+import { addSpaceMembers, createSpace, removeSpaceMembers, updateSpace, removeSpace } from './directory.service.js';
 import { EndUserRef } from '../end-user/end-user.schema.js';
 
 export const SpaceRef = builder.prismaNode('Space', {
@@ -132,7 +132,7 @@ deleteMutation('deleteSpace', {
   description: 'Deletes the space and its memberships; the end users stay.',
   label: 'space',
   find: requireSpace,
-  remove: (tx, space) => tx.space.deleteMany({ where: { id: space.id } }),
+  remove: removeSpace,
 });
 
 function membershipMutation(

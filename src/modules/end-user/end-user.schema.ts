@@ -18,7 +18,7 @@ import { requireEndUser } from '../../auth/lookup.js';
 import { resolveReferenceById } from '../common/references.js';
 import { needs, workspaceScoped } from '../common/scopes.js';
 import { deleteMutation } from '../common/deleted.schema.js';
-import { setEndUserDirectory, syncEndUsers, upsertEndUser } from './end-user.service.js';
+import { setEndUserDirectory, syncEndUsers, upsertEndUser, removeEndUser } from './end-user.service.js';
 import { FieldErrorRef } from '../common/errors.schema.js';
 import { ConnectionStatusEnum } from '../connection/connection.schema.js';
 
@@ -216,8 +216,7 @@ deleteMutation('deleteEndUser', {
   description: 'Deletes the end user, its connections and its space memberships.',
   label: 'end user',
   find: requireEndUser,
-  // One statement: the database cascades to connections and memberships.
-  remove: (tx, user) => tx.endUser.deleteMany({ where: { id: user.id } }),
+  remove: removeEndUser,
   revokes: (user) => ({ kind: 'endUser', endUserId: user.id }),
 });
 

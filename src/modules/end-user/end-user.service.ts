@@ -6,6 +6,7 @@ import { foreignKeyViolation, goneIsNotFound } from '../../platform/db/errors.js
 import { NotFoundError } from '../../platform/errors.js';
 import { auditChange, auditedTransaction, targetOf } from '../audit/audit.service.js';
 import type { Context } from '../common/context.js';
+import type { Tx } from '../../platform/outbox.js';
 import { announceConnectionsChanged } from '../realtime/connection-status.js';
 import { applyEndUserRecords, validateRecords, type EndUserRecord, type SyncItemResult } from './end-user-sync.service.js';
 
@@ -84,3 +85,6 @@ export async function setEndUserDirectory(ctx: Context, input: { endUserId: stri
   announceConnectionsChanged(ctx.pubsub, { workspaceId: user.workspaceId, endUserId: user.id });
   return updated;
 }
+
+/** One statement: the database cascades to connections and memberships. */
+export const removeEndUser = (tx: Tx, user: { id: string }) => tx.endUser.deleteMany({ where: { id: user.id } });

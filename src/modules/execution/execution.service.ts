@@ -36,7 +36,8 @@ import { getAction } from '../catalog/catalog.js';
 import { ProviderCallError, type Provider, type ProviderAction, type Send } from '../catalog/provider.js';
 import { getProvider } from '../catalog/providers.js';
 import type { Services } from '../common/context.js';
-import { decideConnection, readyResolution, usageOf, type ConnectionResolution } from '../resolution/resolution.rules.js';
+import type { ConnectionResolution } from '../resolution/resolution.rules.js';
+import { decideConnection, readyResolution, usageOf } from '../resolution/resolution.service.js';
 import { resolutionUsageStatement } from '../usage/usage.service.js';
 import { createSend, resolveBaseUrl, type ProviderTarget } from './provider-http.js';
 import {

@@ -17,7 +17,7 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import { CallToolRequestSchema, ListToolsRequestSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { Authenticator } from '../../auth/principal.js';
 import { serverTokenTools, storedTools, toolDefinition, toolsResolvingFor, type ToolDefinition } from './mcp-tools.rules.js';
-import { loadWorkspaceResolutionData } from '../resolution/resolution.rules.js';
+import { loadWorkspaceResolutionData } from '../resolution/resolution.service.js';
 import type { PrismaClient } from '../../generated/prisma/client.js';
 import type { Logger } from '../../platform/logger.js';
 import type { PubSubHandle } from '../../platform/pubsub.js';

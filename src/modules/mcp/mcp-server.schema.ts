@@ -10,7 +10,6 @@ import { parseInput } from '../../platform/validate.js';
 import { MCP_PATH_PREFIX } from './endpoint.js';
 import { whileAccessHolds } from '../realtime/access.js';
 import { assertReplayable, mcpToolsSubject, subjectEvents } from '../realtime/config-stream.js';
-import { recordWorkspaceConfigChange } from '../../platform/outbox.js';
 import type { ConfigEventMessage } from '../../platform/pubsub.js';
 import { builder } from '../common/builder.js';
 import { encodeGlobalID, safeUuid } from '../../platform/ids.js';
@@ -18,7 +17,7 @@ import { requireMcpServer } from '../../auth/lookup.js';
 import { resolveReferenceById } from '../common/references.js';
 import { needs, staffOnly } from '../common/scopes.js';
 import { deleteMutation } from '../common/deleted.schema.js';
-import { createMcpServer, rotateMcpServerToken, updateMcpServer } from './mcp-server.service.js';
+import { createMcpServer, removeMcpServer, rotateMcpServerToken, updateMcpServer } from './mcp-server.service.js';
 import { ConnectionStrategyEnum, WorkspaceIntegrationRef } from '../workspace-integration/workspace-integration.schema.js';
 
 const McpEndUserAccessEnum = builder.enumType('McpEndUserAccess', {
@@ -175,12 +174,7 @@ deleteMutation('deleteMcpServer', {
   description: 'Deletes the server; its MCP sessions end.',
   label: 'MCP server',
   find: requireMcpServer,
-  remove: async (tx, server) => {
-    const { count } = await tx.mcpServer.deleteMany({ where: { id: server.id } });
-    // Only the call that deleted it records the change.
-    const events = count ? [await recordWorkspaceConfigChange(tx, server.workspaceId, 'MCP_SERVER_REMOVED', { mcpServerId: server.id })] : [];
-    return { count, events };
-  },
+  remove: removeMcpServer,
   revokes: (server) => ({ kind: 'mcpServer', mcpServerId: server.id, serverTokenOnly: false }),
 });
 

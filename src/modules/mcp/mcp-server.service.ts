@@ -5,7 +5,7 @@ import type { Prisma } from '../../generated/prisma/client.js';
 import { newBearerSecret } from '../../platform/crypto/tokens.js';
 import { uuidv7 } from '../../platform/db/uuid.js';
 import { NotFoundError } from '../../platform/errors.js';
-import { recordWorkspaceConfigChange } from '../../platform/outbox.js';
+import { recordWorkspaceConfigChange, type Tx } from '../../platform/outbox.js';
 import { auditChange, targetOf } from '../audit/audit.service.js';
 import type { Context } from '../common/context.js';
 import { announceAccessRevoked } from '../realtime/access.js';
@@ -69,4 +69,11 @@ export async function rotateMcpServerToken(ctx: Context, globalId: string): Prom
   const server = await changeServer(ctx, globalId, token.data);
   announceAccessRevoked(ctx.pubsub, { kind: 'mcpServer', mcpServerId: server.id, serverTokenOnly: true });
   return { serverId: server.id, token: token.plain };
+}
+
+/** Deletes the server; only the call that deleted it records the config change. */
+export async function removeMcpServer(tx: Tx, server: { id: string; workspaceId: string }) {
+  const { count } = await tx.mcpServer.deleteMany({ where: { id: server.id } });
+  const events = count ? [await recordWorkspaceConfigChange(tx, server.workspaceId, 'MCP_SERVER_REMOVED', { mcpServerId: server.id })] : [];
+  return { count, events };
 }

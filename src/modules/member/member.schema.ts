@@ -5,14 +5,15 @@
 import { z } from 'zod';
 import { visible } from '../../auth/tenancy.js';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../platform/errors.js';
-import { emailSchema, GRANTABLE_ROLES, INVITE_TTL_MS, inviteStatus, pendingInviteWhere } from './member.rules.js';
+import { emailSchema, GRANTABLE_ROLES, inviteStatus, pendingInviteWhere } from './member.rules.js';
 import { parseInput } from '../../platform/validate.js';
-import type { Prisma } from '../../generated/prisma/client.js';
 import { builder } from '../common/builder.js';
-import { decodeId, safeUuid } from '../../platform/ids.js';
-import { requireInvite, requireMember, requireOrganization } from '../../auth/lookup.js';
+import { safeUuid } from '../../platform/ids.js';
+import { requireMember, requireOrganization } from '../../auth/lookup.js';
 import { needs, orgRole } from '../common/scopes.js';
 import { deleteMutation } from '../common/deleted.schema.js';
+import { removeOrganization } from '../organization/organization.service.js';
+import { acceptInvite, inviteMember, OWNER_IS_FIXED, revokeInvite, transferOwnership, updateMemberRole, removeMember } from './member.service.js';
 import { ViewerRef } from '../viewer/viewer.schema.js';
 
 export const MemberRoleEnum = builder.enumType('MemberRole', { values: ['OWNER', 'ADMIN', 'MEMBER'] as const });
@@ -97,10 +98,6 @@ const InviteMemberInput = builder.inputType('InviteMemberInput', {
   }),
 });
 
-/** Serialises membership changes of one organization (checks then writes, no races). */
-const lockOrganization = (tx: Prisma.TransactionClient, organizationId: string) =>
-  tx.$executeRaw`SELECT 1 FROM "Organization" WHERE "id" = ${organizationId}::uuid FOR UPDATE`;
-
 builder.mutationField('inviteMember', (t) =>
   t.prismaField({
     type: 'Invite',
@@ -108,30 +105,8 @@ builder.mutationField('inviteMember', (t) =>
     authScopes: needs('ADMIN', 'organizationId'),
     errors: { types: [ValidationError, ConflictError, NotFoundError], union: { name: 'InviteMemberResult' } },
     args: { input: t.arg({ type: InviteMemberInput, required: true }) },
-    resolve: async (query, _root, args, ctx) => {
-      const input = parseInput(z.object({ organizationId: z.string(), email: emailSchema, role: z.enum(GRANTABLE_ROLES) }), args.input);
-      const organization = await requireOrganization(ctx, input.organizationId, ['input', 'organizationId']);
-      return ctx.prisma.$transaction(async (tx) => {
-        await lockOrganization(tx, organization.id);
-        const member = await tx.member.findFirst({
-          where: { organizationId: organization.id, user: { email: { equals: input.email, mode: 'insensitive' } } },
-          select: { id: true },
-        });
-        if (member) throw new ConflictError(`${input.email} is already a member`, ['input', 'email']);
-        const pending = await tx.invite.count({ where: { organizationId: organization.id, email: input.email, ...pendingInviteWhere() } });
-        if (pending) throw new ConflictError(`${input.email} already has a pending invite`, ['input', 'email']);
-        return tx.invite.create({
-          ...query,
-          data: {
-            organizationId: organization.id,
-            email: input.email,
-            role: input.role,
-            invitedById: ctx.principal.kind === 'member' ? ctx.principal.userId : null,
-            expiresAt: new Date(Date.now() + INVITE_TTL_MS),
-          },
-        });
-      });
-    },
+    resolve: (query, _root, args, ctx) =>
+      inviteMember(ctx, parseInput(z.object({ organizationId: z.string(), email: emailSchema, role: z.enum(GRANTABLE_ROLES) }), args.input), query),
   }),
 );
 
@@ -143,12 +118,7 @@ builder.mutationField('revokeInvite', (t) =>
     authScopes: needs('ADMIN', 'id'),
     errors: { types: [ConflictError, NotFoundError], union: { name: 'RevokeInviteResult' } },
     args: { input: t.arg({ type: InviteIdInput('RevokeInviteInput'), required: true }) },
-    resolve: async (query, _root, args, ctx) => {
-      const invite = await requireInvite(ctx, String(args.input.id), ['input', 'id']);
-      const status = inviteStatus(invite);
-      if (status === 'ACCEPTED') throw new ConflictError('the invite was already accepted', ['input', 'id']);
-      return ctx.prisma.invite.update({ ...query, where: { id: invite.id }, data: { revokedAt: invite.revokedAt ?? new Date() } });
-    },
+    resolve: (query, _root, args, ctx) => revokeInvite(ctx, String(args.input.id), query),
   }),
 );
 
@@ -159,34 +129,11 @@ builder.mutationField('acceptInvite', (t) =>
     authScopes: { member: true },
     errors: { types: [ConflictError, NotFoundError], union: { name: 'AcceptInviteResult' } },
     args: { input: t.arg({ type: InviteIdInput('AcceptInviteInput'), required: true }) },
-    resolve: async (query, _root, args, ctx) => {
-      const principal = ctx.principal;
-      const id = decodeId(String(args.input.id), 'Invite');
-      if (!id || principal.kind !== 'member') throw new NotFoundError('invite', ['input', 'id']);
-      return ctx.prisma.$transaction(async (tx) => {
-        // Someone else's invite is NOT_FOUND, exactly like a missing one.
-        const addressed = await tx.invite.findFirst({ where: { id, email: principal.email }, select: { organizationId: true } });
-        if (!addressed) throw new NotFoundError('invite', ['input', 'id']);
-        await lockOrganization(tx, addressed.organizationId);
-        // Read again under the lock: a concurrent accept of the same invite has committed by now.
-        const invite = await tx.invite.findUniqueOrThrow({ where: { id } });
-        const status = inviteStatus(invite);
-        if (status !== 'PENDING') throw new ConflictError(`the invite is ${status.toLowerCase()}`, ['input', 'id']);
-        const already = await tx.member.findUnique({
-          where: { organizationId_userId: { organizationId: invite.organizationId, userId: principal.userId } },
-          select: { id: true },
-        });
-        if (already) throw new ConflictError('you are already a member of this organization', ['input', 'id']);
-        await tx.invite.update({ where: { id }, data: { acceptedAt: new Date() } });
-        return tx.member.create({ ...query, data: { organizationId: invite.organizationId, userId: principal.userId, role: invite.role } });
-      });
-    },
+    resolve: (query, _root, args, ctx) => acceptInvite(ctx, String(args.input.id), query),
   }),
 );
 
 // Members ---------------------------------------------------------------------
-
-const OWNER_IS_FIXED = 'the OWNER cannot be removed or demoted; transfer ownership first';
 
 const UpdateMemberRoleInput = builder.inputType('UpdateMemberRoleInput', {
   fields: (t) => ({ id: t.id({ required: true }), role: t.field({ type: GrantableRoleEnum, required: true }) }),
@@ -198,12 +145,7 @@ builder.mutationField('updateMemberRole', (t) =>
     authScopes: needs('ADMIN', 'id'),
     errors: { types: [ValidationError, ForbiddenError, NotFoundError], union: { name: 'UpdateMemberRoleResult' } },
     args: { input: t.arg({ type: UpdateMemberRoleInput, required: true }) },
-    resolve: async (query, _root, args, ctx) => {
-      const input = parseInput(z.object({ id: z.string(), role: z.enum(GRANTABLE_ROLES) }), args.input);
-      const member = await requireMember(ctx, input.id, ['input', 'id']);
-      if (member.role === 'OWNER') throw new ForbiddenError(OWNER_IS_FIXED, ['input', 'id']);
-      return ctx.prisma.member.update({ ...query, where: { id: member.id }, data: { role: input.role } });
-    },
+    resolve: (query, _root, args, ctx) => updateMemberRole(ctx, parseInput(z.object({ id: z.string(), role: z.enum(GRANTABLE_ROLES) }), args.input), query),
   }),
 );
 
@@ -216,7 +158,7 @@ deleteMutation('removeMember', {
     return member;
   },
   label: 'member',
-  remove: (tx, member) => tx.member.deleteMany({ where: { id: member.id, role: { not: 'OWNER' } } }),
+  remove: removeMember,
   revokes: (member) => ({ kind: 'member', userId: member.userId, organizationId: member.organizationId }),
 });
 
@@ -235,24 +177,8 @@ builder.mutationField('transferOwnership', (t) =>
     authScopes: needs('OWNER', 'organizationId'),
     errors: { types: [ForbiddenError, NotFoundError], union: { name: 'TransferOwnershipResult' } },
     args: { input: t.arg({ type: TransferOwnershipInput, required: true }) },
-    resolve: async (query, _root, args, ctx) => {
-      const organization = await requireOrganization(ctx, String(args.input.organizationId), ['input', 'organizationId']);
-      const member = await requireMember(ctx, String(args.input.memberId), ['input', 'memberId']);
-      if (member.organizationId !== organization.id) throw new NotFoundError('member', ['input', 'memberId']);
-      const principal = ctx.principal;
-      return ctx.prisma.$transaction(async (tx) => {
-        await lockOrganization(tx, organization.id);
-        // The role was read when the request began: a transfer that committed since wins.
-        if (principal.kind === 'member') {
-          const caller = await tx.member.findUnique({ where: { organizationId_userId: { organizationId: organization.id, userId: principal.userId } } });
-          if (caller?.role !== 'OWNER') throw new ForbiddenError('only the current OWNER transfers ownership', ['input', 'organizationId']);
-        }
-        // Exactly one OWNER at every commit: demote the current one, promote the new one.
-        await tx.member.updateMany({ where: { organizationId: organization.id, role: 'OWNER', id: { not: member.id } }, data: { role: 'ADMIN' } });
-        await tx.member.update({ where: { id: member.id }, data: { role: 'OWNER' } });
-        return tx.organization.findUniqueOrThrow({ ...query, where: { id: organization.id } });
-      });
-    },
+    resolve: (query, _root, args, ctx) =>
+      transferOwnership(ctx, { organizationId: String(args.input.organizationId), memberId: String(args.input.memberId) }, query),
   }),
 );
 
@@ -261,7 +187,6 @@ deleteMutation('deleteOrganization', {
   atLeast: 'OWNER',
   label: 'organization',
   find: requireOrganization,
-  // One statement: the database cascades to every row of the organization.
-  remove: (tx, organization) => tx.organization.deleteMany({ where: { id: organization.id } }),
+  remove: removeOrganization,
   revokes: (organization) => ({ kind: 'organization', organizationId: organization.id }),
 });

@@ -9,13 +9,13 @@ import { secretString } from '../connection/connection.rules.js';
 import { NotFoundError, ValidationError } from '../../platform/errors.js';
 import { parseInput } from '../../platform/validate.js';
 import { callbackUrlSchema } from '../../platform/urls.js';
-import { Prisma } from '../../generated/prisma/client.js';
 import { endpointsOf } from './oauth-app.rules.js';
 import { builder } from '../common/builder.js';
 import { safeUuid } from '../../platform/ids.js';
-import { requireOAuthApp, requireOrganization } from '../../auth/lookup.js';
+import { requireOAuthApp } from '../../auth/lookup.js';
 import { needs } from '../common/scopes.js';
 import { deleteMutation } from '../common/deleted.schema.js';
+import { setOAuthApp, removeOAuthApp } from './oauth-app.service.js';
 
 builder.prismaNode('OAuthApp', {
   nullable: true,
@@ -78,27 +78,7 @@ builder.mutationField('setOAuthApp', (t) =>
     authScopes: needs('ADMIN', 'organizationId'),
     errors: { types: [ValidationError, NotFoundError], union: { name: 'SetOAuthAppResult' } },
     args: { input: t.arg({ type: SetOAuthAppInput, required: true }) },
-    resolve: async (query, _root, args, ctx) => {
-      const input = parseInput(setOAuthAppSchema, args.input);
-      const organization = await requireOrganization(ctx, input.organizationId, ['input', 'organizationId']);
-      // Sealed to (organization, integration), the row's unique key, so an upsert race cannot mis-bind it.
-      const sealed = ctx.credentials.seal({ organizationId: organization.id, oauthApp: input.integrationName }, { clientSecret: input.clientSecret });
-      const settings = {
-        clientId: input.clientId,
-        // SQL NULL: the catalog's scopes.
-        scopes: input.scopes ?? Prisma.DbNull,
-        authorizationUrl: input.authorizationUrl ?? null,
-        tokenUrl: input.tokenUrl ?? null,
-        ...sealed,
-      };
-      const row = await ctx.prisma.oAuthApp.upsert({
-        where: { organizationId_integrationName: { organizationId: organization.id, integrationName: input.integrationName } },
-        create: { organizationId: organization.id, integrationName: input.integrationName, ...settings },
-        update: settings,
-        select: { id: true },
-      });
-      return ctx.prisma.oAuthApp.findUniqueOrThrow({ ...query, where: { id: row.id } });
-    },
+    resolve: (query, _root, args, ctx) => setOAuthApp(ctx, parseInput(setOAuthAppSchema, args.input), query),
   }),
 );
 
@@ -107,5 +87,5 @@ deleteMutation('deleteOAuthApp', {
     'Removes the OAuth app. New OAuth2 connect sessions for the integration are refused; connections made through it keep their tokens but can no longer refresh them.',
   label: 'OAuth app',
   find: requireOAuthApp,
-  remove: (tx, app) => tx.oAuthApp.deleteMany({ where: { id: app.id } }),
+  remove: removeOAuthApp,
 });

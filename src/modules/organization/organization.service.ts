@@ -5,6 +5,7 @@ import { uniqueViolation } from '../../platform/db/errors.js';
 import { ConflictError, NotFoundError } from '../../platform/errors.js';
 import { auditedTransaction, targetOf } from '../audit/audit.service.js';
 import type { Context } from '../common/context.js';
+import type { Tx } from '../../platform/outbox.js';
 
 export type OrganizationQuery = { include?: Prisma.OrganizationInclude; select?: Prisma.OrganizationSelect };
 
@@ -37,3 +38,6 @@ export async function updateOrganization(ctx: Context, input: { id: string; name
     (updated) => targetOf('Organization', updated),
   ).catch((error: unknown) => slugConflict(error, input.slug));
 }
+
+/** One statement: the database cascades to every row of the organization. */
+export const removeOrganization = (tx: Tx, organization: { id: string }) => tx.organization.deleteMany({ where: { id: organization.id } });

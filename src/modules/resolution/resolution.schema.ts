@@ -2,8 +2,6 @@
 // to use, and explainResolution, its side-effect-free question. The rule lives in src/domain/resolution.ts; this module is its
 // GraphQL face. Decrypted credentials are the one place a secret leaves
 // Heddle: only for API keys holding `credentials:read`, and every read is audited.
-import { recordAudit } from '../audit/audit.service.js';
-import { openConnectionSecret, type ConnectionSecret } from '../../platform/crypto/credential-store.js';
 import {
   ActionNotAllowedError,
   AmbiguousIntegrationError,
@@ -11,17 +9,9 @@ import {
   NotFoundError,
   ValidationError,
 } from '../../platform/errors.js';
-import {
-  ConnectionResolution,
-  explainResolution,
-  RESOLUTION_SOURCES,
-  ResolutionExplanation,
-  resolveConnection,
-  resolveConnectionSchema,
-} from './resolution.rules.js';
+import { ConnectionResolution, RESOLUTION_SOURCES, ResolutionExplanation, resolveConnectionSchema } from './resolution.rules.js';
+import { explainResolution, readCredentials, resolveConnection, type Credentials } from './resolution.service.js';
 import { parseInput } from '../../platform/validate.js';
-import type { Connection } from '../../generated/prisma/client.js';
-import type { Context } from '../common/context.js';
 import { builder } from '../common/builder.js';
 import { decodeId } from '../../platform/ids.js';
 import { ConnectionRef } from '../connection/connection.schema.js';
@@ -37,9 +27,6 @@ export const ResolutionSourceEnum = builder.enumType('ResolutionSource', {
   } satisfies Record<(typeof RESOLUTION_SOURCES)[number], unknown>,
 });
 
-/** The secret, with the (non-secret) expiry of its access token. */
-type Credentials = ConnectionSecret & { expiresAt: Date | null };
-
 const ConnectionCredentialsRef = builder.objectRef<Credentials>('ConnectionCredentials').implement({
   description: 'The decrypted secret of the resolved connection.',
   fields: (t) => ({
@@ -54,27 +41,6 @@ const ConnectionCredentialsRef = builder.objectRef<Credentials>('ConnectionCrede
     fields: t.field({ type: 'JSON', nullable: true, description: 'CUSTOM_AUTH fields.', resolve: (c) => c.fields ?? null }),
   }),
 });
-
-/** Decrypts the connection's secret for the caller, leaving an audit entry whether or not it succeeds. */
-async function readCredentials(ctx: Context, resolution: ConnectionResolution): Promise<Credentials> {
-  const connection: Connection = resolution.connection;
-  const audit = (outcome: 'SUCCESS' | 'FAILURE') =>
-    recordAudit(ctx, {
-      action: 'connection.credentials.read',
-      outcome,
-      target: { type: 'Connection', id: connection.id, organizationId: connection.organizationId, workspaceId: connection.workspaceId },
-      details: { workspaceIntegrationId: resolution.workspaceIntegration.id, source: resolution.source },
-    });
-  let secret;
-  try {
-    secret = openConnectionSecret(ctx.credentials, connection);
-  } catch (error) {
-    await audit('FAILURE');
-    throw error;
-  }
-  await audit('SUCCESS');
-  return { ...secret, expiresAt: connection.expiresAt };
-}
 
 /** The decision both resolveConnection and explainResolution answer with. */
 const ResolutionDecisionRef = builder.interfaceRef<ConnectionResolution>('ResolutionDecision').implement({

@@ -2,7 +2,7 @@
 import { visible } from '../../auth/tenancy.js';
 import { NotFoundError, ValidationError } from '../../platform/errors.js';
 import { createSchema, updateSchema } from './trigger.rules.js';
-import { createTrigger, updateTrigger } from './trigger.service.js';
+import { createTrigger, updateTrigger, removeTrigger } from './trigger.service.js';
 import { parseInput } from '../../platform/validate.js';
 import { builder } from '../common/builder.js';
 import { safeUuid } from '../../platform/ids.js';
@@ -88,5 +88,5 @@ builder.mutationField('updateTrigger', (t) =>
 deleteMutation('deleteTrigger', {
   label: 'trigger',
   find: requireTrigger,
-  remove: (tx, trigger) => tx.trigger.deleteMany({ where: { id: trigger.id } }),
+  remove: removeTrigger,
 });

@@ -5,6 +5,7 @@ import { goneIsNotFound } from '../../platform/db/errors.js';
 import { ValidationError } from '../../platform/errors.js';
 import { auditedTransaction, targetOf } from '../audit/audit.service.js';
 import type { Context } from '../common/context.js';
+import type { Tx } from '../../platform/outbox.js';
 import { triggerErrors, type CreateTrigger, type UpdateTrigger } from './trigger.rules.js';
 
 export type TriggerQuery = { include?: Prisma.TriggerInclude; select?: Prisma.TriggerSelect };
@@ -76,3 +77,6 @@ export async function updateTrigger(ctx: Context, input: UpdateTrigger, query: T
     () => targetOf('Trigger', current),
   ).catch(goneIsNotFound('trigger', ['input', 'id']));
 }
+
+/** Deletes the trigger. */
+export const removeTrigger = (tx: Tx, trigger: { id: string }) => tx.trigger.deleteMany({ where: { id: trigger.id } });

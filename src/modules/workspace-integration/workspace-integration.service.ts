@@ -8,7 +8,7 @@ import { uniqueViolation } from '../../platform/db/errors.js';
 import { NotFoundError, ValidationError } from '../../platform/errors.js';
 import { decodeId } from '../../platform/ids.js';
 import { recordWorkspaceConfigChange, type Tx } from '../../platform/outbox.js';
-import { targetOf } from '../audit/audit.service.js';
+import { auditChange, targetOf } from '../audit/audit.service.js';
 import type { Context } from '../common/context.js';
 import { deleteRow } from '../common/delete.service.js';
 import { syncMcpTools } from '../mcp/tools-sync.service.js';
@@ -71,6 +71,7 @@ export async function addWorkspaceIntegration(ctx: Context, input: AddWorkspaceI
         data: { workspaceId: workspace.id, alias, ...state, allowedActions: state.allowedActions ?? undefined },
       });
       const events = await recordIntegrationChange(tx, workspace.id, 'INTEGRATION_ADDED', created.id);
+      await auditChange(tx, ctx.principal, { target: targetOf('WorkspaceIntegration', created) });
       const result = await tx.workspaceIntegration.findUniqueOrThrow({ ...query, where: { id: created.id } });
       return { result, events };
     });
@@ -108,7 +109,7 @@ export async function updateWorkspaceIntegration(ctx: Context, input: UpdateWork
   const alias = input.alias ?? current.alias;
   try {
     return await ctx.outbox.commit(async (tx) => {
-      await tx.workspaceIntegration.update({
+      const { count } = await tx.workspaceIntegration.updateMany({
         where: { id: current.id },
         data: {
           alias,
@@ -117,7 +118,10 @@ export async function updateWorkspaceIntegration(ctx: Context, input: UpdateWork
           allowedActions: state.allowedActions ?? Prisma.DbNull,
         },
       });
+      // Removed by another call since it was found.
+      if (count === 0) throw new NotFoundError('workspace integration', ['input', 'id']);
       const events = await recordIntegrationChange(tx, workspace.id, 'INTEGRATION_UPDATED', current.id);
+      await auditChange(tx, ctx.principal, { target: targetOf('WorkspaceIntegration', current) });
       const result = await tx.workspaceIntegration.findUniqueOrThrow({ ...query, where: { id: current.id } });
       return { result, events };
     });

@@ -8,7 +8,7 @@ import { builder } from '../common/builder.js';
 import { needs, staffOnly } from '../common/scopes.js';
 import { decodeId, safeUuid } from '../../platform/ids.js';
 import { requireWorkspace } from '../../auth/lookup.js';
-import { createWorkspace, updateWorkspace } from './workspace.service.js';
+import { createWorkspace, updateWorkspace, removeWorkspace } from './workspace.service.js';
 import { resolveReferenceById } from '../common/references.js';
 import { deleteMutation } from '../common/deleted.schema.js';
 
@@ -110,7 +110,6 @@ deleteMutation('deleteWorkspace', {
   description: 'Deletes the workspace and everything in it: integrations, directories, spaces, end users, their connections, triggers and MCP servers.',
   label: 'workspace',
   find: requireWorkspace,
-  // One statement: the database cascades to every row that belongs to the workspace.
-  remove: (tx, workspace) => tx.workspace.deleteMany({ where: { id: workspace.id } }),
+  remove: removeWorkspace,
   revokes: (workspace) => ({ kind: 'workspace', workspaceId: workspace.id }),
 });

@@ -7,6 +7,7 @@ import { ConflictError } from '../../platform/errors.js';
 import { recordWorkspaceConfigChange } from '../../platform/outbox.js';
 import { auditChange, auditedTransaction, targetOf } from '../audit/audit.service.js';
 import type { Context } from '../common/context.js';
+import type { Tx } from '../../platform/outbox.js';
 
 /** The part of a workspace read a GraphQL selection asks for. */
 export type WorkspaceQuery = { include?: Prisma.WorkspaceInclude; select?: Prisma.WorkspaceSelect };
@@ -53,3 +54,6 @@ export async function updateWorkspace(ctx: Context, input: WorkspaceSettings, qu
     })
     .catch((error: unknown) => slugConflict(error, input.slug));
 }
+
+/** One statement: the database cascades to every row that belongs to the workspace. */
+export const removeWorkspace = (tx: Tx, workspace: { id: string }) => tx.workspace.deleteMany({ where: { id: workspace.id } });

@@ -29,6 +29,7 @@ export const gmail: CatalogIntegration = {
       query: string('Gmail search syntax, such as "from:alice is:unread".'),
       labelIds: stringList('Only messages with all these label ids.'),
       limit: limit(500),
+      pageToken: string('nextPageToken of the previous page.'),
     })),
     action('get_message', 'Get message', 'Read one message with its headers and body.', input(
       { messageId: string('Id of the message.') },
