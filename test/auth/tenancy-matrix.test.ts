@@ -312,6 +312,7 @@ function subscribeOnce(
     connectionParams: token ? { authorization: `Bearer ${token}` } : {},
     retryAttempts: 0,
   });
+  let triggered: Promise<unknown> = Promise.resolve();
   return new Promise<string>((resolve) => {
     const timer = setTimeout(() => resolve('timeout'), 5000);
     const done = (outcome: string) => {
@@ -329,8 +330,13 @@ function subscribeOnce(
       },
     );
     // graphql-ws does not acknowledge a subscribe: give it a moment to be registered.
-    if (trigger) setTimeout(() => void trigger(), 300);
-  }).finally(() => client.dispose());
+    if (trigger) triggered = new Promise((fired) => setTimeout(() => fired(trigger()), 300));
+  }).finally(async () => {
+    await client.dispose();
+    // The first message can arrive before the trigger's last change (connectionStatusChanged sets ERROR, then ACTIVE
+    // again): later rows must not run while the connection is still ERROR.
+    await triggered.catch(() => undefined);
+  });
 }
 
 beforeAll(async () => {
