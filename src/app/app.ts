@@ -84,6 +84,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     maxBodyBytes: config.limits.maxBodyBytes,
     limits: config.mcp,
     ownOrigin: () => new URL(publicUrl()).origin,
+    execution: services,
   });
 
   const yoga = createYoga<{ principal?: Principal }, Context>({
