@@ -133,10 +133,10 @@ export async function executeAction(deps: ExecutionDeps, caller: ExecutionCaller
   const startedAt = claimed?.startedAt ?? new Date();
   const started = performance.now();
   const call = await callProvider(deps, provider, action, integration.integrationName, resolution.connection, input, mayRetry(action, key));
-  const record = {
+  const record: Outcome = {
     status: call.error ? ('FAILED' as const) : ('SUCCEEDED' as const),
-    input: forStorage(input, call.secrets) as Prisma.InputJsonValue,
-    output: call.error ? Prisma.DbNull : (forStorage(call.output, call.secrets) as Prisma.InputJsonValue),
+    input: forStorage(input, call.secrets),
+    output: call.error ? null : forStorage(call.output, call.secrets),
     errorCode: call.error?.code ?? null,
     errorMessage: call.error?.message ?? null,
     providerStatus: call.error?.providerStatus ?? null,
@@ -165,11 +165,10 @@ export async function executeAction(deps: ExecutionDeps, caller: ExecutionCaller
       ...caller.auditDetails,
     },
   });
-  const write = claimed
-    ? deps.prisma.actionExecution.update({ where: { id }, data: record })
-    : deps.prisma.actionExecution.create({ data: { id, ...rowOf(facts), ...record } });
-  const [row] = await deps.prisma.$transaction([write, deps.prisma.$executeRaw(resolutionUsageStatement(usage, audit))]);
-  return row;
+  // The record, the usage and the audit entry: one statement.
+  const write = claimed ? finishClaimed(id, record) : insertExecution(id, { ...rowOf(facts), ...record });
+  const [row] = await deps.prisma.$queryRaw<ActionExecution[]>(resolutionUsageStatement(usage, audit, write));
+  return row!;
 }
 
 // ---------------------------------------------------------------------------
@@ -199,6 +198,48 @@ function rowOf(facts: Facts) {
     source: resolution.source,
     strategy: resolution.strategy,
   };
+}
+
+type Outcome = {
+  status: 'SUCCEEDED' | 'FAILED';
+  input: unknown;
+  output: unknown;
+  errorCode: string | null;
+  errorMessage: string | null;
+  providerStatus: number | null;
+  explanation: string[];
+  attempts: number;
+  durationMs: number;
+  startedAt: Date;
+  finishedAt: Date;
+};
+
+const json = (value: unknown) => (value === null ? null : JSON.stringify(value));
+const textArray = (values: string[]) => Prisma.sql`ARRAY(SELECT jsonb_array_elements_text(${JSON.stringify(values)}::jsonb))`;
+
+/** A finished execution's row, as the last part of the usage statement. */
+function insertExecution(id: string, row: ReturnType<typeof rowOf> & Outcome): Prisma.Sql {
+  return Prisma.sql`
+    INSERT INTO "ActionExecution" ("id", "organizationId", "workspaceId", "workspaceIntegrationId", "connectionId", "endUserId", "endUserExternalId",
+      "integrationName", "alias", "action", "channel", "status", "input", "output", "errorCode", "errorMessage", "providerStatus",
+      "source", "strategy", "explanation", "attempts", "durationMs", "startedAt", "finishedAt")
+    VALUES (${id}::uuid, ${row.organizationId}::uuid, ${row.workspaceId}::uuid, ${row.workspaceIntegrationId}::uuid, ${row.connectionId}::uuid,
+      ${row.endUserId}::uuid, ${row.endUserExternalId}, ${row.integrationName}, ${row.alias}, ${row.action}, ${row.channel}::"ExecutionChannel",
+      ${row.status}::"ExecutionStatus", ${json(row.input)}::jsonb, ${json(row.output)}::jsonb, ${row.errorCode}, ${row.errorMessage},
+      ${row.providerStatus}::int, ${row.source}, ${row.strategy}::"ConnectionStrategy", ${textArray(row.explanation)}, ${row.attempts}::int,
+      ${row.durationMs}::int, ${row.startedAt}::timestamptz, ${row.finishedAt}::timestamptz)
+    RETURNING *`;
+}
+
+/** The claimed (PENDING) row of a keyed execution, finished. */
+function finishClaimed(id: string, outcome: Outcome): Prisma.Sql {
+  return Prisma.sql`
+    UPDATE "ActionExecution" SET "status" = ${outcome.status}::"ExecutionStatus", "input" = ${json(outcome.input)}::jsonb,
+      "output" = ${json(outcome.output)}::jsonb, "errorCode" = ${outcome.errorCode}, "errorMessage" = ${outcome.errorMessage},
+      "providerStatus" = ${outcome.providerStatus}::int, "explanation" = ${textArray(outcome.explanation)}, "attempts" = ${outcome.attempts}::int,
+      "durationMs" = ${outcome.durationMs}::int, "finishedAt" = ${outcome.finishedAt}::timestamptz
+    WHERE "id" = ${id}::uuid
+    RETURNING *`;
 }
 
 // ---------------------------------------------------------------------------

@@ -34,21 +34,27 @@ export interface ResolutionUsage {
  */
 export const USAGE_COUNTER_SHARDS = 16;
 
-/** The statement of recordResolutionUsage, exported as SQL for the benchmark's hand-written baselines. */
-export function resolutionUsageStatement(usage: ResolutionUsage, audit: Prisma.Sql | null): Prisma.Sql {
+/**
+ * The statement of recordResolutionUsage, exported as SQL for the benchmark's
+ * hand-written baselines. `main`: a statement to run after the usage writes
+ * (which become its CTEs), whose result the statement answers (an action
+ * execution's INSERT … RETURNING): one round trip for all of it.
+ */
+export function resolutionUsageStatement(usage: ResolutionUsage, audit: Prisma.Sql | null, main?: Prisma.Sql): Prisma.Sql {
   const month = usageMonth(usage.at);
   const shard = Math.floor(Math.random() * USAGE_COUNTER_SHARDS);
+  const active = Prisma.sql`
+    INSERT INTO "EndUserActivity" ("endUserId", "month", "organizationId", "workspaceId")
+    SELECT ${usage.endUserId}::uuid, ${month}, ${usage.organizationId}::uuid, ${usage.workspaceId}::uuid
+    WHERE ${usage.endUserId}::uuid IS NOT NULL
+    ON CONFLICT ("endUserId", "month") DO NOTHING`;
   return prepared(Prisma.sql`
     WITH ${audit ? Prisma.sql`audited AS (${audit}), ` : Prisma.empty}counted AS (
       INSERT INTO "UsageCounter" ("organizationId", "workspaceId", "month", "shard", "resolutions", "executions")
       VALUES (${usage.organizationId}::uuid, ${usage.workspaceId}::uuid, ${month}, ${shard}, 1, ${usage.execution ? 1 : 0}::int)
       ON CONFLICT ("workspaceId", "month", "shard") DO UPDATE
         SET "resolutions" = "UsageCounter"."resolutions" + 1, "executions" = "UsageCounter"."executions" + EXCLUDED."executions"
-    )
-    INSERT INTO "EndUserActivity" ("endUserId", "month", "organizationId", "workspaceId")
-    SELECT ${usage.endUserId}::uuid, ${month}, ${usage.organizationId}::uuid, ${usage.workspaceId}::uuid
-    WHERE ${usage.endUserId}::uuid IS NOT NULL
-    ON CONFLICT ("endUserId", "month") DO NOTHING`);
+    )${main ? Prisma.sql`, active AS (${active}) ${main}` : active}`);
 }
 
 export interface WorkspaceUsage {
