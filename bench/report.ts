@@ -74,6 +74,11 @@ function targets(r: Results): Target[] {
     const value = ratio(fixed.heddle?.rps, w1.heddle?.rps);
     list.push({ workload: 'W3', rule: 'FIXED ≥ 0.7× W1', measured: times(value), met: value >= 0.7 });
   }
+  const w7 = r.http.W7;
+  if (w7) {
+    const value = ratio(w7.heddle?.rps, w7.raw?.rps);
+    list.push({ workload: 'W7', rule: '≥ 0.5× raw (pg + fetch)', measured: times(value), met: value >= 0.5 });
+  }
   const at1000 = r.fanoutRounds.find((f) => f.subscribers === 1000);
   if (at1000) {
     const value = ratio(at1000.heddle.deliveriesPerSecond, at1000.raw.deliveriesPerSecond);
@@ -129,6 +134,7 @@ function httpTable(r: Results): string[] {
 function workloadLabel(workload: string): string {
   if (workload === 'W1') return 'W1 point query';
   if (workload === 'W2') return `W2 nested (${NESTED_OBJECTS} objects)`;
+  if (workload === 'W7') return 'W7 executeAction (Slack send_message, loopback provider)';
   const resolution = RESOLUTIONS.find((c) => `W3 ${c.key}` === workload);
   return resolution ? `W3 resolveConnection ${resolution.label}` : workload;
 }
@@ -198,6 +204,13 @@ export function summaryLines(r: Results): string[] {
     ];
   });
   if (w3.length) lines.push(`W3 resolveConnection: ${w3.join('; ')}${status('W3')}`);
+  const w7 = r.http.W7;
+  if (w7?.heddle && w7.raw) {
+    lines.push(
+      `W7 executeAction: Heddle ${num(w7.heddle.rps)} req/s, ${num(w7.heddle.cpuMs, 2)} CPU ms/req = ${times(ratio(w7.heddle.rps, w7.raw.rps))} raw pg + fetch (${num(w7.raw.rps)}); ` +
+        `added latency p50 ${num(w7.heddle.p50 - w7.raw.p50)} ms, p99 ${num(w7.heddle.p99 - w7.raw.p99)} ms; ${statementsText(r, 'W7')}${status('W7')}`,
+    );
+  }
   if (r.fanoutRounds.length) {
     lines.push(
       `W4 fan-out, 10 events/s: ${r.fanoutRounds
@@ -239,6 +252,7 @@ function panels(r: Results): Panel[] {
     ['W1 ÷ bare Yoga', ratio(heddle('W1'), r.http.W1?.yoga?.rps), 0.75],
     ['W2 ÷ raw json_agg', ratio(heddle('W2'), r.http.W2?.raw?.rps), 0.25],
     ['W3 FIXED ÷ W1', ratio(heddle('W3 FIXED'), heddle('W1')), 0.7],
+    ['W7 ÷ raw pg + fetch', ratio(heddle('W7'), r.http.W7?.raw?.rps), 0.5],
     ['W4 deliveries/s ÷ raw ws (1,000)', ratio(at1000?.heddle.deliveriesPerSecond, at1000?.raw.deliveriesPerSecond), 0.3],
   ];
   const ratios = ratioRows
@@ -291,7 +305,7 @@ function resultsSection(r: Results): string {
     '|---|---|---|---|',
     ...targetRows,
     '',
-    '### Throughput and latency (W1, W2, W3)',
+    '### Throughput and latency (W1, W2, W3, W7)',
     '',
     ...httpTable(r),
     '',

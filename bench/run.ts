@@ -17,7 +17,7 @@ import { summaryLines, writeReport, type Results } from './report.js';
 import { GraphqlClient, memberSession, seedNested, seedPoint, type PointSeed } from './seed.js';
 import { startService, type Service } from './services.js';
 import { startStatementCounter, type StatementCounter } from './statement-counter.js';
-import { CONFIG_SUBSCRIPTION, NESTED_QUERY, POINT_QUERY, RESOLUTIONS, RESOLVE_QUERY, TOUCH_WORKSPACE } from './workloads.js';
+import { CONFIG_SUBSCRIPTION, EXECUTE_MESSAGE, EXECUTE_QUERY, NESTED_QUERY, POINT_QUERY, RESOLUTIONS, RESOLVE_QUERY, TOUCH_WORKSPACE } from './workloads.js';
 
 const env = process.env;
 const load: LoadSettings = {
@@ -28,7 +28,7 @@ const load: LoadSettings = {
 };
 const fanout: FanoutSettings = { eventsPerSecond: 10, seconds: Number(env.BENCH_EVENT_SECONDS ?? 5), drainMs: 10_000 };
 const subscriberCounts = (env.BENCH_SUBSCRIBERS ?? '100,1000,5000').split(',').map(Number);
-const only = new Set((env.BENCH_ONLY ?? 'W1,W2,W3,W4,W5,W6').split(','));
+const only = new Set((env.BENCH_ONLY ?? 'W1,W2,W3,W4,W5,W6,W7').split(','));
 const ADMIN_URL = env.BENCH_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 /** A directory for the servers' CPU profiles (node --cpu-prof), one folder per server, written when they stop. */
@@ -148,6 +148,10 @@ async function main(): Promise<void> {
   const results: Results = { date: new Date().toISOString(), machine: await machine(), load, fanout, http: {}, statements: {}, authStatements: 0, fanoutRounds: [], wallSeconds: 0 };
 
   try {
+    // W7's provider, reached by Heddle through HEDDLE_PROVIDER_BASE_URLS and by the raw baseline directly.
+    const provider = only.has('W7') ? await started(startService('fake provider', 'bench/baselines/fake-provider.ts', {}, cpuProfile('fake-provider'))) : undefined;
+    const providerUrl = provider ? `${provider.url}/api` : '';
+    if (provider) Object.assign(heddleEnv, { HEDDLE_PROVIDER_BASE_URLS: JSON.stringify({ slack: providerUrl }) });
     log(`database ${database}; starting Heddle`);
     counter = await startStatementCounter(databaseUrl);
     const heddle = await started(startService('heddle', 'src/main.ts', { ...heddleEnv, HEDDLE_DATA_DIR: dataDir() }, cpuProfile('heddle')));
@@ -163,7 +167,14 @@ async function main(): Promise<void> {
     const point = await seedPoint(await memberSession(heddle.url, jwtSecret));
     const nested = only.has('W2') ? await seedNested(await memberSession(heddle.url, jwtSecret)) : undefined;
     const pglitePoint = pglite ? await seedPoint(await memberSession(pglite.url, jwtSecret)) : undefined;
-    const baselineEnv = { NODE_ENV: 'production', DATABASE_URL: databaseUrl, BENCH_ORGANIZATION_ID: rowId(point.organizationId) };
+    const baselineEnv = {
+      NODE_ENV: 'production',
+      DATABASE_URL: databaseUrl,
+      BENCH_ORGANIZATION_ID: rowId(point.organizationId),
+      // W7: the raw baseline opens the stored credential with Heddle's key ring and calls the same fake provider.
+      HEDDLE_ENCRYPTION_KEYS: heddleEnv.HEDDLE_ENCRYPTION_KEYS,
+      BENCH_PROVIDER_URL: providerUrl,
+    };
     const [raw, yoga, yogaPrisma] = await Promise.all([
       started(startService('raw', 'bench/baselines/raw-http.ts', baselineEnv, cpuProfile('raw'))),
       started(startService('bare Yoga', 'bench/baselines/bare-yoga.ts', baselineEnv, cpuProfile('yoga'))),
@@ -209,6 +220,14 @@ async function main(): Promise<void> {
       await runHttp('W2', {
         raw: getTarget(raw, `/organizations/${nested.organizationId}/tree`),
         heddle: graphqlTarget(heddle, NESTED_QUERY, { id: nested.organizationId }, nested.apiKey),
+      });
+    }
+
+    if (only.has('W7')) {
+      const input = { workspaceId: point.workspaceId, integration: 'slack', action: 'send_message', input: EXECUTE_MESSAGE };
+      await runHttp('W7', {
+        raw: getTarget(raw, `/execute?${new URLSearchParams({ workspaceId: point.workspaceId, integration: 'slack', ...EXECUTE_MESSAGE })}`),
+        heddle: graphqlTarget(heddle, EXECUTE_QUERY, { input }, point.apiKey),
       });
     }
 

@@ -40,7 +40,8 @@ export const memberSession = async (url: string, jwtSecret: string) =>
 
 async function organizationWithKey(member: GraphqlClient, slug: string): Promise<{ organizationId: string; apiKey: string }> {
   const { id: organizationId } = await member.mutate('createOrganization', { name: slug, slug }, '... on Organization { id }');
-  const { plainKey } = await member.mutate('createApiKey', { organizationId, name: 'bench' }, '... on CreatedApiKey { plainKey }');
+  // EXECUTE for W7; it changes nothing for the other workloads.
+  const { plainKey } = await member.mutate('createApiKey', { organizationId, name: 'bench', permissions: ['EXECUTE'] }, '... on CreatedApiKey { plainKey }');
   return { organizationId: organizationId!, apiKey: plainKey! };
 }
 

@@ -47,3 +47,13 @@ export const CONFIG_SUBSCRIPTION = 'subscription Config($id: ID!) { workspaceCon
 export const TOUCH_WORKSPACE = `mutation Touch($input: UpdateWorkspaceInput!) {
   updateWorkspace(input: $input) { __typename ... on Workspace { configVersion } ... on Error { code message } }
 }`;
+
+/** W7: one Slack action run through Heddle against the loopback fake provider (bench/baselines/fake-provider.ts). */
+export const EXECUTE_QUERY = `mutation Execute($input: ExecuteActionInput!) {
+  executeAction(input: $input) {
+    __typename
+    ... on ActionExecution { status output attempts }
+    ... on Error { code message }
+  }
+}`;
+export const EXECUTE_MESSAGE = { channel: '#bench', text: 'bench' } as const;

@@ -9,6 +9,7 @@ import { resolutionDataQuery, toResolutionData, type RawResolutionRow } from '..
 import { preparedStatementName } from '../../src/platform/db/prepared.js';
 import { resolutionUsageStatement } from '../../src/modules/usage/usage.service.js';
 import { decodeGlobalId, encodeGlobalID } from '../../src/platform/ids.js';
+import { openConnectionSecret, type CredentialStore } from '../../src/platform/crypto/credential-store.js';
 import { NESTED_PAGE } from '../workloads.js';
 
 export const globalId = encodeGlobalID;
@@ -72,6 +73,17 @@ export interface ResolutionByHand {
   connection: { id: string; integrationName: string; status: string };
 }
 
+/** resolveConnection's one read and its rule, for the tenant BENCH_ORGANIZATION_ID names (standing in for authentication). */
+async function decideByHand(pool: pg.Pool, request: { workspaceId: string; integration: string; externalId?: string | null }) {
+  const principal: Principal = { kind: 'apiKey', apiKeyId: '', organizationId: process.env.BENCH_ORGANIZATION_ID!, workspaceIds: null, permissions: [], expiresAt: null };
+  const read = resolutionDataQuery(principal, request);
+  // Prepared by name like Heddle prepares them (src/platform/db/prepared.ts): the same statements, run the same way.
+  const { rows } = await pool.query<RawResolutionRow>({ name: preparedStatementName(read.text), text: read.text, values: read.values });
+  const data = toResolutionData(rows[0]!);
+  if (!data.workspace) throw new Error('workspace not found');
+  return { principal, data: data as typeof data & { workspace: NonNullable<typeof data.workspace> }, decision: decideResolution(data, request) };
+}
+
 /**
  * W3: resolveConnection's own statements (src/modules/resolution/resolution.service.ts and
  * src/modules/usage/usage.service.ts): the one read, the rule, the one usage write, both prepared. The tenant comes
@@ -81,13 +93,7 @@ export async function resolveByHand(
   pool: pg.Pool,
   request: { workspaceId: string; integration: string; externalId?: string | null },
 ): Promise<ResolutionByHand> {
-  const principal: Principal = { kind: 'apiKey', apiKeyId: '', organizationId: process.env.BENCH_ORGANIZATION_ID!, workspaceIds: null, permissions: [], expiresAt: null };
-  const read = resolutionDataQuery(principal, request);
-  // Prepared by name like Heddle prepares them (src/platform/db/prepared.ts): the same statements, run the same way.
-  const { rows } = await pool.query<RawResolutionRow>({ name: preparedStatementName(read.text), text: read.text, values: read.values });
-  const data = toResolutionData(rows[0]!);
-  if (!data.workspace) throw new Error('workspace not found');
-  const decision = decideResolution(data, request);
+  const { principal, data, decision } = await decideByHand(pool, request);
   const usage = { organizationId: data.workspace.organizationId, workspaceId: data.workspace.id, endUserId: decision.endUser?.id ?? null, at: new Date() };
   // resolveConnection is a mutation: its audit entry is written by the same statement.
   const audit = auditInsertSql(principal, {
@@ -100,4 +106,36 @@ export async function resolveByHand(
   await pool.query({ name: preparedStatementName(write.text), text: write.text, values: write.values });
   const { connection } = decision;
   return { source: decision.source, connection: { id: globalId('Connection', connection.id), integrationName: connection.integrationName, status: connection.status } };
+}
+
+/** W7's answer: the fields of ActionExecution the workload selects. */
+export interface ExecutionByHand {
+  __typename: 'ActionExecution';
+  status: 'SUCCEEDED';
+  output: { channel: string; ts: string; threadTs: string | null };
+  attempts: number;
+}
+
+/**
+ * W7: what any backend does to run Slack's chat.postMessage with a stored
+ * credential: resolveConnection's one read and its rule, the secret opened
+ * with the same key ring, one fetch to the provider, the answer mapped as
+ * Heddle's Slack provider maps it. No validation, record, usage or audit.
+ */
+export async function executeByHand(
+  pool: pg.Pool,
+  store: CredentialStore,
+  providerUrl: string,
+  request: { workspaceId: string; integration: string; channel: string; text: string },
+): Promise<ExecutionByHand> {
+  const { connection } = (await decideByHand(pool, request)).decision;
+  const secret = openConnectionSecret(store, connection);
+  const response = await fetch(`${providerUrl}/chat.postMessage`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${secret.accessToken ?? secret.apiKey}`, 'content-type': 'application/json; charset=utf-8' },
+    body: JSON.stringify({ channel: request.channel, text: request.text }),
+  });
+  const body = (await response.json()) as { ok: boolean; error?: string; channel: string; ts: string; message?: { thread_ts?: string } };
+  if (!body.ok) throw new Error(`Slack answered ${body.error}`);
+  return { __typename: 'ActionExecution', status: 'SUCCEEDED', output: { channel: body.channel, ts: body.ts, threadTs: body.message?.thread_ts ?? null }, attempts: 1 };
 }

@@ -3,10 +3,13 @@
 //   GET /workspaces/:globalId               W1
 //   GET /organizations/:globalId/tree       W2 (one json_agg statement)
 //   GET /resolve?workspaceId=&integration=&externalId=   W3
+//   GET /execute?workspaceId=&integration=&channel=&text=  W7 (reads the credential, calls BENCH_PROVIDER_URL)
 import { createServer, type ServerResponse } from 'node:http';
-import { globalId, openPool, organizationTreeJson, resolveByHand, rowId, workspaceById } from './by-hand.js';
+import { createCredentialStore, parseKeyRing } from '../../src/platform/crypto/credential-store.js';
+import { executeByHand, globalId, openPool, organizationTreeJson, resolveByHand, rowId, workspaceById } from './by-hand.js';
 
 const pool = openPool();
+const store = process.env.HEDDLE_ENCRYPTION_KEYS ? createCredentialStore(parseKeyRing(process.env.HEDDLE_ENCRYPTION_KEYS)) : null;
 
 function send(res: ServerResponse, status: number, body: string): void {
   res.writeHead(status, { 'content-type': 'application/json' }).end(body);
@@ -33,6 +36,15 @@ async function route(path: string, query: URLSearchParams): Promise<[number, str
       externalId: query.get('externalId'),
     });
     return [200, JSON.stringify({ data: { resolveConnection: { __typename: 'ConnectionResolution', ...resolution } } })];
+  }
+  if (resource === 'execute' && store) {
+    const execution = await executeByHand(pool, store, process.env.BENCH_PROVIDER_URL ?? '', {
+      workspaceId: rowId(query.get('workspaceId') ?? ''),
+      integration: query.get('integration') ?? '',
+      channel: query.get('channel') ?? '',
+      text: query.get('text') ?? '',
+    });
+    return [200, JSON.stringify({ data: { executeAction: execution } })];
   }
   return [404, '{"error":"not found"}'];
 }

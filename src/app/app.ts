@@ -17,6 +17,8 @@ import { createCredentialStore } from '../platform/crypto/credential-store.js';
 import { openDatabase, type Database, type QueryListener } from '../platform/db/database.js';
 import { migrate } from '../platform/db/migrate.js';
 import { createMcpEndpoint, MCP_PATH_PREFIX } from '../modules/mcp/endpoint.js';
+import { startExecutionPruning } from '../modules/execution/execution.service.js';
+import { handleProxy, PROXY_PATH_PREFIX } from '../modules/execution/proxy.js';
 import { rederiveMcpTools } from '../modules/mcp/tools-sync.service.js';
 import { createLogger, type Logger } from '../platform/logger.js';
 import { TokenRefresher } from '../modules/oauth/token-refresher.js';
@@ -83,6 +85,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     maxBodyBytes: config.limits.maxBodyBytes,
     limits: config.mcp,
     ownOrigin: () => new URL(publicUrl()).origin,
+    execution: services,
   });
 
   const yoga = createYoga<{ principal?: Principal }, Context>({
@@ -131,6 +134,14 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
         logger.error({ err: error }, 'MCP request failed');
         if (!res.headersSent) sendJson(res, 500, { jsonrpc: '2.0', error: { code: -32603, message: 'internal error' }, id: null });
         else res.end();
+      });
+    }
+    // Backends call the proxy directly with their own credential, as they call GraphQL; it is no GraphQL for the router.
+    if (path.startsWith(PROXY_PATH_PREFIX)) {
+      return void handleProxy({ execution: services, authenticator, maxBodyBytes: config.limits.maxBodyBytes }, req, res).catch((error: Error) => {
+        logger.error({ err: error }, 'proxy request failed');
+        if (!res.headersSent) sendJson(res, 500, { error: { code: 'INTERNAL_SERVER_ERROR', message: 'internal error' } });
+        else res.destroy();
       });
     }
     if (!trustedRouter(req.headers)) {
@@ -215,6 +226,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   );
 
   let stopping: Promise<void> | undefined;
+  let stopPruning = () => {};
   const app: App = {
     config,
     services,
@@ -231,10 +243,12 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       app.url = `http://${host}:${port}`;
       outbox.startRelay({ retentionHours: config.eventRetentionHours });
       apiKeyUsage.start();
+      stopPruning = startExecutionPruning(services);
     },
     stop() {
       stopping ??= (async () => {
         outbox.stopRelay();
+        stopPruning();
         const closed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
         // Stop accepting; close every websocket with a close frame (1001 Going Away).
         await wsHandle.dispose();

@@ -45,9 +45,26 @@ export type Principal =
 export const ANONYMOUS: Principal = { kind: 'anonymous' };
 
 export const API_KEY_PREFIX = 'hdl_';
-/** Permissions an API key may hold beyond ADMIN rights in its scope. */
-export const API_KEY_PERMISSIONS = { CREDENTIALS_READ: 'credentials:read' } as const;
+/**
+ * Permissions an API key may hold beyond ADMIN rights in its scope. A key
+ * holds only those it was created with: keys made before EXECUTE and PROXY
+ * existed cannot run actions or use the proxy until replaced by a key that has them.
+ */
+export const API_KEY_PERMISSIONS = {
+  CREDENTIALS_READ: 'credentials:read',
+  EXECUTE: 'actions:execute',
+  PROXY: 'proxy',
+} as const;
+export type ApiKeyPermission = (typeof API_KEY_PERMISSIONS)[keyof typeof API_KEY_PERMISSIONS];
 const END_USER_TOKEN_KIND = 'heddle:end-user';
+
+/** Who may run actions (executeAction, MCP tools/call through an API key's session): members, end users for themselves, keys with EXECUTE. */
+export const mayExecute = (principal: Principal): boolean =>
+  principal.kind === 'member' || principal.kind === 'endUser' || (principal.kind === 'apiKey' && principal.permissions.includes(API_KEY_PERMISSIONS.EXECUTE));
+
+/** Who may use the proxy: members and API keys holding PROXY (end users only through actions). */
+export const mayProxy = (principal: Principal): boolean =>
+  principal.kind === 'member' || (principal.kind === 'apiKey' && principal.permissions.includes(API_KEY_PERMISSIONS.PROXY));
 
 export class UnauthenticatedError extends GraphQLError {
   constructor(message: string) {

@@ -75,6 +75,9 @@ export const visible = {
   workspaceIntegrations: inWorkspace,
   mcpServers: inWorkspace,
   connectSessions: inWorkspace,
+  /** Executions of the principal's organizations; an end user's own only. */
+  actionExecutions: (principal: Principal): Prisma.ActionExecutionWhereInput =>
+    principal.kind === 'endUser' ? { endUserId: principal.endUserId, workspaceId: principal.workspaceId } : { organization: organizations(principal) },
   oauthApps: (principal: Principal): Prisma.OAuthAppWhereInput => ({ organization: organizations(principal) }),
   triggers: (principal: Principal): Prisma.TriggerWhereInput => ({ organization: organizations(principal) }),
   apiKeys: (principal: Principal): Prisma.ApiKeyWhereInput => ({ organization: organizations(principal) }),

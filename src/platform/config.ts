@@ -125,6 +125,8 @@ const envSchema = z.object({
   HEDDLE_MCP_MAX_SESSIONS: positiveInt.default(1000),
   HEDDLE_MCP_MAX_SESSIONS_PER_KEY: positiveInt.default(20),
   HEDDLE_MCP_SESSION_IDLE_S: positiveInt.default(1800),
+  HEDDLE_ACTION_TIMEOUT_MS: integer('must be an integer from 100 to 600000', 100, 600_000).default(30_000),
+  HEDDLE_EXECUTION_RETENTION_DAYS: integer('must be an integer from 1 to 3650', 1, 3650).default(30),
   HEDDLE_PROVIDER_BASE_URLS: providerBaseUrls.default({}),
   // Unset: on outside production, off in production.
   HEDDLE_INTROSPECTION: flag.optional(),
@@ -158,9 +160,17 @@ export type Config = {
   graphql: { introspection: boolean; fieldSuggestions: boolean; exposeErrors: boolean };
   connect: ConnectConfig;
   mcp: McpConfig;
+  execution: ExecutionConfig;
   /** Integration name → base URL replacing the provider's public host (tests, staging, on-premises providers). */
   providerBaseUrls: Record<string, string>;
 };
+
+/** Action execution (src/modules/execution): how long a call may take, and how long its record is kept. */
+export interface ExecutionConfig {
+  /** One execution, retries and a token refresh included; the provider request is aborted then. */
+  timeoutMs: number;
+  retentionDays: number;
+}
 
 /** The MCP endpoint (src/modules/mcp/endpoint.ts): who may call it from a browser, and how many sessions it keeps. */
 export interface McpConfig {
@@ -302,6 +312,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxSessions: e.HEDDLE_MCP_MAX_SESSIONS,
       maxSessionsPerKey: e.HEDDLE_MCP_MAX_SESSIONS_PER_KEY,
       sessionIdleMs: e.HEDDLE_MCP_SESSION_IDLE_S * 1000,
+    },
+    execution: {
+      timeoutMs: e.HEDDLE_ACTION_TIMEOUT_MS,
+      retentionDays: e.HEDDLE_EXECUTION_RETENTION_DAYS,
     },
     providerBaseUrls: e.HEDDLE_PROVIDER_BASE_URLS,
   };

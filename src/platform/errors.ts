@@ -12,6 +12,10 @@ export const ERROR_CODES = [
   'AMBIGUOUS_INTEGRATION',
   'ACTION_NOT_ALLOWED',
   'QUOTA_EXCEEDED',
+  'ACTION_NOT_SUPPORTED',
+  'PROVIDER_ERROR',
+  'PROVIDER_TIMEOUT',
+  'PROVIDER_RATE_LIMITED',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
@@ -108,5 +112,36 @@ export class ActionNotAllowedError extends HeddleError {
     readonly allowedActions: string[],
   ) {
     super(`action "${action}" is not allowed for "${alias}"`);
+  }
+}
+
+/** A catalog action no provider implements yet (its integration cannot execute; resolveConnection still works). */
+export class ActionNotSupportedError extends HeddleError {
+  readonly code = 'ACTION_NOT_SUPPORTED' as const;
+  constructor(
+    readonly integration: string,
+    readonly action: string,
+  ) {
+    super(`${integration} actions cannot be executed by this Heddle release ("${action}"); resolve the connection and call the provider yourself`);
+  }
+}
+
+export const PROVIDER_ERROR_CODES = ['PROVIDER_ERROR', 'PROVIDER_TIMEOUT', 'PROVIDER_RATE_LIMITED'] as const;
+export type ProviderErrorCode = (typeof PROVIDER_ERROR_CODES)[number];
+
+/**
+ * The provider refused or failed the call (PROVIDER_ERROR, with its status and
+ * message), did not answer in time (PROVIDER_TIMEOUT), or rate limited it
+ * after Heddle's retries (PROVIDER_RATE_LIMITED). Never carries a credential.
+ */
+export class ProviderError extends HeddleError {
+  constructor(
+    readonly code: ProviderErrorCode,
+    message: string,
+    readonly providerStatus: number | null,
+    /** The provider's own error code (Slack `channel_not_found`), when it has one. */
+    readonly providerCode: string | null = null,
+  ) {
+    super(message);
   }
 }

@@ -21,6 +21,7 @@ import '../modules/resolution/resolution.schema.js';
 import '../modules/usage/usage.schema.js';
 import '../modules/oauth/oauth-app.schema.js';
 import '../modules/connect/connect-session.schema.js';
+import '../modules/execution/execution.schema.js';
 import { printSubgraphSchema } from '@apollo/subgraph';
 import { auditMutations } from './audit-mutations.js';
 import { checkTypenames } from './typenames.js';

@@ -11,6 +11,7 @@ import { signEndUserToken } from '../../src/auth/principal.js';
 import { schema } from '../../src/schema/index.js';
 import { startTestApp, TEST_JWT_SECRET, type TestApp } from '../support/app.js';
 import { submitConnectForm } from '../support/connect.js';
+import { startSlackFake, type SlackFake } from '../support/fake-providers/slack.js';
 import { missingId } from '../support/fixtures.js';
 
 const PRINCIPALS = [
@@ -47,10 +48,12 @@ interface World {
   memberMember: string;
   strangerInvite: string;
   mcpServer: string;
+  execution: string;
 }
 
 let t: TestApp;
 let w: World;
+let slack: SlackFake;
 let counter = 0;
 const fresh = (prefix: string) => `${prefix}-${++counter}`;
 
@@ -99,7 +102,8 @@ const makeInvite = (organizationId: string, email: string, role = 'MEMBER') =>
 async function apiKey(organizationId: string, workspaceIds?: string[]): Promise<{ id: string; plainKey: string }> {
   const data = await call(
     `mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { ... on CreatedApiKey { plainKey apiKey { id } } ... on Error { code message } } }`,
-    { input: { organizationId, name: 'k', workspaceIds } },
+    // EXECUTE and PROXY so that the rows of executeAction show the tenancy decision, not the missing permission.
+    { input: { organizationId, name: 'k', workspaceIds, permissions: ['EXECUTE', 'PROXY'] } },
     w.tokens.OWNER,
   );
   return { id: data.createApiKey.apiKey.id, plainKey: data.createApiKey.plainKey };
@@ -184,6 +188,12 @@ const POLICY: Record<string, Row> = {
   },
 
   resolveConnection:          mutation('ok  ok  ok  NF  ok  ok  SD  FB  UA   UA  UA', () => ({ workspaceId: w.ws1, integration: 'fixed-slack' })),
+  // End users run actions for themselves (the FIXED connection here); keys need EXECUTE (a key without it: test/execution).
+  executeAction:              mutation('ok  ok  ok  NF  ok  ok  SD  ok  UA   UA  UA', () => ({
+    workspaceId: w.ws1, integration: 'fixed-slack', action: 'list_channels', input: {},
+  })),
+  // The owner's execution: end users see only their own.
+  actionExecution:            query('ok  ok  ok  NF  ok  ok  SD  NF  UA   UA  UA', 'query($id: ID!) { actionExecution(id: $id) { id status } }', () => ({ id: w.execution })),
   createOrganization:         mutation('ok  ok  ok  ok  FB  FB  FB  FB  UA   UA  UA', () => ({ name: 'New', slug: fresh('new-org') })),
   updateOrganization:         mutation('ok  ok  FB  NF  ok  SD  SD  FB  UA   UA  UA', () => ({ id: w.orgA, name: 'Org A' })),
   deleteOrganization:         mutation('ok  FB  FB  NF  FB  SD  SD  FB  UA   UA  UA', async (p) => ({ id: p === 'OWNER' ? await makeOrganization() : w.orgA })),
@@ -302,8 +312,6 @@ function subscribeOnce(
     connectionParams: token ? { authorization: `Bearer ${token}` } : {},
     retryAttempts: 0,
   });
-  // The change the subscription should hear; awaited before the next row runs, so a
-  // status it toggles cannot leak into the rows after it.
   let triggered: Promise<unknown> = Promise.resolve();
   return new Promise<string>((resolve) => {
     const timer = setTimeout(() => resolve('timeout'), 5000);
@@ -322,15 +330,19 @@ function subscribeOnce(
       },
     );
     // graphql-ws does not acknowledge a subscribe: give it a moment to be registered.
-    if (trigger) triggered = new Promise((r) => setTimeout(r, 300)).then(trigger);
+    if (trigger) triggered = new Promise((fired) => setTimeout(() => fired(trigger()), 300));
   }).finally(async () => {
-    await triggered;
     await client.dispose();
+    // The first message can arrive before the trigger's last change (connectionStatusChanged sets ERROR, then ACTIVE
+    // again): later rows must not run while the connection is still ERROR.
+    await triggered.catch(() => undefined);
   });
 }
 
 beforeAll(async () => {
-  t = await startTestApp({ database: 'pglite', pubsub: 'memory' });
+  // executeAction reaches this fake Slack, which accepts the matrix connection's key.
+  slack = await startSlackFake({ token: 'k' });
+  t = await startTestApp({ database: 'pglite', pubsub: 'memory' }, { env: { HEDDLE_PROVIDER_BASE_URLS: JSON.stringify({ slack: slack.apiUrl }) } });
   const emails = { OWNER: 'owner@a.test', ADMIN: 'admin@a.test', MEMBER: 'member@a.test', OTHER_ORG: 'owner@b.test' };
   const tokens = { OWNER: await t.memberToken(emails.OWNER) } as World['tokens'];
   w = { tokens, emails } as World;
@@ -374,8 +386,12 @@ beforeAll(async () => {
   w.endUser = await makeEndUser();
   w.space = await makeSpace();
   w.strangerInvite = await makeInvite(w.orgA, 'stranger@elsewhere.test');
+  w.execution = await make('executeAction', 'ExecuteActionInput', { workspaceId: w.ws1, integration: 'fixed-slack', action: 'list_channels', input: {} });
 }, 120_000);
-afterAll(() => t?.stop());
+afterAll(async () => {
+  await t?.stop();
+  await slack?.close();
+});
 
 test('every root query, mutation and subscription field has a row in the policy table', () => {
   expect(rootFields.length).toBeGreaterThan(40);

@@ -1,6 +1,7 @@
 // The MCP endpoint (issue #7) with the official MCP SDK client: tools/list for
 // the server token and for end users, notifications/tools/list_changed across
-// instances, tools/call refused as an error result, and 401/403/404.
+// instances, a PER_USER tool called without an end user, and 401/403/404.
+// tools/call running actions: tools-call.test.ts.
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { graphql } from '../generated/index.js';
 import { createPostgresDatabase, startTestApp, subscribeWs, type TestApp } from '../support/app.js';
@@ -8,6 +9,7 @@ import { describeEachBackend } from '../support/backends.js';
 import { seedApiKey, seedConnection, seedConnectionStatus, seedIntegration, seedOrganization, seedWorkspace } from '../support/fixtures.js';
 import { catalogActions, connectMcp, initializeRaw, issueEndUserToken, rotateMcpToken, seedMcpServer, type SeededMcpServer } from '../support/mcp.js';
 import { signEndUserToken } from '../../src/auth/principal.js';
+import { getProvider } from '../../src/modules/catalog/providers.js';
 import { TEST_JWT_SECRET } from '../support/app.js';
 
 const ToolsChanged = graphql(`
@@ -76,11 +78,18 @@ describeEachBackend('MCP endpoint', (backend) => {
     const mcp = await connectMcp(mcpUrl(), server.token);
     try {
       expect(mcp.client.getServerCapabilities()?.tools).toEqual({ listChanged: true });
-      expect(mcp.client.getInstructions()).toMatch(/tools\/call\) is not available/);
+      expect(mcp.client.getInstructions()).toMatch(/tools\/call runs the action/);
       const { tools } = await mcp.client.listTools();
       expect(sorted(tools.map((tool) => tool.name))).toEqual(sorted([...names('bot', slackActions.slice(0, 2)), ...names('gh', githubActions)]));
       const first = slackActions[0]!;
-      expect(tools.find((tool) => tool.name === `bot__${first.name}`)).toMatchObject({ description: first.description, inputSchema: first.inputSchema });
+      const provided = getProvider('slack')!.actions[first.name]!;
+      expect(tools.find((tool) => tool.name === `bot__${first.name}`)).toEqual({
+        name: `bot__${first.name}`,
+        description: first.description,
+        inputSchema: first.inputSchema,
+        outputSchema: provided.outputSchema,
+        annotations: { readOnlyHint: provided.readOnly, destructiveHint: provided.destructive, idempotentHint: provided.idempotent, openWorldHint: true },
+      });
     } finally {
       await mcp.close();
     }
@@ -139,13 +148,15 @@ describeEachBackend('MCP endpoint', (backend) => {
     }
   });
 
-  test('tools/call answers an error result: execution is not available', async () => {
+  test('a PER_USER tool called without an end user is a tool error that says how the end user connects', async () => {
     const mcp = await connectMcp(mcpUrl(), server.token);
     try {
-      const [name] = await mcp.toolNames();
-      const result = await mcp.client.callTool({ name: name!, arguments: {} });
+      const result = await mcp.client.callTool({ name: `mail__${gmailActions[0]!.name}`, arguments: {} });
       expect(result.isError).toBe(true);
-      expect(JSON.stringify(result.content)).toMatch(/execution is not available/);
+      const text = (result.content as { text: string }[])[0]!.text;
+      expect(text).toMatch(/^CONNECTION_REQUIRED: /);
+      expect(text).toMatch(/end-user token .* X-Heddle-External-Id/);
+      expect(text).toMatch(/createConnectSession with integration "mail"/);
     } finally {
       await mcp.close();
     }

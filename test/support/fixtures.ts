@@ -95,7 +95,7 @@ export async function seedConnectionStatus(t: TestApp, token: string, id: string
 export async function seedApiKey(
   t: TestApp,
   token: string,
-  input: { organizationId: string; workspaceIds?: string[]; permissions?: 'CREDENTIALS_READ'[] },
+  input: { organizationId: string; workspaceIds?: string[]; permissions?: ('CREDENTIALS_READ' | 'EXECUTE' | 'PROXY')[] },
 ): Promise<string> {
   const result = await t.request(CreateApiKey, { input: { name: 'backend', ...input } }, token);
   const created = result.data?.createApiKey;

@@ -2,7 +2,7 @@
 // tokens they issue. A key's plaintext is returned once, at creation; only its
 // SHA-256 hash and a display prefix are stored.
 import { z } from 'zod';
-import { API_KEY_PERMISSIONS as PERMISSIONS } from '../../auth/principal.js';
+import { API_KEY_PERMISSIONS as PERMISSIONS, type ApiKeyPermission } from '../../auth/principal.js';
 import { visible } from '../../auth/tenancy.js';
 import { NotFoundError, ValidationError } from '../../platform/errors.js';
 import { displayNameSchema, externalIdSchema } from '../../platform/identifiers.js';
@@ -16,7 +16,11 @@ import { EndUserRef } from '../end-user/end-user.schema.js';
 import { WorkspaceRef } from '../workspace/workspace.schema.js';
 
 const ApiKeyPermissionEnum = builder.enumType('ApiKeyPermission', {
-  values: { CREDENTIALS_READ: { value: PERMISSIONS.CREDENTIALS_READ, description: 'resolveConnection may return decrypted credentials.' } },
+  values: {
+    CREDENTIALS_READ: { value: PERMISSIONS.CREDENTIALS_READ, description: 'resolveConnection may return decrypted credentials.' },
+    EXECUTE: { value: PERMISSIONS.EXECUTE, description: 'executeAction may run catalog actions with the workspace’s connections.' },
+    PROXY: { value: PERMISSIONS.PROXY, description: 'The /proxy/{integration}/{path} endpoint may send requests with the workspace’s connections.' },
+  },
 });
 
 const ApiKeyRef = builder.prismaNode('ApiKey', {
@@ -27,7 +31,7 @@ const ApiKeyRef = builder.prismaNode('ApiKey', {
   fields: (t) => ({
     name: t.exposeString('name'),
     prefix: t.exposeString('prefix', { description: 'The first characters of the key, to recognise it.' }),
-    permissions: t.field({ type: [ApiKeyPermissionEnum], resolve: (key) => key.permissions as 'credentials:read'[] }),
+    permissions: t.field({ type: [ApiKeyPermissionEnum], resolve: (key) => key.permissions as ApiKeyPermission[] }),
     workspaces: t.field({
       type: [WorkspaceRef],
       nullable: true,

@@ -126,6 +126,17 @@ export function mutationAuditSql(principal: Principal, entry: Omit<AuditEntry, '
 }
 
 /**
+ * An entry that a change writes in its own statement whatever its outcome (an
+ * action the provider failed is still a recorded call, FAILURE). Inside a
+ * mutation it stands for that mutation's entry, so the wrapper writes no other.
+ */
+export function outcomeAuditSql(principal: Principal, entry: AuditEntry): Prisma.Sql {
+  const scope = runningMutation.getStore();
+  if (scope) scope.recorded = true;
+  return auditInsertSql(principal, entry);
+}
+
+/**
  * Writes the running mutation's SUCCESS entry inside the change's transaction
  * `tx`. It throws when the entry cannot be written, so the change rolls back.
  */

@@ -9,7 +9,7 @@ import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import { authorizationError } from '../../auth/errors.js';
 import { inKeyScope } from '../../auth/key-scope.js';
 import { permits, type Ownership, type RoleRequirement } from '../../auth/roles.js';
-import { API_KEY_PERMISSIONS } from '../../auth/principal.js';
+import { API_KEY_PERMISSIONS, mayExecute } from '../../auth/principal.js';
 import type PrismaTypes from '../../generated/pothos-types.js';
 import { getDatamodel } from '../../generated/pothos-types.js';
 import type { Context } from './context.js';
@@ -30,6 +30,8 @@ export const builder = new SchemaBuilder<{
     apiKey: boolean;
     /** An API key holding the `credentials:read` permission (decrypted credentials). */
     credentialsRead: boolean;
+    /** May run actions: a member session, an end user (for itself), or an API key holding `actions:execute`. */
+    execute: boolean;
     /** The workspace (by row id) is inside a workspace-restricted key's list; always true for others. */
     workspaceInKeyScope: string;
     /** A role (DESIGN §3) in the organization of the row a global id names, typically from the input. */
@@ -58,6 +60,7 @@ export const builder = new SchemaBuilder<{
       staff: ctx.principal.kind === 'member' || ctx.principal.kind === 'apiKey',
       apiKey: ctx.principal.kind === 'apiKey',
       credentialsRead: ctx.principal.kind === 'apiKey' && ctx.principal.permissions.includes(API_KEY_PERMISSIONS.CREDENTIALS_READ),
+      execute: mayExecute(ctx.principal),
       workspaceInKeyScope: (workspaceId: string) => inKeyScope(ctx.principal, workspaceId),
       role: async ({ target, ...needed }) => permits(ctx.principal, await ownershipOf(ctx, target), needed),
       roleOn: ({ row, ...needed }) => permits(ctx.principal, row, needed),

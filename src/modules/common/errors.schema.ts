@@ -2,6 +2,7 @@
 // that mutations return as members of their result unions.
 import {
   ActionNotAllowedError,
+  ActionNotSupportedError,
   AmbiguousIntegrationError,
   ConflictError,
   ConnectionRequiredError,
@@ -92,5 +93,16 @@ builder.objectType(ActionNotAllowedError, {
   fields: (t) => ({
     action: t.exposeString('action'),
     allowedActions: t.exposeStringList('allowedActions'),
+  }),
+});
+
+builder.objectType(ActionNotSupportedError, {
+  name: 'ActionNotSupportedError',
+  description: 'The catalog lists the action, but this Heddle release cannot run it yet: resolve the connection and call the provider yourself.',
+  interfaces: [ErrorInterface],
+  isTypeOf: (value) => value instanceof ActionNotSupportedError,
+  fields: (t) => ({
+    integration: t.exposeString('integration'),
+    action: t.exposeString('action'),
   }),
 });

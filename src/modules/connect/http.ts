@@ -98,9 +98,8 @@ export function clientAddress(req: IncomingMessage, trustProxyHops: number): str
 
 export class BodyTooLargeError extends Error {}
 
-/** An application/x-www-form-urlencoded body, or null for another content type. */
-export async function readForm(req: IncomingMessage, maxBytes: number): Promise<URLSearchParams | null> {
-  if (!String(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) return null;
+/** The whole request body; BodyTooLargeError beyond `maxBytes`. */
+export async function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
@@ -108,5 +107,11 @@ export async function readForm(req: IncomingMessage, maxBytes: number): Promise<
     if (size > maxBytes) throw new BodyTooLargeError();
     chunks.push(chunk);
   }
-  return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+  return Buffer.concat(chunks);
+}
+
+/** An application/x-www-form-urlencoded body, or null for another content type. */
+export async function readForm(req: IncomingMessage, maxBytes: number): Promise<URLSearchParams | null> {
+  if (!String(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) return null;
+  return new URLSearchParams((await readBody(req, maxBytes)).toString('utf8'));
 }

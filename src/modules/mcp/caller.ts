@@ -6,7 +6,7 @@
 // - an end-user token (issueEndUserToken) of the server's workspace.
 // Another server's token, another tenant's server and a missing server all
 // answer the same 404; a bad or unusable credential answers 401.
-import type { Authenticator } from '../../auth/principal.js';
+import { ANONYMOUS, type Authenticator, type Principal } from '../../auth/principal.js';
 import { hashToken } from '../../platform/crypto/tokens.js';
 import { ensureEndUser } from '../end-user/end-user.rules.js';
 import { externalIdSchema } from '../../platform/identifiers.js';
@@ -24,6 +24,8 @@ export interface McpCaller {
   via: 'serverToken' | 'endUserToken';
   /** When the credential stops working (end-user tokens). */
   expiresAt: Date | null;
+  /** Who acts, for the audit log of tools/call: the end user of an end-user token; nobody's principal (SYSTEM) for the server token. */
+  principal: Principal;
 }
 
 const REFUSAL_CODES = {
@@ -89,7 +91,7 @@ export async function authenticateMcpCaller(
   if (principal.kind !== 'endUser') return new McpRefusal(401, 'MCP servers accept their own token or an end-user token');
   const server = await deps.prisma.mcpServer.findFirst({ where: { id, workspaceId: principal.workspaceId }, select: serverSelect });
   if (!server) return NOT_FOUND;
-  return callerOf(server, { id: principal.endUserId, externalId: principal.externalId }, 'endUserToken', principal.expiresAt);
+  return callerOf(server, { id: principal.endUserId, externalId: principal.externalId }, 'endUserToken', principal.expiresAt, principal);
 }
 
 function callerOf(
@@ -97,9 +99,10 @@ function callerOf(
   endUser: McpCaller['endUser'],
   via: McpCaller['via'],
   expiresAt: Date | null,
+  principal: Principal = ANONYMOUS,
 ): McpCaller {
   const { workspace, ...rest } = server;
-  return { server: { ...rest, organizationId: workspace.organizationId }, endUser, via, expiresAt };
+  return { server: { ...rest, organizationId: workspace.organizationId }, endUser, via, expiresAt, principal };
 }
 
 async function actForEndUser(prisma: PrismaClient, caller: McpCaller, header: string | string[]): Promise<McpCaller | McpRefusal> {

@@ -2,8 +2,8 @@
 // sessions, @modelcontextprotocol/sdk). Each session lists the tools its
 // caller may see and hears, through the pub/sub, every change that could alter
 // them, whichever instance made it: it recomputes its list and sends
-// notifications/tools/list_changed when the list really changed. Tool
-// execution is not part of Heddle yet: tools/call answers an error result.
+// notifications/tools/list_changed when the list really changed. tools/call
+// runs the tool's action through the execution layer (tool-call.service.ts).
 //
 // Transport security (MCP Streamable HTTP): a request with an Origin that is
 // neither Heddle's own nor allowed gets 403 before anything else (DNS
@@ -14,7 +14,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import { CallToolRequestSchema, ListToolsRequestSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { CallToolRequestSchema, ListToolsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import type { Authenticator } from '../../auth/principal.js';
 import { serverTokenTools, storedTools, toolDefinition, toolsResolvingFor, type ToolDefinition } from './mcp-tools.rules.js';
 import { loadWorkspaceResolutionData } from '../resolution/resolution.service.js';
@@ -22,13 +22,15 @@ import type { PrismaClient } from '../../generated/prisma/client.js';
 import type { Logger } from '../../platform/logger.js';
 import type { PubSubHandle } from '../../platform/pubsub.js';
 import type { McpConfig } from '../../platform/config.js';
+import type { ExecutionDeps } from '../execution/execution.service.js';
+import { callTool } from './tool-call.service.js';
 import { revocationReason, type AccessHolder, type AccessScope } from '../realtime/access.js';
 import { authenticateMcpCaller, McpRefusal, type McpCaller } from './caller.js';
 
 export const MCP_PATH_PREFIX = '/mcp/';
 
 const INSTRUCTIONS =
-  'Heddle lists the tools of this workspace that the caller can use; the list changes as the workspace integrations and the end user\'s connections change (notifications/tools/list_changed). Executing tools (tools/call) is not available on this server yet.';
+  'Heddle lists the tools of this workspace that the caller can use; the list changes as the workspace integrations and the end user\'s connections change (notifications/tools/list_changed). tools/call runs the action against the provider with the connection the workspace resolves for the caller; a failed call is a tool error whose text starts with a stable error code.';
 
 export interface McpEndpointDeps {
   prisma: PrismaClient;
@@ -39,6 +41,8 @@ export interface McpEndpointDeps {
   limits: McpConfig;
   /** Heddle's own origin (HEDDLE_PUBLIC_URL's), always allowed. */
   ownOrigin: () => string;
+  /** What tools/call runs actions with. */
+  execution: ExecutionDeps;
 }
 
 /** The tools `caller` sees now: the server's stored tools, filtered by who is asking. */
@@ -50,11 +54,6 @@ export async function toolsFor(prisma: PrismaClient, caller: McpCaller): Promise
   const data = await loadWorkspaceResolutionData(prisma, caller.server.workspaceId, caller.endUser.externalId);
   return toolsResolvingFor(tools, data, caller.endUser.externalId).map(toolDefinition);
 }
-
-const executionUnavailable = (name: string): CallToolResult => ({
-  isError: true,
-  content: [{ type: 'text', text: `Tool execution is not available on this Heddle server: "${name}" can be listed but not called.` }],
-});
 
 class McpSession {
   readonly transport: StreamableHTTPServerTransport;
@@ -99,7 +98,7 @@ class McpSession {
       this.listed = JSON.stringify(tools);
       return { tools };
     });
-    this.server.setRequestHandler(CallToolRequestSchema, async (request) => executionUnavailable(request.params.name));
+    this.server.setRequestHandler(CallToolRequestSchema, (request) => callTool(deps.execution, caller, request.params.name, request.params.arguments));
   }
 
   get id(): string | undefined {

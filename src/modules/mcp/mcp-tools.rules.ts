@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { actionNames, getAction } from '../catalog/catalog.js';
+import { getProvider } from '../catalog/providers.js';
 import type { CatalogAction, JsonSchema } from '../catalog/types.js';
 import { ConnectionRequiredError } from '../../platform/errors.js';
 import { displayNameSchema } from '../../platform/identifiers.js';
@@ -20,7 +21,7 @@ export interface ToolEntry {
   integrationName: string;
   action: string;
   connectionStrategy: ConnectionStrategy;
-  /** A digest of the catalog's description and input schema: a release that changes them changes the entry. */
+  /** A digest of the tool's definition (catalog description and input, provider output and hints): a release that changes it changes the entry. */
   definitionDigest: string;
 }
 
@@ -28,6 +29,9 @@ export interface ToolDefinition {
   name: string;
   description: string;
   inputSchema: JsonSchema;
+  /** The action's output (`structuredContent` of a successful call); absent while no provider runs the action. */
+  outputSchema?: JsonSchema;
+  annotations?: { readOnlyHint: boolean; destructiveHint: boolean; idempotentHint: boolean; openWorldHint: boolean };
 }
 
 export interface ToolListDiff {
@@ -54,8 +58,12 @@ interface IntegrationRow {
   allowedActions: unknown;
 }
 
-const digestOf = (action: CatalogAction) =>
-  createHash('sha256').update(JSON.stringify([action.description, action.inputSchema])).digest('base64url').slice(0, 22);
+/** What a release can change in a tool's definition: the catalog's description and input, the provider's output and hints. */
+function digestOf(integrationName: string, action: CatalogAction): string {
+  const run = getProvider(integrationName)?.actions[action.name];
+  const provided = run ? [run.outputSchema, run.readOnly, run.destructive, run.idempotent] : [];
+  return createHash('sha256').update(JSON.stringify([action.description, action.inputSchema, ...provided])).digest('base64url').slice(0, 22);
+}
 
 /** The tools of a workspace with these integrations, sorted by name. An action the catalog no longer has is no tool. */
 export function deriveTools(integrations: readonly IntegrationRow[]): ToolEntry[] {
@@ -72,7 +80,7 @@ export function deriveTools(integrations: readonly IntegrationRow[]): ToolEntry[
             integrationName: wi.integrationName,
             action,
             connectionStrategy: wi.connectionStrategy,
-            definitionDigest: digestOf(entry),
+            definitionDigest: digestOf(wi.integrationName, entry),
           },
         ];
       }),
@@ -116,14 +124,22 @@ export const isUnchanged = (diff: ToolListDiff) => !diff.added.length && !diff.r
 /** The tools the server's own bearer token sees: PER_USER tools need an end user. */
 export const serverTokenTools = (tools: readonly ToolEntry[]) => tools.filter((tool) => tool.connectionStrategy !== 'PER_USER');
 
-/** The MCP `tools/list` entry: the catalog's description and input schema. */
+/** The MCP `tools/list` entry: the catalog's description and input schema, the provider's output schema and hints. */
 export function toolDefinition(tool: ToolEntry): ToolDefinition {
   const action = getAction(tool.integrationName, tool.action);
+  const run = getProvider(tool.integrationName)?.actions[tool.action];
   return {
     name: tool.name,
     // Only between a catalog release and the start-up re-derivation can a stored tool lack its catalog entry.
     description: action?.description ?? `${tool.action} (${tool.integrationName})`,
     inputSchema: action?.inputSchema ?? { type: 'object', properties: {} },
+    ...(run
+      ? {
+          outputSchema: run.outputSchema,
+          // Every action reaches a provider outside Heddle: the world it acts on is open.
+          annotations: { readOnlyHint: run.readOnly, destructiveHint: run.destructive, idempotentHint: run.idempotent, openWorldHint: true },
+        }
+      : {}),
   };
 }
 

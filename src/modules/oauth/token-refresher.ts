@@ -59,25 +59,30 @@ export class TokenRefresher {
     this.timeoutMs = options.timeoutMs ?? DEFAULT_REFRESH_TIMEOUT_MS;
   }
 
-  /** Refreshes the connection's token if it still needs it; concurrent calls share one attempt. */
-  refresh(connectionId: string): Promise<RefreshOutcome> {
+  /**
+   * Refreshes the connection's token if it still needs it; concurrent calls
+   * share one attempt. `rejected`: the provider refused this sealed secret
+   * (HTTP 401), so it is refreshed even before it expires, unless another
+   * caller has replaced it meanwhile.
+   */
+  refresh(connectionId: string, rejected?: Pick<Connection, 'secretCiphertext'>): Promise<RefreshOutcome> {
     let flight = this.inFlight.get(connectionId);
     if (!flight) {
-      flight = this.refreshOnce(connectionId).finally(() => this.inFlight.delete(connectionId));
+      flight = this.refreshOnce(connectionId, rejected?.secretCiphertext ?? null).finally(() => this.inFlight.delete(connectionId));
       this.inFlight.set(connectionId, flight);
     }
     return flight;
   }
 
-  private async refreshOnce(connectionId: string): Promise<RefreshOutcome> {
+  private async refreshOnce(connectionId: string, rejected: Uint8Array | null): Promise<RefreshOutcome> {
     const { prisma, lockRows } = this.options;
     const attempt = lockRows
-      ? await prisma.$transaction((tx) => this.attempt(tx, connectionId, true), {
+      ? await prisma.$transaction((tx) => this.attempt(tx, connectionId, true, rejected), {
           // The lock is held while the token endpoint answers; waiters queue behind it.
           timeout: this.timeoutMs + 10_000,
           maxWait: this.timeoutMs + 10_000,
         })
-      : await this.attempt(prisma, connectionId, false);
+      : await this.attempt(prisma, connectionId, false, rejected);
     if (attempt.failed) {
       this.options.logger.warn({ connectionId, reason: attempt.failed.reason }, 'OAuth2 token refresh failed; connection set to ERROR');
       await publishConnectionStatus(this.options, attempt.failed.connection);
@@ -89,6 +94,7 @@ export class TokenRefresher {
     db: Db,
     connectionId: string,
     lock: boolean,
+    rejected: Uint8Array | null,
   ): Promise<{ outcome: RefreshOutcome; failed?: { connection: Connection; reason: string } }> {
     const [row] = await db.$queryRaw<Connection[]>`
       SELECT * FROM "Connection" WHERE id = ${connectionId}::uuid ${lock ? Prisma.sql`FOR UPDATE` : Prisma.empty}`;
@@ -96,14 +102,15 @@ export class TokenRefresher {
     if (row.status !== 'ACTIVE') {
       return { outcome: { ok: false, reason: `connection "${row.displayName}" is in ERROR${row.statusReason ? `: ${row.statusReason}` : ''}` } };
     }
-    if (!needsRefresh(row)) return { outcome: { ok: true, connection: row, note: 'its access token was refreshed by a concurrent resolution' } };
+    const refused = rejected !== null && row.secretCiphertext !== null && Buffer.from(row.secretCiphertext).equals(rejected);
+    if (!needsRefresh(row) && !refused) return { outcome: { ok: true, connection: row, note: 'its access token was refreshed by a concurrent resolution' } };
 
     const secret = openConnectionSecret(this.options.credentials, row);
     // Connections made through hosted connect refresh with their OAuth app's current client.
     const app = row.oauthAppId ? await db.oAuthApp.findUnique({ where: { id: row.oauthAppId } }) : null;
     const client = secret.clientId || !app ? { clientId: secret.clientId, clientSecret: secret.clientSecret } : clientCredentialsOf(this.options.credentials, app);
     const tokenUrl = tokenUrlOf(row, app);
-    const expired = `its access token expires at ${row.expiresAt!.toISOString()}`;
+    const expired = refused ? 'the provider refused its access token' : `its access token expires at ${row.expiresAt!.toISOString()}`;
     if (!secret.refreshToken || !tokenUrl) {
       const missing = secret.refreshToken ? 'no token URL' : 'no refresh token';
       return { outcome: { ok: true, connection: row, note: `${expired} and cannot be refreshed (${missing})` } };

@@ -18,7 +18,7 @@ import { ConnectionRef } from '../connection/connection.schema.js';
 import { EndUserRef } from '../end-user/end-user.schema.js';
 import { ConnectionStrategyEnum, WorkspaceIntegrationRef } from '../workspace-integration/workspace-integration.schema.js';
 
-const ResolutionSourceEnum = builder.enumType('ResolutionSource', {
+export const ResolutionSourceEnum = builder.enumType('ResolutionSource', {
   values: {
     FIXED: { description: "The integration's FIXED connection." },
     USER: { description: "The end user's own USER connection." },

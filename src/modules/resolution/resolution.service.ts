@@ -1,8 +1,10 @@
 // Resolving a connection against the database:
 // - loadResolutionData reads everything decideResolution needs in one statement;
-// - resolveConnection adds the OAuth2 refresh, usage metering and the audit
-//   entry, so a resolution that needs no refresh costs two statements: one
-//   read, one write (usage and audit in one statement);
+// - resolveConnection adds the OAuth2 refresh (readyResolution), usage
+//   metering and the audit entry, so a resolution that needs no refresh costs
+//   two statements: one read, one write (usage and audit in one statement);
+//   action execution (src/modules/execution) runs decideConnection and
+//   readyResolution too, and meters in its own final statement;
 // - explainResolution answers the same decision with no side effect;
 // - readCredentials decrypts the chosen secret for callers allowed to see it,
 //   auditing every read.
@@ -18,7 +20,7 @@ import { assertInKeyScope } from '../../auth/key-scope.js';
 import { Prisma, type Connection, type EndUser, type PrismaClient, type WorkspaceIntegration } from '../../generated/prisma/client.js';
 import type { Logger } from '../../platform/logger.js';
 import { needsRefresh, type TokenRefresher } from '../oauth/token-refresher.js';
-import { recordResolutionUsage } from '../usage/usage.service.js';
+import { recordResolutionUsage, type ResolutionUsage } from '../usage/usage.service.js';
 import {
   ConnectionResolution,
   decideResolution,
@@ -114,8 +116,14 @@ export function toResolutionData(raw: RawResolutionRow): ResolutionData {
   };
 }
 
-export async function loadResolutionData(prisma: PrismaClient, principal: Principal, request: ResolutionRequest): Promise<ResolutionData> {
-  const [row] = await prisma.$queryRaw<RawResolutionRow[]>(resolutionDataQuery(principal, request));
+/** The rule's input in one statement; `workspaces` as in decideConnection. */
+export async function loadResolutionData(
+  prisma: PrismaClient,
+  principal: Principal,
+  request: ResolutionRequest,
+  workspaces: Prisma.Sql = visibleWorkspaceSql(principal),
+): Promise<ResolutionData> {
+  const [row] = await prisma.$queryRaw<RawResolutionRow[]>(dataQuery(workspaces, request.workspaceId, request.integration, request.externalId ?? null));
   return toResolutionData(row!);
 }
 
@@ -137,9 +145,19 @@ export interface ResolutionDeps {
   refresher: TokenRefresher;
 }
 
-/** The decision for a principal, read in one statement: NOT_FOUND for another tenant, SCOPE_DENIED outside a restricted key. */
-async function decide(prisma: PrismaClient, principal: Principal, request: ResolutionRequest): Promise<{ data: ResolutionData; decision: Decision }> {
-  const data = await loadResolutionData(prisma, principal, request);
+/**
+ * The decision for a principal, read in one statement: NOT_FOUND for another
+ * tenant, SCOPE_DENIED outside a restricted key. `workspaces` narrows or
+ * replaces the principal's tenancy for callers already admitted to one
+ * workspace (an end user executing for itself, an MCP session).
+ */
+export async function decideConnection(
+  prisma: PrismaClient,
+  principal: Principal,
+  request: ResolutionRequest,
+  workspaces: Prisma.Sql = visibleWorkspaceSql(principal),
+): Promise<{ data: ResolutionData; decision: Decision }> {
+  const data = await loadResolutionData(prisma, principal, request, workspaces);
   if (!data.workspace) throw new NotFoundError('workspace', ['input', 'workspaceId']);
   assertInKeyScope(principal, data.workspace.id);
   return { data, decision: decideResolution(data, request) };
@@ -151,7 +169,7 @@ async function decide(prisma: PrismaClient, principal: Principal, request: Resol
  * expiring OAuth2 token is reported, not refreshed.
  */
 export async function explainResolution(prisma: PrismaClient, principal: Principal, request: ResolutionRequest): Promise<ResolutionExplanation> {
-  const { decision } = await decide(prisma, principal, request);
+  const { decision } = await decideConnection(prisma, principal, request);
   const explanation = [...decision.explanation];
   const wouldRefresh = needsRefresh(decision.connection);
   if (wouldRefresh) explanation.push(`connection "${decision.connection.displayName}": its access token expires soon; resolveConnection refreshes it first`);
@@ -159,16 +177,15 @@ export async function explainResolution(prisma: PrismaClient, principal: Princip
 }
 
 /**
- * Resolves and meters. Another tenant's workspace is NOT_FOUND; a workspace
- * outside a restricted API key's list is SCOPE_DENIED. An expiring OAuth2
- * token is refreshed first; a failed refresh is CONNECTION_REQUIRED.
+ * The decided connection, ready to use: an expiring OAuth2 token is refreshed
+ * first (a failed refresh is CONNECTION_REQUIRED). No side effect besides the
+ * refresh: metering and audit are the caller's statement.
  */
-export async function resolveConnection(deps: ResolutionDeps, principal: Principal, request: ResolutionRequest): Promise<ConnectionResolution> {
-  const { data, decision } = await decide(deps.prisma, principal, request);
+export async function readyResolution(refresher: TokenRefresher, decision: Decision): Promise<ConnectionResolution> {
   const explanation = [...decision.explanation];
   let connection = decision.connection;
   if (needsRefresh(connection)) {
-    const outcome = await deps.refresher.refresh(connection.id);
+    const outcome = await refresher.refresh(connection.id);
     if (!outcome.ok) {
       throw new ConnectionRequiredError(`connection "${connection.displayName}" needs to be reconnected: ${outcome.reason}`, [
         ...explanation,
@@ -178,18 +195,29 @@ export async function resolveConnection(deps: ResolutionDeps, principal: Princip
     connection = outcome.connection;
     explanation.push(`connection "${connection.displayName}": ${outcome.note}`);
   }
-  const usage = {
-    organizationId: data.workspace!.organizationId,
-    workspaceId: data.workspace!.id,
-    endUserId: decision.endUser?.id ?? null,
-    at: new Date(),
-  };
+  return new ConnectionResolution(connection, decision.source, decision.workspaceIntegration, decision.endUser, explanation);
+}
+
+/** What a successful resolution counts in usage (recordResolutionUsage). */
+export function usageOf(data: ResolutionData, resolution: ConnectionResolution, at = new Date()): ResolutionUsage {
+  return { organizationId: data.workspace!.organizationId, workspaceId: data.workspace!.id, endUserId: resolution.endUser?.id ?? null, at };
+}
+
+/**
+ * Resolves and meters. Another tenant's workspace is NOT_FOUND; a workspace
+ * outside a restricted API key's list is SCOPE_DENIED. An expiring OAuth2
+ * token is refreshed first; a failed refresh is CONNECTION_REQUIRED.
+ */
+export async function resolveConnection(deps: ResolutionDeps, principal: Principal, request: ResolutionRequest): Promise<ConnectionResolution> {
+  const { data, decision } = await decideConnection(deps.prisma, principal, request);
+  const resolution = await readyResolution(deps.refresher, decision);
+  const usage = usageOf(data, resolution);
   const audit = mutationAuditSql(principal, {
-    target: { type: 'Connection', id: encodeGlobalID('Connection', connection.id), organizationId: usage.organizationId, workspaceId: usage.workspaceId },
+    target: { type: 'Connection', id: encodeGlobalID('Connection', resolution.connection.id), organizationId: usage.organizationId, workspaceId: usage.workspaceId },
     details: { workspaceIntegration: decision.workspaceIntegration.alias, source: decision.source },
   });
   await recordResolutionUsage(deps.prisma, usage, audit);
-  return new ConnectionResolution(connection, decision.source, decision.workspaceIntegration, decision.endUser, explanation);
+  return resolution;
 }
 
 /** The secret, with the (non-secret) expiry of its access token. */

@@ -9,7 +9,8 @@ const WorkspaceUsageRef = builder.objectRef<WorkspaceUsage>('WorkspaceUsage').im
   fields: (t) => ({
     workspace: t.field({ type: WorkspaceRef, resolve: (u) => u.workspace }),
     activeEndUsers: t.exposeInt('activeEndUsers', { description: 'End users with at least one successful resolution in the month.' }),
-    resolutions: t.exposeInt('resolutions', { description: 'Successful resolveConnection calls in the month.' }),
+    resolutions: t.exposeInt('resolutions', { description: 'Successful resolutions in the month (resolveConnection, and each action execution).' }),
+    executions: t.exposeInt('executions', { description: 'Action executions that reached the provider in the month, successful or not.' }),
   }),
 });
 
@@ -17,7 +18,8 @@ const OrganizationUsageRef = builder.objectRef<OrganizationUsage>('OrganizationU
   fields: (t) => ({
     month: t.exposeString('month'),
     activeEndUsers: t.exposeInt('activeEndUsers', { description: 'End users with at least one successful resolution in the month.' }),
-    resolutions: t.exposeInt('resolutions', { description: 'Successful resolveConnection calls in the month.' }),
+    resolutions: t.exposeInt('resolutions', { description: 'Successful resolutions in the month (resolveConnection, and each action execution).' }),
+    executions: t.exposeInt('executions', { description: 'Action executions that reached the provider in the month, successful or not.' }),
     workspaces: t.field({
       type: [WorkspaceUsageRef],
       description: 'Workspaces with usage in the month, most resolutions first.',

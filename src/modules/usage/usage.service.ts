@@ -22,6 +22,8 @@ export interface ResolutionUsage {
   workspaceId: string;
   endUserId: string | null;
   at: Date;
+  /** The resolution ran an action against the provider (executeAction, MCP tools/call, the proxy): it counts as an execution too. */
+  execution?: boolean;
 }
 
 /**
@@ -32,32 +34,41 @@ export interface ResolutionUsage {
  */
 export const USAGE_COUNTER_SHARDS = 16;
 
-/** The statement of recordResolutionUsage, exported as SQL for the benchmark's hand-written baselines. */
-export function resolutionUsageStatement(usage: ResolutionUsage, audit: Prisma.Sql | null): Prisma.Sql {
+/**
+ * The statement of recordResolutionUsage, exported as SQL for the benchmark's
+ * hand-written baselines. `main`: a statement to run after the usage writes
+ * (which become its CTEs), whose result the statement answers (an action
+ * execution's INSERT … RETURNING): one round trip for all of it.
+ */
+export function resolutionUsageStatement(usage: ResolutionUsage, audit: Prisma.Sql | null, main?: Prisma.Sql): Prisma.Sql {
   const month = usageMonth(usage.at);
   const shard = Math.floor(Math.random() * USAGE_COUNTER_SHARDS);
-  return prepared(Prisma.sql`
-    WITH ${audit ? Prisma.sql`audited AS (${audit}), ` : Prisma.empty}counted AS (
-      INSERT INTO "UsageCounter" ("organizationId", "workspaceId", "month", "shard", "resolutions")
-      VALUES (${usage.organizationId}::uuid, ${usage.workspaceId}::uuid, ${month}, ${shard}, 1)
-      ON CONFLICT ("workspaceId", "month", "shard") DO UPDATE SET "resolutions" = "UsageCounter"."resolutions" + 1
-    )
+  const active = Prisma.sql`
     INSERT INTO "EndUserActivity" ("endUserId", "month", "organizationId", "workspaceId")
     SELECT ${usage.endUserId}::uuid, ${month}, ${usage.organizationId}::uuid, ${usage.workspaceId}::uuid
     WHERE ${usage.endUserId}::uuid IS NOT NULL
-    ON CONFLICT ("endUserId", "month") DO NOTHING`);
+    ON CONFLICT ("endUserId", "month") DO NOTHING`;
+  return prepared(Prisma.sql`
+    WITH ${audit ? Prisma.sql`audited AS (${audit}), ` : Prisma.empty}counted AS (
+      INSERT INTO "UsageCounter" ("organizationId", "workspaceId", "month", "shard", "resolutions", "executions")
+      VALUES (${usage.organizationId}::uuid, ${usage.workspaceId}::uuid, ${month}, ${shard}, 1, ${usage.execution ? 1 : 0}::int)
+      ON CONFLICT ("workspaceId", "month", "shard") DO UPDATE
+        SET "resolutions" = "UsageCounter"."resolutions" + 1, "executions" = "UsageCounter"."executions" + EXCLUDED."executions"
+    )${main ? Prisma.sql`, active AS (${active}) ${main}` : active}`);
 }
 
 export interface WorkspaceUsage {
   workspace: Workspace;
   activeEndUsers: number;
   resolutions: number;
+  executions: number;
 }
 
 export interface OrganizationUsage {
   month: string;
   activeEndUsers: number;
   resolutions: number;
+  executions: number;
   /** Workspaces with usage in the month, most resolutions first. */
   workspaces: WorkspaceUsage[];
 }
@@ -71,8 +82,17 @@ export async function organizationUsage(prisma: PrismaClient, organizationId: st
   const byWorkspace = new Map<string, WorkspaceUsage>();
   for (const counter of counters) {
     const entry = byWorkspace.get(counter.workspaceId);
-    if (entry) entry.resolutions += counter.resolutions;
-    else byWorkspace.set(counter.workspaceId, { workspace: counter.workspace, resolutions: counter.resolutions, activeEndUsers: activeBy.get(counter.workspaceId) ?? 0 });
+    if (entry) {
+      entry.resolutions += counter.resolutions;
+      entry.executions += counter.executions;
+    } else {
+      byWorkspace.set(counter.workspaceId, {
+        workspace: counter.workspace,
+        resolutions: counter.resolutions,
+        executions: counter.executions,
+        activeEndUsers: activeBy.get(counter.workspaceId) ?? 0,
+      });
+    }
   }
   const workspaces = [...byWorkspace.values()]
     .sort((a, b) => b.resolutions - a.resolutions || a.workspace.slug.localeCompare(b.workspace.slug));
@@ -81,6 +101,7 @@ export async function organizationUsage(prisma: PrismaClient, organizationId: st
     // An end user lives in one workspace, so the per-workspace counts add up.
     activeEndUsers: workspaces.reduce((sum, w) => sum + w.activeEndUsers, 0),
     resolutions: workspaces.reduce((sum, w) => sum + w.resolutions, 0),
+    executions: workspaces.reduce((sum, w) => sum + w.executions, 0),
     workspaces,
   };
 }
