@@ -3,7 +3,7 @@
 // SHA-256 hash and a display prefix are stored.
 import { z } from 'zod';
 import { API_KEY_PERMISSIONS as PERMISSIONS } from '../../auth/principal.js';
-import { visible } from '../../auth/tenancy.js';
+import { visibleNode } from '../../auth/registry.js';
 import { NotFoundError, ValidationError } from '../../platform/errors.js';
 import { displayNameSchema, externalIdSchema } from '../../platform/identifiers.js';
 import { parseInput } from '../../platform/validate.js';
@@ -11,7 +11,6 @@ import type { EndUser } from '../../generated/prisma/client.js';
 import { builder } from '../common/builder.js';
 import { createApiKey, issueEndUserToken, MAX_END_USER_TOKEN_SECONDS, revokeApiKey } from './api-key.service.js';
 import { needs, orgRole } from '../common/scopes.js';
-import { safeUuid } from '../../platform/ids.js';
 import { EndUserRef } from '../end-user/end-user.schema.js';
 import { WorkspaceRef } from '../workspace/workspace.schema.js';
 
@@ -23,7 +22,7 @@ const ApiKeyRef = builder.prismaNode('ApiKey', {
   nullable: true,
   authScopes: (key) => ({ roleOn: { row: { organizationId: key.organizationId, workspaceId: null }, atLeast: 'ADMIN' } }),
   id: { field: 'id' },
-  findUnique: (id, ctx) => ({ id: safeUuid(id), AND: [visible.apiKeys(ctx.principal)] }),
+  findUnique: visibleNode('ApiKey'),
   fields: (t) => ({
     name: t.exposeString('name'),
     prefix: t.exposeString('prefix', { description: 'The first characters of the key, to recognise it.' }),

@@ -1,6 +1,6 @@
 import { NotFoundError, type HeddleError } from '../../platform/errors.js';
 import type { Context } from './context.js';
-import type { Role } from '../../auth/roles.js';
+import type { Role } from '../../auth/principal.js';
 import { announceAccessRevoked } from '../realtime/access.js';
 import type { AccessRevokedMessage } from '../../platform/pubsub.js';
 import type { Tx } from '../../platform/outbox.js';

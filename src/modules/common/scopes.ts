@@ -1,5 +1,6 @@
 // Authorization declared on types and fields (scope-auth), shared by modules.
-import type { Role, RoleRequirement } from '../../auth/roles.js';
+import type { Role } from '../../auth/principal.js';
+import type { RoleRequirement } from '../../auth/roles.js';
 
 /** Scopes for a row with an optional workspaceId (organization-level rows pass). */
 export const workspaceScoped = (row: { workspaceId: string | null }) =>

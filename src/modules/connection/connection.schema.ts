@@ -2,14 +2,13 @@
 // workspace, directory or end user. Secrets go in through the input and into
 // the credential store; no output type has a field that could carry one.
 import { z } from 'zod';
-import { visible } from '../../auth/tenancy.js';
+import { visibleNode } from '../../auth/registry.js';
 import { CONNECTION_SCOPES, CONNECTION_TYPES, createConnectionSchema, type CreateConnectionInput } from './connection.rules.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../platform/errors.js';
 import { displayNameSchema } from '../../platform/identifiers.js';
 import { parseInput } from '../../platform/validate.js';
 import type { Prisma } from '../../generated/prisma/client.js';
 import { builder } from '../common/builder.js';
-import { safeUuid } from '../../platform/ids.js';
 import { resolveReferenceById } from '../common/references.js';
 import { Deleted } from '../common/deleted.schema.js';
 import { createConnection, deleteConnection, renameConnection, setConnectionStatus } from './connection.service.js';
@@ -24,7 +23,7 @@ export const ConnectionRef = builder.prismaNode('Connection', {
   nullable: true,
   authScopes: workspaceScoped,
   id: { field: 'id' },
-  findUnique: (id, ctx) => ({ id: safeUuid(id), AND: [visible.connections(ctx.principal)] }),
+  findUnique: visibleNode('Connection'),
   fields: (t) => ({
     displayName: t.exposeString('displayName'),
     integrationName: t.exposeString('integrationName'),
@@ -43,7 +42,7 @@ export const ConnectionRef = builder.prismaNode('Connection', {
 
 builder.asEntity(ConnectionRef, {
   key: builder.selection<{ id: string }>('id'),
-  resolveReference: resolveReferenceById('Connection', visible.connections, (ctx, where) => ctx.prisma.connection.findMany({ where })),
+  resolveReference: resolveReferenceById('Connection', (ctx, where) => ctx.prisma.connection.findMany({ where })),
 });
 
 /** The list filters every connection list accepts. */

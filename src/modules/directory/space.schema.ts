@@ -3,15 +3,13 @@
 // EndUser.spaces) lives here, both directions over the one join table.
 import { prismaConnectionHelpers } from '@pothos/plugin-prisma';
 import { z } from 'zod';
-import { visible } from '../../auth/tenancy.js';
+import { requireSpace, visible, visibleNode } from '../../auth/registry.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../platform/errors.js';
 import { displayNameSchema, externalIdSchema } from '../../platform/identifiers.js';
 import { parseInput } from '../../platform/validate.js';
 import type { EndUser, Space } from '../../generated/prisma/client.js';
 import type { Context } from '../common/context.js';
 import { builder } from '../common/builder.js';
-import { safeUuid } from '../../platform/ids.js';
-import { requireSpace } from '../../auth/lookup.js';
 import { needs, workspaceScoped } from '../common/scopes.js';
 import { deleteMutation } from '../common/deleted.schema.js';
 import { addSpaceMembers, createSpace, removeSpaceMembers, updateSpace, removeSpace } from './directory.service.js';
@@ -21,7 +19,7 @@ export const SpaceRef = builder.prismaNode('Space', {
   nullable: true,
   authScopes: workspaceScoped,
   id: { field: 'id' },
-  findUnique: (id, ctx) => ({ id: safeUuid(id), AND: [visible.spaces(ctx.principal)] }),
+  findUnique: visibleNode('Space'),
   fields: (t) => ({
     uid: t.exposeString('uid', { description: 'No whitespace, at least one non-digit, 1-256 characters; unique per workspace.' }),
     name: t.exposeString('name', { nullable: true }),
@@ -35,7 +33,7 @@ builder.prismaObjectFields('Workspace', (t) => ({
   spaces: t.relatedConnection('spaces', {
     cursor: 'id',
     totalCount: true,
-    query: (_args, ctx) => ({ where: visible.spaces(ctx.principal), orderBy: { uid: 'asc' } }),
+    query: (_args, ctx) => ({ where: visible('Space', ctx.principal), orderBy: { uid: 'asc' } }),
   }),
 }));
 
@@ -43,8 +41,8 @@ builder.prismaObjectFields('Workspace', (t) => ({
 // side. They load through the parent's query (no statement per parent), and
 // the tenancy filter applies to the other side, so an end-user token sees only
 // the members it may see.
-const memberWhere = (ctx: Context) => ({ endUser: visible.endUsers(ctx.principal) });
-const spaceWhere = (ctx: Context) => ({ space: visible.spaces(ctx.principal) });
+const memberWhere = (ctx: Context) => ({ endUser: visible('EndUser', ctx.principal) });
+const spaceWhere = (ctx: Context) => ({ space: visible('Space', ctx.principal) });
 
 const membersOfSpace = prismaConnectionHelpers(builder, 'SpaceMember', {
   cursor: 'spaceId_endUserId',

@@ -1,20 +1,18 @@
 // End users: the host product's users, mirrored per workspace. Who may
-// interact with whom is peersWhere (end-user.rules.ts); every list of end
+// interact with whom is peersWhere (auth/registry.ts); every list of end
 // users also goes through the tenancy filter, so an end-user token sees only
 // itself and its peers however deep it navigates. Membership in spaces is in
 // directory/space.schema.ts.
 import { queryFromInfo } from '@pothos/plugin-prisma';
 import { z } from 'zod';
-import { visible } from '../../auth/tenancy.js';
+import { peersWhere, requireEndUser, visible, visibleNode } from '../../auth/registry.js';
 import { endUserRecordSchema, MAX_SYNC_BATCH, type SyncItemResult, type SyncStatus } from './end-user-sync.service.js';
-import { peersWhere } from './end-user.rules.js';
 import { NotFoundError, ValidationError } from '../../platform/errors.js';
 import { parseInput } from '../../platform/validate.js';
 import type { Prisma } from '../../generated/prisma/client.js';
 import type { Context } from '../common/context.js';
 import { builder, type HeddleTypes } from '../common/builder.js';
-import { decodeId, NIL_UUID, safeUuid } from '../../platform/ids.js';
-import { requireEndUser } from '../../auth/lookup.js';
+import { decodeId, NIL_UUID } from '../../platform/ids.js';
 import { resolveReferenceById } from '../common/references.js';
 import { needs, workspaceScoped } from '../common/scopes.js';
 import { deleteMutation } from '../common/deleted.schema.js';
@@ -24,14 +22,14 @@ import { ConnectionStatusEnum } from '../connection/connection.schema.js';
 
 /** The end user's peers that the caller may see. */
 const visiblePeers = (user: Parameters<typeof peersWhere>[0], ctx: Context): Prisma.EndUserWhereInput => ({
-  AND: [peersWhere(user), visible.endUsers(ctx.principal)],
+  AND: [peersWhere(user), visible('EndUser', ctx.principal)],
 });
 
 export const EndUserRef = builder.prismaNode('EndUser', {
   nullable: true,
   authScopes: workspaceScoped,
   id: { field: 'id' },
-  findUnique: (id, ctx) => ({ id: safeUuid(id), AND: [visible.endUsers(ctx.principal)] }),
+  findUnique: visibleNode('EndUser'),
   fields: (t) => ({
     externalId: t.exposeString('externalId', { description: "The host product's id for this user (Weavy's uid)." }),
     displayName: t.exposeString('displayName', { nullable: true }),
@@ -75,7 +73,7 @@ export const EndUserRef = builder.prismaNode('EndUser', {
 
 builder.asEntity(EndUserRef, {
   key: builder.selection<{ id: string }>('id'),
-  resolveReference: resolveReferenceById('EndUser', visible.endUsers, (ctx, where) => ctx.prisma.endUser.findMany({ where })),
+  resolveReference: resolveReferenceById('EndUser', (ctx, where) => ctx.prisma.endUser.findMany({ where })),
 });
 
 builder.prismaObjectFields('Workspace', (t) => ({
@@ -87,7 +85,7 @@ builder.prismaObjectFields('Workspace', (t) => ({
       search: t.arg.string({ description: 'Case-insensitive substring of externalId, displayName or email.' }),
     },
     query: (args, ctx) => {
-      const filters: Prisma.EndUserWhereInput[] = [visible.endUsers(ctx.principal)];
+      const filters: Prisma.EndUserWhereInput[] = [visible('EndUser', ctx.principal)];
       // A filter, not a lookup: an unknown, malformed or foreign directory id
       // simply matches nobody (no error, so no existence oracle either).
       if (args.directoryId != null) filters.push({ directoryId: decodeId(String(args.directoryId), 'Directory') ?? NIL_UUID });
@@ -105,7 +103,7 @@ builder.prismaObjectFields('Workspace', (t) => ({
     resolve: (query, workspace, args, ctx) =>
       ctx.prisma.endUser.findFirst({
         ...query,
-        where: { workspaceId: workspace.id, externalId: args.externalId, AND: [visible.endUsers(ctx.principal)] },
+        where: { workspaceId: workspace.id, externalId: args.externalId, AND: [visible('EndUser', ctx.principal)] },
       }),
   }),
 }));

@@ -3,7 +3,7 @@
 // (src/mcp/tools-sync.ts) and can only be read here. Creating, changing and
 // deleting a server are config changes of its workspace.
 import { z } from 'zod';
-import { visible } from '../../auth/tenancy.js';
+import { requireMcpServer, visibleNode } from '../../auth/registry.js';
 import { NotFoundError, ValidationError } from '../../platform/errors.js';
 import { MCP_END_USER_ACCESS, mcpServerNameSchema, storedTools, toolDefinition, type ToolEntry } from './mcp-tools.rules.js';
 import { parseInput } from '../../platform/validate.js';
@@ -12,8 +12,7 @@ import { whileAccessHolds } from '../realtime/access.js';
 import { assertReplayable, mcpToolsSubject, subjectEvents } from '../realtime/config-stream.js';
 import type { ConfigEventMessage } from '../../platform/pubsub.js';
 import { builder } from '../common/builder.js';
-import { encodeGlobalID, safeUuid } from '../../platform/ids.js';
-import { requireMcpServer } from '../../auth/lookup.js';
+import { encodeGlobalID } from '../../platform/ids.js';
 import { resolveReferenceById } from '../common/references.js';
 import { needs, staffOnly } from '../common/scopes.js';
 import { deleteMutation } from '../common/deleted.schema.js';
@@ -27,7 +26,7 @@ const McpEndUserAccessEnum = builder.enumType('McpEndUserAccess', {
   },
 });
 
-const loadIntegration = resolveReferenceById('WorkspaceIntegration', visible.workspaceIntegrations, (ctx, where) =>
+const loadIntegration = resolveReferenceById('WorkspaceIntegration', (ctx, where) =>
   ctx.prisma.workspaceIntegration.findMany({ where }),
 );
 
@@ -58,7 +57,7 @@ export const McpServerRef = builder.prismaNode('McpServer', {
   nullable: true,
   authScopes: staffOnly,
   id: { field: 'id' },
-  findUnique: (id, ctx) => ({ id: safeUuid(id), AND: [visible.mcpServers(ctx.principal)] }),
+  findUnique: visibleNode('McpServer'),
   fields: (t) => ({
     name: t.exposeString('name'),
     endUserAccess: t.expose('endUserAccess', { type: McpEndUserAccessEnum }),
@@ -77,7 +76,7 @@ export const McpServerRef = builder.prismaNode('McpServer', {
 
 builder.asEntity(McpServerRef, {
   key: builder.selection<{ id: string }>('id'),
-  resolveReference: resolveReferenceById('McpServer', visible.mcpServers, (ctx, where) => ctx.prisma.mcpServer.findMany({ where })),
+  resolveReference: resolveReferenceById('McpServer', (ctx, where) => ctx.prisma.mcpServer.findMany({ where })),
 });
 
 builder.prismaObjectFields('Workspace', (t) => ({

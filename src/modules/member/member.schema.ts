@@ -3,13 +3,11 @@
 // protect the single OWNER live in src/domain/members.ts and here, in the
 // transaction that changes the rows.
 import { z } from 'zod';
-import { visible } from '../../auth/tenancy.js';
+import { requireMember, requireOrganization, visibleNode } from '../../auth/registry.js';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../platform/errors.js';
 import { emailSchema, GRANTABLE_ROLES, inviteStatus, pendingInviteWhere } from './member.rules.js';
 import { parseInput } from '../../platform/validate.js';
 import { builder } from '../common/builder.js';
-import { safeUuid } from '../../platform/ids.js';
-import { requireMember, requireOrganization } from '../../auth/lookup.js';
 import { needs, orgRole } from '../common/scopes.js';
 import { deleteMutation } from '../common/deleted.schema.js';
 import { removeOrganization } from '../organization/organization.service.js';
@@ -29,7 +27,7 @@ builder.prismaNode('Member', {
   nullable: true,
   authScopes: { staff: true },
   id: { field: 'id' },
-  findUnique: (id, ctx) => ({ id: safeUuid(id), AND: [visible.members(ctx.principal)] }),
+  findUnique: visibleNode('Member'),
   fields: (t) => ({
     role: t.expose('role', { type: MemberRoleEnum }),
     user: t.relation('user'),
@@ -44,7 +42,7 @@ builder.prismaNode('Invite', {
   authScopes: (invite, ctx) =>
     ctx.principal.kind === 'member' && ctx.principal.email === invite.email ? true : { roleOn: { row: orgRow(invite), atLeast: 'ADMIN' } },
   id: { field: 'id' },
-  findUnique: (id, ctx) => ({ id: safeUuid(id), AND: [visible.invites(ctx.principal)] }),
+  findUnique: visibleNode('Invite'),
   fields: (t) => ({
     email: t.exposeString('email'),
     role: t.expose('role', { type: MemberRoleEnum }),

@@ -2,7 +2,7 @@
 // sends end users to the provider with it. The client secret goes into the
 // credential store and no field returns it.
 import { z } from 'zod';
-import { visible } from '../../auth/tenancy.js';
+import { requireOAuthApp, visibleNode } from '../../auth/registry.js';
 import { getIntegration } from '../catalog/catalog.js';
 import { callbackUrl } from '../connect/urls.js';
 import { secretString } from '../connection/connection.rules.js';
@@ -11,8 +11,6 @@ import { parseInput } from '../../platform/validate.js';
 import { callbackUrlSchema } from '../../platform/urls.js';
 import { endpointsOf } from './oauth-app.rules.js';
 import { builder } from '../common/builder.js';
-import { safeUuid } from '../../platform/ids.js';
-import { requireOAuthApp } from '../../auth/lookup.js';
 import { needs } from '../common/scopes.js';
 import { deleteMutation } from '../common/deleted.schema.js';
 import { setOAuthApp, removeOAuthApp } from './oauth-app.service.js';
@@ -22,7 +20,7 @@ builder.prismaNode('OAuthApp', {
   description: "The organization's own OAuth app for one integration. Endpoints and scopes are the catalog's unless overridden.",
   authScopes: { staff: true },
   id: { field: 'id' },
-  findUnique: (id, ctx) => ({ id: safeUuid(id), AND: [visible.oauthApps(ctx.principal)] }),
+  findUnique: visibleNode('OAuthApp'),
   fields: (t) => ({
     integrationName: t.exposeString('integrationName'),
     clientId: t.exposeString('clientId'),

@@ -1,12 +1,10 @@
 // Triggers: a callback for an integration's events, in an organization or one of its workspaces.
-import { visible } from '../../auth/tenancy.js';
+import { requireTrigger, visibleNode } from '../../auth/registry.js';
 import { NotFoundError, ValidationError } from '../../platform/errors.js';
 import { createSchema, updateSchema } from './trigger.rules.js';
 import { createTrigger, updateTrigger, removeTrigger } from './trigger.service.js';
 import { parseInput } from '../../platform/validate.js';
 import { builder } from '../common/builder.js';
-import { safeUuid } from '../../platform/ids.js';
-import { requireTrigger } from '../../auth/lookup.js';
 import { deleteMutation } from '../common/deleted.schema.js';
 import { needs, staffOnly } from '../common/scopes.js';
 
@@ -14,7 +12,7 @@ builder.prismaNode('Trigger', {
   nullable: true,
   authScopes: staffOnly,
   id: { field: 'id' },
-  findUnique: (id, ctx) => ({ id: safeUuid(id), AND: [visible.triggers(ctx.principal)] }),
+  findUnique: visibleNode('Trigger'),
   fields: (t) => ({
     integrationName: t.exposeString('integrationName'),
     eventName: t.exposeString('eventName'),

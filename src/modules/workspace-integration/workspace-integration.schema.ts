@@ -1,13 +1,12 @@
 // Workspace integrations: which integrations a workspace uses, how each
 // resolves its connection, and which actions it allows. Every change is a
 // config change: configVersion grows and subscribers hear it.
-import { visible } from '../../auth/tenancy.js';
+import { visibleNode } from '../../auth/registry.js';
 import { actionNames, getAction, getIntegration } from '../catalog/catalog.js';
 import { NotFoundError, ValidationError } from '../../platform/errors.js';
 import { parseInput } from '../../platform/validate.js';
 import { addSchema, updateSchema, AliasConflictError, allowedActionsOf, CONNECTION_STRATEGIES } from './workspace-integration.rules.js';
 import { builder } from '../common/builder.js';
-import { safeUuid } from '../../platform/ids.js';
 import { IntegrationActionRef, IntegrationRef } from '../catalog/catalog.schema.js';
 import { ErrorInterface } from '../common/errors.schema.js';
 import { Deleted } from '../common/deleted.schema.js';
@@ -27,7 +26,7 @@ export const WorkspaceIntegrationRef = builder.prismaNode('WorkspaceIntegration'
   nullable: true,
   authScopes: staffOnly,
   id: { field: 'id' },
-  findUnique: (id, ctx) => ({ id: safeUuid(id), AND: [visible.workspaceIntegrations(ctx.principal)] }),
+  findUnique: visibleNode('WorkspaceIntegration'),
   fields: (t) => ({
     alias: t.exposeString('alias'),
     integrationName: t.exposeString('integrationName'),
