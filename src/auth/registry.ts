@@ -42,12 +42,23 @@ interface Entry<T extends Model> {
   placement: Placement;
   /** Rows the principal sees by who it is, besides its organizations' rows. */
   own?: (principal: Principal) => Where<T> | undefined;
+  /** `own` as a SQL condition on the row `row`, for the types raw SQL reads. */
+  ownSql?: (principal: Principal, row: Prisma.Sql) => Prisma.Sql | undefined;
   /** The column naming who created a row (MEMBERs may manage what they created). */
   creator?: 'createdById';
 }
 
-/** The end users `endUser` can interact with: a common directory (none = the default one) or a common space. */
-export function peersWhere(endUser: { id: string; workspaceId: string; directoryId: string | null }): Prisma.EndUserWhereInput {
+type PeerOf = { id: string; workspaceId: string; directoryId: string | null };
+
+/**
+ * Who can interact with whom: two end users of one workspace can when they
+ * share a directory (none: the workspace's default one) or a space. The one
+ * rule in its two renderings, kept side by side: a Prisma filter for the end
+ * users `endUser` can interact with (tenancy, lists), and SQL saying whether
+ * the end user row `other` is one of them (the batched EndUser.peers).
+ * test/graph/peers.test.ts proves the two agree on every case.
+ */
+export function peersWhere(endUser: PeerOf): Prisma.EndUserWhereInput {
   return {
     workspaceId: endUser.workspaceId,
     id: { not: endUser.id },
@@ -57,6 +68,18 @@ export function peersWhere(endUser: { id: string; workspaceId: string; directory
     ],
   };
 }
+
+/** peersWhere as SQL; `endUser` gives its columns as row references or values. */
+export function peersSql(endUser: { [K in keyof PeerOf]: Prisma.Sql }, other: Prisma.Sql): Prisma.Sql {
+  return Prisma.sql`(${other}."workspaceId" = ${endUser.workspaceId} AND ${other}."id" <> ${endUser.id}
+    AND (${other}."directoryId" IS NOT DISTINCT FROM ${endUser.directoryId}
+      OR EXISTS (SELECT 1 FROM "SpaceMember" mine JOIN "SpaceMember" theirs ON theirs."spaceId" = mine."spaceId"
+                 WHERE mine."endUserId" = ${endUser.id} AND theirs."endUserId" = ${other}."id")))`;
+}
+
+/** The end user an end-user principal acts as. */
+const selfOf = (p: Extract<Principal, { kind: 'endUser' }>): PeerOf => ({ id: p.endUserId, workspaceId: p.workspaceId, directoryId: p.directoryId });
+const uuidSql = (value: string | null) => Prisma.sql`${value}::uuid`;
 
 export const REGISTRY = {
   Organization: { label: 'organization', placement: 'organization' },
@@ -70,10 +93,13 @@ export const REGISTRY = {
     label: 'end user',
     placement: 'viaWorkspace',
     // An end user sees itself and the end users it can interact with.
-    own: (p) =>
-      p.kind === 'endUser'
-        ? { OR: [{ id: p.endUserId }, peersWhere({ id: p.endUserId, workspaceId: p.workspaceId, directoryId: p.directoryId })] }
-        : undefined,
+    own: (p) => (p.kind === 'endUser' ? { OR: [{ id: p.endUserId }, peersWhere(selfOf(p))] } : undefined),
+    ownSql: (p, row) => {
+      if (p.kind !== 'endUser') return undefined;
+      const self = selfOf(p);
+      const values = { id: uuidSql(self.id), workspaceId: uuidSql(self.workspaceId), directoryId: uuidSql(self.directoryId) };
+      return Prisma.sql`(${row}."id" = ${values.id} OR ${peersSql(values, row)})`;
+    },
   },
   Connection: {
     label: 'connection',
@@ -117,8 +143,7 @@ function organizationScope(principal: Principal): OrganizationScope {
 const organizationWhere = (scope: NonNullable<OrganizationScope>): Prisma.OrganizationWhereInput =>
   'memberUserId' in scope ? { members: { some: { userId: scope.memberUserId } } } : { id: scope.organizationId };
 
-function organizationSql(scope: OrganizationScope, organizationId: Prisma.Sql): Prisma.Sql {
-  if (!scope) return Prisma.sql`FALSE`;
+function organizationSql(scope: NonNullable<OrganizationScope>, organizationId: Prisma.Sql): Prisma.Sql {
   return 'memberUserId' in scope
     ? Prisma.sql`EXISTS (SELECT 1 FROM "Member" m WHERE m."organizationId" = ${organizationId} AND m."userId" = ${scope.memberUserId}::uuid)`
     : Prisma.sql`${organizationId} = ${scope.organizationId}::uuid`;
@@ -161,13 +186,35 @@ export const visibleNode =
   <T extends NodeType>(type: T) =>
   (id: string, ctx: { principal: Principal }) => ({ id: safeUuid(id), AND: [visible(type, ctx.principal)] });
 
-/**
- * The Workspace tenancy as a SQL condition on a "Workspace" row aliased `w`,
- * for the raw reads of hot paths (resolveConnection): rendered from the same
- * organizationScope as the Prisma filter.
- */
-export const visibleWorkspaceSql = (principal: Principal): Prisma.Sql =>
-  organizationSql(organizationScope(principal), Prisma.sql`w."organizationId"`);
+function placedSql(placement: Placement, scope: NonNullable<OrganizationScope>, row: Prisma.Sql): Prisma.Sql | undefined {
+  switch (placement) {
+    case 'organization':
+      return organizationSql(scope, Prisma.sql`${row}."id"`);
+    case 'workspace':
+    case 'organizationId':
+    case 'columns':
+      return organizationSql(scope, Prisma.sql`${row}."organizationId"`);
+    case 'viaWorkspace':
+      return Prisma.sql`EXISTS (SELECT 1 FROM "Workspace" rw WHERE rw."id" = ${row}."workspaceId" AND ${organizationSql(scope, Prisma.sql`rw."organizationId"`)})`;
+    case 'none':
+      return undefined;
+  }
+}
+
+/** `visible` as a SQL condition on the row `row` (e.g. Prisma.sql`w`), for raw reads. */
+export function visibleSql(type: NodeType, principal: Principal, row: Prisma.Sql): Prisma.Sql {
+  const entry = entryOf(type);
+  const hasOwn = entry.own?.(principal) !== undefined;
+  const own = hasOwn ? entry.ownSql?.(principal, row) : undefined;
+  if (hasOwn && !own) throw new Error(`${type} has no SQL form of the rows a principal sees by who it is`);
+  const scope = organizationScope(principal);
+  const ofOrganizations = scope && placedSql(entry.placement, scope, row);
+  if (!ofOrganizations) return own ?? Prisma.sql`FALSE`;
+  return own ? Prisma.sql`(${ofOrganizations} OR ${own})` : ofOrganizations;
+}
+
+/** The Workspace tenancy on a "Workspace" row aliased `w` (resolveConnection's one read). */
+export const visibleWorkspaceSql = (principal: Principal): Prisma.Sql => visibleSql('Workspace', principal, Prisma.sql`w`);
 
 // Lookups by global id -------------------------------------------------------
 

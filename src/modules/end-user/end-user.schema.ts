@@ -4,8 +4,10 @@
 // itself and its peers however deep it navigates. Membership in spaces is in
 // directory/space.schema.ts.
 import { queryFromInfo } from '@pothos/plugin-prisma';
+import { Kind, type GraphQLResolveInfo, type SelectionSetNode } from 'graphql';
 import { z } from 'zod';
 import { peersWhere, requireEndUser, visible, visibleNode } from '../../auth/registry.js';
+import { peersOf } from './end-user-peers.service.js';
 import { endUserRecordSchema, MAX_SYNC_BATCH, type SyncItemResult, type SyncStatus } from './end-user-sync.service.js';
 import { NotFoundError, ValidationError } from '../../platform/errors.js';
 import { parseInput } from '../../platform/validate.js';
@@ -19,6 +21,17 @@ import { deleteMutation } from '../common/deleted.schema.js';
 import { setEndUserDirectory, syncEndUsers, upsertEndUser, removeEndUser } from './end-user.service.js';
 import { FieldErrorRef } from '../common/errors.schema.js';
 import { ConnectionStatusEnum } from '../connection/connection.schema.js';
+
+/** Whether the field being resolved selects `name` directly (through fragments too). */
+function selectsField(info: GraphQLResolveInfo, name: string): boolean {
+  const selects = (set: SelectionSetNode | undefined): boolean =>
+    (set?.selections ?? []).some((node) => {
+      if (node.kind === Kind.FIELD) return node.name.value === name;
+      if (node.kind === Kind.INLINE_FRAGMENT) return selects(node.selectionSet);
+      return selects(info.fragments[node.name.value]?.selectionSet);
+    });
+  return info.fieldNodes.some((node) => selects(node.selectionSet));
+}
 
 /** The end user's peers that the caller may see. */
 const visiblePeers = (user: Parameters<typeof peersWhere>[0], ctx: Context): Prisma.EndUserWhereInput => ({
@@ -38,14 +51,16 @@ export const EndUserRef = builder.prismaNode('EndUser', {
     metadata: t.expose('metadata', { type: 'JSON', nullable: true }),
     directory: t.relation('directory', { nullable: true, description: "null: the workspace's default directory." }),
     workspace: t.relation('workspace'),
-    // The set depends on each end user's directory and spaces, so it is one
-    // query per end user rather than a relation the parent query can load.
+    // The set depends on each end user's directory and spaces, so it is no
+    // relation the parent query can load: one statement reads it for every
+    // end user of the page.
     peers: t.prismaConnection({
       type: 'EndUser',
       cursor: 'id',
       description: 'The end users this one can interact with: same directory (or both in the default one), or a common space.',
-      resolve: (query, user, _args, ctx) => ctx.prisma.endUser.findMany({ ...query, where: visiblePeers(user, ctx), orderBy: { createdAt: 'asc' } }),
-      totalCount: (user, _args, ctx) => ctx.prisma.endUser.count({ where: visiblePeers(user, ctx) }),
+      resolve: async (query, user, args, ctx, info) =>
+        (await peersOf(ctx, user.id, args, { page: { take: query.take, skip: query.skip, cursor: query.cursor }, withTotal: selectsField(info, 'totalCount') })).rows,
+      totalCount: async (user, args, ctx) => (await peersOf(ctx, user.id, args, { page: null, withTotal: true })).total!,
     }),
     canInteractWith: t.boolean({
       description: 'Whether the end user with this externalId (same workspace) is one of the peers.',
