@@ -1,13 +1,14 @@
 // The permission registry: for every node type of the graph, once, what
 // NOT_FOUND calls it, where its rows live (its organization and workspace),
-// and the rows a principal sees of it besides those of its organizations.
+// the rows a principal sees of it besides those of its organizations, and the
+// role each verb needs (roleFor; fields declare `may(verb, type, …)`).
 // Everything else is derived here, from one definition of what a principal
 // sees (`organizationScope`): the tenancy filters of lists, `node` and
 // federation entities, the lookups by global id (`requireX`), the ownership
 // that role checks and the audit log read (`ownershipOf`), and the SQL form of
-// the hot raw reads. A row of another tenant is indistinguishable from a
-// missing one (NOT_FOUND); a workspace-restricted API key sees its whole
-// organization here and is refused other workspaces by key-scope.ts.
+// the raw reads (`visibleSql`). A row of another tenant is indistinguishable
+// from a missing one (NOT_FOUND); a workspace-restricted API key sees its
+// whole organization here and is refused other workspaces by key-scope.ts.
 // test/auth/tenancy-matrix.test.ts fails when a Node type has no entry.
 import type * as runtime from '@prisma/client/runtime/client';
 import { Prisma, type PrismaClient } from '../generated/prisma/client.js';
@@ -15,7 +16,7 @@ import { NotFoundError } from '../platform/errors.js';
 import { decodeGlobalId, decodeId, isUuid, safeUuid } from '../platform/ids.js';
 import { assertInKeyScope } from './key-scope.js';
 import type { Principal } from './principal.js';
-import type { Ownership } from './roles.js';
+import type { Ownership, RoleRequirement } from './roles.js';
 
 /** What the registry's functions need of a request: its database and its caller. */
 export interface Caller {
@@ -46,7 +47,24 @@ interface Entry<T extends Model> {
   ownSql?: (principal: Principal, row: Prisma.Sql) => Prisma.Sql | undefined;
   /** The column naming who created a row (MEMBERs may manage what they created). */
   creator?: 'createdById';
+  /** What each verb needs of the caller's role in the row's organization, where it differs from ROLE_NEEDED. */
+  roles?: Partial<Record<Verb, RoleRequirement>>;
 }
+
+/**
+ * The verbs role checks are declared for: `create` is checked on the parent
+ * the input names (a workspace, an organization…), the others on the row.
+ */
+export type Verb = 'read' | 'create' | 'update' | 'delete' | 'transferOwnership';
+
+/** Unless an entry says otherwise: changes need ADMIN, reads only the tenancy filter. */
+const ROLE_NEEDED: Record<Verb, RoleRequirement | null> = {
+  read: null,
+  create: { atLeast: 'ADMIN' },
+  update: { atLeast: 'ADMIN' },
+  delete: { atLeast: 'ADMIN' },
+  transferOwnership: null,
+};
 
 type PeerOf = { id: string; workspaceId: string; directoryId: string | null };
 
@@ -82,7 +100,11 @@ const selfOf = (p: Extract<Principal, { kind: 'endUser' }>): PeerOf => ({ id: p.
 const uuidSql = (value: string | null) => Prisma.sql`${value}::uuid`;
 
 export const REGISTRY = {
-  Organization: { label: 'organization', placement: 'organization' },
+  Organization: {
+    label: 'organization',
+    placement: 'organization',
+    roles: { delete: { atLeast: 'OWNER' }, transferOwnership: { atLeast: 'OWNER' } },
+  },
   Workspace: { label: 'workspace', placement: 'workspace' },
   WorkspaceIntegration: { label: 'workspace integration', placement: 'viaWorkspace' },
   McpServer: { label: 'MCP server', placement: 'viaWorkspace' },
@@ -106,18 +128,31 @@ export const REGISTRY = {
     placement: 'columns',
     creator: 'createdById',
     own: (p) => (p.kind === 'endUser' ? { endUserId: p.endUserId } : undefined),
+    // Every member may connect; a MEMBER manages only the connections it created.
+    roles: { create: { atLeast: 'MEMBER' }, update: { atLeast: 'ADMIN', orCreator: true }, delete: { atLeast: 'ADMIN', orCreator: true } },
   },
   Trigger: { label: 'trigger', placement: 'columns' },
-  ApiKey: { label: 'API key', placement: 'organizationId' },
+  ApiKey: { label: 'API key', placement: 'organizationId', roles: { read: { atLeast: 'ADMIN' } } },
   Member: { label: 'member', placement: 'organizationId' },
-  // The person an invite is addressed to may read it.
-  Invite: { label: 'invite', placement: 'organizationId', own: (p) => (p.kind === 'member' ? { email: p.email } : undefined) },
+  // The person an invite is addressed to may read it (besides its organization's ADMINs).
+  Invite: {
+    label: 'invite',
+    placement: 'organizationId',
+    own: (p) => (p.kind === 'member' ? { email: p.email } : undefined),
+    roles: { read: { atLeast: 'ADMIN' } },
+  },
   OAuthApp: { label: 'OAuth app', placement: 'organizationId' },
   User: { label: 'user', placement: 'none', own: (p) => (p.kind === 'member' ? { id: p.userId } : undefined) },
 } satisfies { [T in Model]?: Entry<T> };
 
 export type NodeType = keyof typeof REGISTRY;
 const entryOf = <T extends NodeType>(type: T) => REGISTRY[type] as Entry<T>;
+
+/** What NOT_FOUND calls a row of `type`. */
+export const labelOf = (type: NodeType): string => entryOf(type).label;
+
+/** The role `verb` on a row of `type` needs in the row's organization; null: the tenancy filter alone decides. */
+export const roleFor = (type: NodeType, verb: Verb): RoleRequirement | null => entryOf(type).roles?.[verb] ?? ROLE_NEEDED[verb];
 
 // What a principal sees ------------------------------------------------------
 
@@ -246,7 +281,7 @@ function lookup<T extends NodeType, Result = Row<T>>(type: T, options: { select?
     const id = decodeId(globalId, type);
     const where = { id, AND: [tenancy(type, caller.principal, options.withOwn ?? true)] };
     const row = id ? await delegate(caller.prisma, type).findFirst({ where, ...(options.select && { select: options.select }) }) : null;
-    if (!row) throw new NotFoundError(entryOf(type).label, path);
+    if (!row) throw new NotFoundError(labelOf(type), path);
     const workspaceId = workspaceOf(type, row);
     if (workspaceId) assertInKeyScope(caller.principal, workspaceId);
     return row as Result;

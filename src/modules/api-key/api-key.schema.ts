@@ -10,7 +10,7 @@ import { parseInput } from '../../platform/validate.js';
 import type { EndUser } from '../../generated/prisma/client.js';
 import { builder } from '../common/builder.js';
 import { createApiKey, issueEndUserToken, MAX_END_USER_TOKEN_SECONDS, revokeApiKey } from './api-key.service.js';
-import { needs, orgRole } from '../common/scopes.js';
+import { may, mayList, mayRead } from '../common/scopes.js';
 import { EndUserRef } from '../end-user/end-user.schema.js';
 import { WorkspaceRef } from '../workspace/workspace.schema.js';
 
@@ -20,7 +20,7 @@ const ApiKeyPermissionEnum = builder.enumType('ApiKeyPermission', {
 
 const ApiKeyRef = builder.prismaNode('ApiKey', {
   nullable: true,
-  authScopes: (key) => ({ roleOn: { row: { organizationId: key.organizationId, workspaceId: null }, atLeast: 'ADMIN' } }),
+  authScopes: mayRead('ApiKey'),
   id: { field: 'id' },
   findUnique: visibleNode('ApiKey'),
   fields: (t) => ({
@@ -46,7 +46,7 @@ builder.prismaObjectFields('Organization', (t) => ({
   apiKeys: t.relatedConnection('apiKeys', {
     cursor: 'id',
     totalCount: true,
-    authScopes: orgRole('ADMIN'),
+    authScopes: mayList('ApiKey'),
     query: () => ({ orderBy: { createdAt: 'desc' } }),
   }),
 }));
@@ -92,7 +92,7 @@ builder.mutationField('createApiKey', (t) =>
   t.field({
     type: CreatedApiKey,
     description: 'Only an org-wide key or a member manages keys.',
-    authScopes: needs('ADMIN', 'organizationId'),
+    authScopes: may('create', 'ApiKey', 'organizationId'),
     errors: { types: [ValidationError, NotFoundError], union: { name: 'CreateApiKeyResult' } },
     args: { input: t.arg({ type: CreateApiKeyInput, required: true }) },
     resolve: async (_root, args, ctx) => {
@@ -108,7 +108,7 @@ builder.mutationField('revokeApiKey', (t) =>
   t.prismaField({
     type: ApiKeyRef,
     description: 'The key fails from its next request on.',
-    authScopes: needs('ADMIN', 'id'),
+    authScopes: may('delete', 'ApiKey', 'id'),
     errors: { types: [NotFoundError], union: { name: 'RevokeApiKeyResult' } },
     args: { input: t.arg({ type: RevokeApiKeyInput, required: true }) },
     resolve: (query, _root, args, ctx) => revokeApiKey(ctx, String(args.input.id), query),
@@ -148,7 +148,7 @@ builder.mutationField('issueEndUserToken', (t) =>
   t.field({
     type: EndUserToken,
     description: 'For API keys: a short-lived token that acts as one end user (its own data and its peers only).',
-    authScopes: (_root, args) => ({ $all: { apiKey: true, ...needs('ADMIN', 'workspaceId')(_root, args) } }),
+    authScopes: (_root, args) => ({ $all: { apiKey: true, ...may('create', 'EndUser', 'workspaceId')(_root, args) } }),
     errors: { types: [ValidationError, NotFoundError], union: { name: 'IssueEndUserTokenResult' } },
     args: { input: t.arg({ type: IssueEndUserTokenInput, required: true }) },
     resolve: async (_root, args, ctx) => {

@@ -7,7 +7,7 @@ import { createConnectSessionSchema, DEFAULT_SESSION_SECONDS, HOSTED_AUTH_TYPES 
 import { AmbiguousIntegrationError, NotFoundError, ValidationError } from '../../platform/errors.js';
 import { parseInput } from '../../platform/validate.js';
 import { builder } from '../common/builder.js';
-import { needs, staffOnly } from '../common/scopes.js';
+import { may, staffOnly } from '../common/scopes.js';
 import { workspaceSubscription } from '../common/workspace-subscription.js';
 import { ConnectionTypeEnum } from '../connection/connection.schema.js';
 import { createConnectSession } from './connect-session.service.js';
@@ -94,7 +94,7 @@ builder.mutationField('createConnectSession', (t) =>
   t.field({
     type: CreatedConnectSession,
     description: 'A single-use link to the hosted connect page, where the end user connects its own account.',
-    authScopes: needs('ADMIN', 'workspaceId'),
+    authScopes: may('create', 'ConnectSession', 'workspaceId'),
     errors: { types: [ValidationError, NotFoundError, AmbiguousIntegrationError], union: { name: 'CreateConnectSessionResult' } },
     args: { input: t.arg({ type: CreateConnectSessionInput, required: true }) },
     resolve: async (_root, args, ctx) => {

@@ -13,7 +13,7 @@ import { resolveReferenceById } from '../common/references.js';
 import { Deleted } from '../common/deleted.schema.js';
 import { createConnection, deleteConnection, renameConnection, setConnectionStatus } from './connection.service.js';
 import { workspaceSubscription } from '../common/workspace-subscription.js';
-import { needs, needsOrCreator, workspaceScoped } from '../common/scopes.js';
+import { may, workspaceScoped } from '../common/scopes.js';
 
 export const ConnectionTypeEnum = builder.enumType('ConnectionType', { values: CONNECTION_TYPES });
 export const ConnectionScopeEnum = builder.enumType('ConnectionScope', { values: CONNECTION_SCOPES });
@@ -133,7 +133,7 @@ const CreateConnectionInput = builder.inputType('CreateConnectionInput', {
 builder.mutationField('createConnection', (t) =>
   t.prismaField({
     type: 'Connection',
-    authScopes: needs('MEMBER', 'endUserId', 'directoryId', 'workspaceId', 'organizationId'),
+    authScopes: may('create', 'Connection', 'endUserId', 'directoryId', 'workspaceId', 'organizationId'),
     errors: { types: [ValidationError, NotFoundError], union: { name: 'CreateConnectionResult' } },
     args: { input: t.arg({ type: CreateConnectionInput, required: true }) },
     resolve: (query, _root, args, ctx) => createConnection(ctx, parseInput(createConnectionSchema, args.input), query),
@@ -147,7 +147,7 @@ const RenameConnectionInput = builder.inputType('RenameConnectionInput', {
 builder.mutationField('renameConnection', (t) =>
   t.prismaField({
     type: 'Connection',
-    authScopes: needsOrCreator('ADMIN', 'id'),
+    authScopes: may('update', 'Connection', 'id'),
     errors: { types: [ValidationError, NotFoundError], union: { name: 'RenameConnectionResult' } },
     args: { input: t.arg({ type: RenameConnectionInput, required: true }) },
     resolve: (query, _root, args, ctx) =>
@@ -167,7 +167,7 @@ builder.mutationField('setConnectionStatus', (t) =>
   t.prismaField({
     type: 'Connection',
     description: 'Only ACTIVE connections resolve.',
-    authScopes: needsOrCreator('ADMIN', 'id'),
+    authScopes: may('update', 'Connection', 'id'),
     errors: { types: [ValidationError, NotFoundError], union: { name: 'SetConnectionStatusResult' } },
     args: { input: t.arg({ type: SetConnectionStatusInput, required: true }) },
     resolve: (query, _root, args, ctx) =>
@@ -187,7 +187,7 @@ builder.mutationField('deleteConnection', (t) =>
   t.field({
     type: Deleted,
     description: 'Refused with CONFLICT while a workspace integration uses the connection as its fixed or fallback connection.',
-    authScopes: needsOrCreator('ADMIN', 'id'),
+    authScopes: may('delete', 'Connection', 'id'),
     errors: { types: [ConflictError, NotFoundError], union: { name: 'DeleteConnectionResult' } },
     args: { input: t.arg({ type: DeleteConnectionInput, required: true }) },
     resolve: async (_root, args, ctx) => {

@@ -8,7 +8,7 @@ import { externalIdSchema } from '../../platform/identifiers.js';
 import { parseInput } from '../../platform/validate.js';
 import { announceConnectionsChanged } from '../realtime/connection-status.js';
 import { builder } from '../common/builder.js';
-import { needs, workspaceScoped } from '../common/scopes.js';
+import { may, workspaceScoped } from '../common/scopes.js';
 import { deleteMutation } from '../common/deleted.schema.js';
 import { createDirectory, renameDirectory, removeDirectory } from './directory.service.js';
 
@@ -53,7 +53,7 @@ const directoryErrors = [ValidationError, ConflictError, NotFoundError];
 builder.mutationField('createDirectory', (t) =>
   t.prismaField({
     type: 'Directory',
-    authScopes: needs('ADMIN', 'workspaceId'),
+    authScopes: may('create', 'Directory', 'workspaceId'),
     errors: { types: directoryErrors, union: { name: 'CreateDirectoryResult' } },
     args: { input: t.arg({ type: CreateDirectoryInput, required: true }) },
     resolve: (query, _root, args, ctx) => createDirectory(ctx, parseInput(createDirectorySchema, args.input), query),
@@ -63,7 +63,7 @@ builder.mutationField('createDirectory', (t) =>
 builder.mutationField('renameDirectory', (t) =>
   t.prismaField({
     type: 'Directory',
-    authScopes: needs('ADMIN', 'id'),
+    authScopes: may('update', 'Directory', 'id'),
     errors: { types: directoryErrors, union: { name: 'RenameDirectoryResult' } },
     args: { input: t.arg({ type: RenameDirectoryInput, required: true }) },
     resolve: (query, _root, args, ctx) => renameDirectory(ctx, parseInput(renameDirectorySchema, args.input), query),
@@ -72,7 +72,7 @@ builder.mutationField('renameDirectory', (t) =>
 
 deleteMutation('deleteDirectory', {
   description: "Its end users move to the workspace's default directory; its DIRECTORY connections are deleted.",
-  label: 'directory',
+  type: 'Directory',
   find: requireDirectory,
   remove: removeDirectory,
   afterCommit: (ctx, directory) => announceConnectionsChanged(ctx.pubsub, { workspaceId: directory.workspaceId, endUserId: null }),

@@ -10,7 +10,7 @@ import { parseInput } from '../../platform/validate.js';
 import type { EndUser, Space } from '../../generated/prisma/client.js';
 import type { Context } from '../common/context.js';
 import { builder } from '../common/builder.js';
-import { needs, workspaceScoped } from '../common/scopes.js';
+import { may, workspaceScoped } from '../common/scopes.js';
 import { deleteMutation } from '../common/deleted.schema.js';
 import { addSpaceMembers, createSpace, removeSpaceMembers, updateSpace, removeSpace } from './directory.service.js';
 import { EndUserRef } from '../end-user/end-user.schema.js';
@@ -109,7 +109,7 @@ const spaceMembersSchema = z.object({ spaceId: z.string(), endUserIds: z.array(z
 builder.mutationField('createSpace', (t) =>
   t.prismaField({
     type: 'Space',
-    authScopes: needs('ADMIN', 'workspaceId'),
+    authScopes: may('create', 'Space', 'workspaceId'),
     errors: { types: [ValidationError, ConflictError, NotFoundError], union: { name: 'CreateSpaceResult' } },
     args: { input: t.arg({ type: CreateSpaceInput, required: true }) },
     resolve: (query, _root, args, ctx) => createSpace(ctx, parseInput(createSpaceSchema, args.input), query),
@@ -119,7 +119,7 @@ builder.mutationField('createSpace', (t) =>
 builder.mutationField('updateSpace', (t) =>
   t.prismaField({
     type: 'Space',
-    authScopes: needs('ADMIN', 'id'),
+    authScopes: may('update', 'Space', 'id'),
     errors: { types: [ValidationError, NotFoundError], union: { name: 'UpdateSpaceResult' } },
     args: { input: t.arg({ type: UpdateSpaceInput, required: true }) },
     resolve: (query, _root, args, ctx) => updateSpace(ctx, parseInput(updateSpaceSchema, args.input), query),
@@ -128,7 +128,7 @@ builder.mutationField('updateSpace', (t) =>
 
 deleteMutation('deleteSpace', {
   description: 'Deletes the space and its memberships; the end users stay.',
-  label: 'space',
+  type: 'Space',
   find: requireSpace,
   remove: removeSpace,
 });
@@ -143,7 +143,7 @@ function membershipMutation(
     t.prismaField({
       type: 'Space',
       description,
-      authScopes: needs('ADMIN', 'spaceId'),
+      authScopes: may('update', 'Space', 'spaceId'),
       errors: { types: [ValidationError, NotFoundError], union: { name: `${typeName}Result` } },
       args: { input: t.arg({ type: SpaceMembersInput, required: true }) },
       resolve: (query, _root, args, ctx) => change(ctx, parseInput(spaceMembersSchema, args.input), query),

@@ -16,7 +16,7 @@ import type { Context } from '../common/context.js';
 import { builder, type HeddleTypes } from '../common/builder.js';
 import { decodeId, NIL_UUID } from '../../platform/ids.js';
 import { resolveReferenceById } from '../common/references.js';
-import { needs, workspaceScoped } from '../common/scopes.js';
+import { may, workspaceScoped } from '../common/scopes.js';
 import { deleteMutation } from '../common/deleted.schema.js';
 import { setEndUserDirectory, syncEndUsers, upsertEndUser, removeEndUser } from './end-user.service.js';
 import { FieldErrorRef } from '../common/errors.schema.js';
@@ -196,7 +196,7 @@ builder.mutationField('syncEndUsers', (t) =>
     type: SyncEndUsersResultRef,
     description:
       'Creates or updates up to 1,000 end users in one transaction. Invalid items are reported and skipped; valid ones are stored. Free: neither usage nor a config change.',
-    authScopes: needs('ADMIN', 'workspaceId'),
+    authScopes: may('create', 'EndUser', 'workspaceId'),
     errors: { types: [ValidationError, NotFoundError], union: { name: 'SyncEndUsersResultOrError' } },
     args: { input: t.arg({ type: SyncEndUsersInput, required: true }) },
     resolve: async (_root, args, ctx, info) => {
@@ -218,7 +218,7 @@ builder.mutationField('upsertEndUser', (t) =>
   t.prismaField({
     type: 'EndUser',
     description: 'Creates the end user, or updates the fields given. Free: neither usage nor a config change.',
-    authScopes: needs('ADMIN', 'workspaceId'),
+    authScopes: may('create', 'EndUser', 'workspaceId'),
     errors: { types: [ValidationError, NotFoundError], union: { name: 'UpsertEndUserResult' } },
     args: { input: t.arg({ type: UpsertEndUserInput, required: true }) },
     resolve: (query, _root, args, ctx) => upsertEndUser(ctx, parseInput(upsertEndUserSchema, args.input), query),
@@ -227,7 +227,7 @@ builder.mutationField('upsertEndUser', (t) =>
 
 deleteMutation('deleteEndUser', {
   description: 'Deletes the end user, its connections and its space memberships.',
-  label: 'end user',
+  type: 'EndUser',
   find: requireEndUser,
   remove: removeEndUser,
   revokes: (user) => ({ kind: 'endUser', endUserId: user.id }),
@@ -246,7 +246,7 @@ builder.mutationField('setEndUserDirectory', (t) =>
   t.prismaField({
     type: 'EndUser',
     description: 'An end user is in at most one directory: this replaces the old one.',
-    authScopes: needs('ADMIN', 'endUserId'),
+    authScopes: may('update', 'EndUser', 'endUserId'),
     errors: { types: [ValidationError, NotFoundError], union: { name: 'SetEndUserDirectoryResult' } },
     args: { input: t.arg({ type: SetEndUserDirectoryInput, required: true }) },
     resolve: (query, _root, args, ctx) => setEndUserDirectory(ctx, parseInput(setEndUserDirectorySchema, args.input), query),

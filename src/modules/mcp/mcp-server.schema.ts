@@ -14,7 +14,7 @@ import type { ConfigEventMessage } from '../../platform/pubsub.js';
 import { builder } from '../common/builder.js';
 import { encodeGlobalID } from '../../platform/ids.js';
 import { resolveReferenceById } from '../common/references.js';
-import { needs, staffOnly } from '../common/scopes.js';
+import { may, staffOnly } from '../common/scopes.js';
 import { deleteMutation } from '../common/deleted.schema.js';
 import { createMcpServer, removeMcpServer, rotateMcpServerToken, updateMcpServer } from './mcp-server.service.js';
 import { ConnectionStrategyEnum, WorkspaceIntegrationRef } from '../workspace-integration/workspace-integration.schema.js';
@@ -115,7 +115,7 @@ builder.mutationField('createMcpServer', (t) =>
   t.field({
     type: McpServerWithToken,
     description: "Serves the workspace's integrations as MCP tools at /mcp/{id}. The token is returned once.",
-    authScopes: needs('ADMIN', 'workspaceId'),
+    authScopes: may('create', 'McpServer', 'workspaceId'),
     errors: { types: [ValidationError, NotFoundError], union: { name: 'CreateMcpServerResult' } },
     args: { input: t.arg({ type: CreateMcpServerInput, required: true }) },
     resolve: async (_root, args, ctx) => {
@@ -141,7 +141,7 @@ const UpdateMcpServerInput = builder.inputType('UpdateMcpServerInput', {
 builder.mutationField('updateMcpServer', (t) =>
   t.prismaField({
     type: 'McpServer',
-    authScopes: needs('ADMIN', 'id'),
+    authScopes: may('update', 'McpServer', 'id'),
     errors: { types: [ValidationError, NotFoundError], union: { name: 'UpdateMcpServerResult' } },
     args: { input: t.arg({ type: UpdateMcpServerInput, required: true }) },
     resolve: (query, _root, args, ctx) =>
@@ -159,7 +159,7 @@ builder.mutationField('rotateMcpServerToken', (t) =>
   t.field({
     type: McpServerWithToken,
     description: 'Replaces the token: the old one fails at once and the MCP sessions opened with it end.',
-    authScopes: needs('ADMIN', 'id'),
+    authScopes: may('update', 'McpServer', 'id'),
     errors: { types: [NotFoundError], union: { name: 'RotateMcpServerTokenResult' } },
     args: { input: t.arg({ type: RotateMcpServerTokenInput, required: true }) },
     resolve: async (_root, args, ctx) => {
@@ -171,7 +171,7 @@ builder.mutationField('rotateMcpServerToken', (t) =>
 
 deleteMutation('deleteMcpServer', {
   description: 'Deletes the server; its MCP sessions end.',
-  label: 'MCP server',
+  type: 'McpServer',
   find: requireMcpServer,
   remove: removeMcpServer,
   revokes: (server) => ({ kind: 'mcpServer', mcpServerId: server.id, serverTokenOnly: false }),

@@ -11,7 +11,7 @@ import { parseInput } from '../../platform/validate.js';
 import { callbackUrlSchema } from '../../platform/urls.js';
 import { endpointsOf } from './oauth-app.rules.js';
 import { builder } from '../common/builder.js';
-import { needs } from '../common/scopes.js';
+import { may } from '../common/scopes.js';
 import { deleteMutation } from '../common/deleted.schema.js';
 import { setOAuthApp, removeOAuthApp } from './oauth-app.service.js';
 
@@ -73,7 +73,7 @@ builder.mutationField('setOAuthApp', (t) =>
   t.prismaField({
     type: 'OAuthApp',
     description: 'OWNER and ADMIN members, or an organization-wide API key. Replacing an app keeps its id: connections made through it refresh with the new client.',
-    authScopes: needs('ADMIN', 'organizationId'),
+    authScopes: may('create', 'OAuthApp', 'organizationId'),
     errors: { types: [ValidationError, NotFoundError], union: { name: 'SetOAuthAppResult' } },
     args: { input: t.arg({ type: SetOAuthAppInput, required: true }) },
     resolve: (query, _root, args, ctx) => setOAuthApp(ctx, parseInput(setOAuthAppSchema, args.input), query),
@@ -83,7 +83,7 @@ builder.mutationField('setOAuthApp', (t) =>
 deleteMutation('deleteOAuthApp', {
   description:
     'Removes the OAuth app. New OAuth2 connect sessions for the integration are refused; connections made through it keep their tokens but can no longer refresh them.',
-  label: 'OAuth app',
+  type: 'OAuthApp',
   find: requireOAuthApp,
   remove: removeOAuthApp,
 });

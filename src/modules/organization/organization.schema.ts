@@ -6,7 +6,7 @@ import { ConflictError, NotFoundError, ValidationError } from '../../platform/er
 import { displayNameSchema, slugSchema } from '../../platform/identifiers.js';
 import { parseInput } from '../../platform/validate.js';
 import { builder } from '../common/builder.js';
-import { needs } from '../common/scopes.js';
+import { may } from '../common/scopes.js';
 import { decodeId } from '../../platform/ids.js';
 import { resolveReferenceById } from '../common/references.js';
 import { createOrganization, updateOrganization } from './organization.service.js';
@@ -90,7 +90,7 @@ const updateOrganizationSchema = z.object({ id: z.string(), name: displayNameSch
 builder.mutationField('updateOrganization', (t) =>
   t.prismaField({
     type: 'Organization',
-    authScopes: needs('ADMIN', 'id'),
+    authScopes: may('update', 'Organization', 'id'),
     errors: { types: [ValidationError, ConflictError, NotFoundError], union: { name: 'UpdateOrganizationResult' } },
     args: { input: t.arg({ type: UpdateOrganizationInput, required: true }) },
     resolve: (query, _root, args, ctx) => updateOrganization(ctx, parseInput(updateOrganizationSchema, args.input), query),

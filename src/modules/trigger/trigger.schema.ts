@@ -6,7 +6,7 @@ import { createTrigger, updateTrigger, removeTrigger } from './trigger.service.j
 import { parseInput } from '../../platform/validate.js';
 import { builder } from '../common/builder.js';
 import { deleteMutation } from '../common/deleted.schema.js';
-import { needs, staffOnly } from '../common/scopes.js';
+import { may, staffOnly } from '../common/scopes.js';
 
 builder.prismaNode('Trigger', {
   nullable: true,
@@ -66,7 +66,7 @@ const UpdateTriggerInput = builder.inputType('UpdateTriggerInput', {
 builder.mutationField('createTrigger', (t) =>
   t.prismaField({
     type: 'Trigger',
-    authScopes: needs('ADMIN', 'workspaceId', 'organizationId'),
+    authScopes: may('create', 'Trigger', 'workspaceId', 'organizationId'),
     errors: { types: [ValidationError, NotFoundError], union: { name: 'CreateTriggerResult' } },
     args: { input: t.arg({ type: CreateTriggerInput, required: true }) },
     resolve: (query, _root, args, ctx) => createTrigger(ctx, parseInput(createSchema, args.input), query),
@@ -76,7 +76,7 @@ builder.mutationField('createTrigger', (t) =>
 builder.mutationField('updateTrigger', (t) =>
   t.prismaField({
     type: 'Trigger',
-    authScopes: needs('ADMIN', 'id'),
+    authScopes: may('update', 'Trigger', 'id'),
     errors: { types: [ValidationError, NotFoundError], union: { name: 'UpdateTriggerResult' } },
     args: { input: t.arg({ type: UpdateTriggerInput, required: true }) },
     resolve: (query, _root, args, ctx) => updateTrigger(ctx, parseInput(updateSchema, args.input), query),
@@ -84,7 +84,7 @@ builder.mutationField('updateTrigger', (t) =>
 );
 
 deleteMutation('deleteTrigger', {
-  label: 'trigger',
+  type: 'Trigger',
   find: requireTrigger,
   remove: removeTrigger,
 });

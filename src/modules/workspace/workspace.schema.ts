@@ -5,7 +5,7 @@ import { originListSchema } from '../connect/connect.rules.js';
 import { displayNameSchema, slugSchema } from '../../platform/identifiers.js';
 import { parseInput } from '../../platform/validate.js';
 import { builder } from '../common/builder.js';
-import { needs, staffOnly } from '../common/scopes.js';
+import { may, staffOnly } from '../common/scopes.js';
 import { decodeId } from '../../platform/ids.js';
 import { createWorkspace, updateWorkspace, removeWorkspace } from './workspace.service.js';
 import { resolveReferenceById } from '../common/references.js';
@@ -87,7 +87,7 @@ const updateWorkspaceSchema = z.object({
 builder.mutationField('createWorkspace', (t) =>
   t.prismaField({
     type: 'Workspace',
-    authScopes: needs('ADMIN', 'organizationId'),
+    authScopes: may('create', 'Workspace', 'organizationId'),
     errors: { types: [ValidationError, ConflictError, NotFoundError], union: { name: 'CreateWorkspaceResult' } },
     args: { input: t.arg({ type: CreateWorkspaceInput, required: true }) },
     resolve: (query, _root, args, ctx) => createWorkspace(ctx, parseInput(createWorkspaceSchema, args.input), query),
@@ -98,7 +98,7 @@ builder.mutationField('updateWorkspace', (t) =>
   t.prismaField({
     type: 'Workspace',
     description: "Changes the workspace's own settings: a config change (configVersion grows, subscribers hear it).",
-    authScopes: needs('ADMIN', 'id'),
+    authScopes: may('update', 'Workspace', 'id'),
     errors: { types: [ValidationError, ConflictError, NotFoundError], union: { name: 'UpdateWorkspaceResult' } },
     args: { input: t.arg({ type: UpdateWorkspaceInput, required: true }) },
     resolve: (query, _root, args, ctx) => updateWorkspace(ctx, parseInput(updateWorkspaceSchema, args.input), query),
@@ -107,7 +107,7 @@ builder.mutationField('updateWorkspace', (t) =>
 
 deleteMutation('deleteWorkspace', {
   description: 'Deletes the workspace and everything in it: integrations, directories, spaces, end users, their connections, triggers and MCP servers.',
-  label: 'workspace',
+  type: 'Workspace',
   find: requireWorkspace,
   remove: removeWorkspace,
   revokes: (workspace) => ({ kind: 'workspace', workspaceId: workspace.id }),
