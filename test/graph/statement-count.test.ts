@@ -34,6 +34,16 @@ const Nested = graphql(`
   }
 `);
 
+const Peers = graphql(`
+  query ScPeers($id: ID!, $users: Int!) {
+    organization(id: $id) {
+      workspaces(first: 10) {
+        edges { node { endUsers(first: $users) { edges { node { externalId peers(first: 5) { totalCount edges { node { externalId } } } } } } } }
+      }
+    }
+  }
+`);
+
 const INTEGRATIONS = ['slack', 'github', 'notion', 'linear', 'hubspot'];
 let statements: string[] = [];
 let t: TestApp;
@@ -83,4 +93,28 @@ test('organization → 10 workspaces → 5 integrations with their connection �
   // A counter that sees nothing would pass vacuously.
   expect(queryStatements.length).toBeGreaterThan(0);
   expect(queryStatements.length, queryStatements.join('\n')).toBeLessThanOrEqual(6);
+});
+
+// Issue #23: the peers of every end user of a page are one statement, however
+// many end users the page holds (it used to be two statements per end user).
+test('organization → 10 workspaces → end users → their peers with totalCount: one statement for all the peers', async () => {
+  const peersStatements = async (users: number) => {
+    statements = [];
+    const result = await t.request(Peers, { id: orgId, users }, token);
+    expect(result.errors).toBeUndefined();
+    const endUsers = result.data!.organization!.workspaces.edges.flatMap((w) => w.node.endUsers.edges.map((e) => e.node));
+    expect(endUsers).toHaveLength(10 * users);
+    // Everyone is in their workspace's default directory: 19 peers each, 5 on the page.
+    for (const user of endUsers) {
+      expect(user.peers.totalCount).toBe(19);
+      expect(user.peers.edges.map((e) => e.node.externalId)).not.toContain(user.externalId);
+      expect(user.peers.edges).toHaveLength(5);
+    }
+    return withoutAuthentication(statements);
+  };
+  const few = await peersStatements(2);
+  const many = await peersStatements(20);
+  const readsPeers = (sql: string) => /"SpaceMember" mine/.test(sql);
+  expect(many.filter(readsPeers), many.join('\n')).toHaveLength(1);
+  expect(many.length, many.join('\n')).toBe(few.length);
 });

@@ -13,7 +13,7 @@ import { API_KEY_PERMISSIONS, mayExecute } from '../../auth/principal.js';
 import type PrismaTypes from '../../generated/pothos-types.js';
 import { getDatamodel } from '../../generated/pothos-types.js';
 import type { Context } from './context.js';
-import { ownershipOf } from '../../auth/ownership.js';
+import { ownershipOf } from '../../auth/registry.js';
 import './storable-text.plugin.js';
 
 export const builder = new SchemaBuilder<{

@@ -1,7 +1,7 @@
 // Membership changes: invites, roles and ownership. Changes of one
 // organization's membership are serialised by a row lock on the organization
 // (checks then writes, no races) and commit with their audit entry.
-import { requireInvite, requireMember, requireOrganization } from '../../auth/lookup.js';
+import { requireInvite, requireMember, requireOrganization } from '../../auth/registry.js';
 import type { Prisma } from '../../generated/prisma/client.js';
 import { ConflictError, ForbiddenError, NotFoundError } from '../../platform/errors.js';
 import { decodeId } from '../../platform/ids.js';
