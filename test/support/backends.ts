@@ -1,5 +1,6 @@
 // The backend matrix every behavioural suite runs on.
 import { describe, inject } from 'vitest';
+import { test as world, type WorldTest } from './world.js';
 
 export type DatabaseKind = 'pglite' | 'postgres';
 export type PubSubKind = 'memory' | 'redis';
@@ -23,15 +24,30 @@ export function unavailable(backend: Backend): string | null {
   return null;
 }
 
-/** describe() once per backend; a backend whose service is missing is skipped by name. */
-export function describeEachBackend(
+/**
+ * describe() once per backend; a backend whose service is missing is skipped by name.
+ * `body` gets `test` (the world's, or `base` extended with a file's own fixtures) bound
+ * to that backend: file-scoped fixtures are kept per test object, so each backend's
+ * tests share one app of their own, started before them. Such a body must be called at
+ * the top level of its file: file-scoped fixtures can be declared nowhere else.
+ */
+export function describeEachBackend<T = WorldTest>(
   title: string,
-  body: (backend: Backend) => void,
+  body: (backend: Backend, test: T) => void,
   backends: Backend[] = ALL_BACKENDS,
+  base?: T,
 ): void {
+  // Only a body that takes `test` uses the fixtures (and must be at the top level of its file).
+  const fixtures = body.length > 1;
   for (const backend of backends) {
+    const test = (fixtures ? ((base ?? world) as WorldTest).extend('backend', { scope: 'file' }, backend) : base) as T;
+    const suite = () => {
+      // The app starts under the hook timeout, not the first test's.
+      if (fixtures) (test as WorldTest).beforeAll(async ({ t }) => void t);
+      body(backend, test);
+    };
     const why = unavailable(backend);
-    if (why) describe.skip(`${title} [${backend.name}] (skipped: ${why})`, () => body(backend));
-    else describe(`${title} [${backend.name}]`, () => body(backend));
+    if (why) describe.skip(`${title} [${backend.name}] (skipped: ${why})`, suite);
+    else describe(`${title} [${backend.name}]`, suite);
   }
 }

@@ -1,0 +1,75 @@
+// The test world as a vitest fixture chain: an app, its owner's tenant, a
+// workspace, API keys and an integration, each built through the public API the
+// first time a test (or a `test.beforeAll`) names it, and shared by the tests of
+// the file. Fixtures are file-scoped and kept per test object, so each backend
+// of describeEachBackend gets its own app, stopped when the file ends.
+import { test as base } from 'vitest';
+import { createPostgresDatabase, startTestApp, type StartOptions, type TestApp } from './app.js';
+import type { Backend } from './backends.js';
+import { seedApiKey, seedConnection, seedIntegration, seedOrganization, seedWorkspace } from './fixtures.js';
+
+/** The organization's owner: a member token and the organization it created. */
+export interface Tenant {
+  email: string;
+  token: string;
+  organizationId: string;
+}
+
+/** A Slack integration on a FIXED workspace connection. */
+export interface Integration {
+  id: string;
+  alias: string;
+  connectionId: string;
+}
+
+const EMBEDDED: Pick<Backend, 'database' | 'pubsub'> = { database: 'pglite', pubsub: 'memory' };
+
+export const test = base
+  /** What the app runs on; describeEachBackend sets it per backend. */
+  .extend('backend', { scope: 'file' }, EMBEDDED)
+  /** Start options of the file's app (env, onQuery, logStream). */
+  .extend('appOptions', { scope: 'file' }, {} as StartOptions)
+  /** The tenant's names: the owner is owner@{slug}.test, the organization `slug`. */
+  .extend('slug', { scope: 'file' }, 'acme')
+  /** A database of its own, shared by the file's instances (`t` and `peer`); none on PGlite. */
+  .extend('database', { scope: 'file' }, async ({ backend, appOptions }, { onCleanup }) => {
+    if (backend.database !== 'postgres' || appOptions.databaseUrl) return null;
+    const database = await createPostgresDatabase();
+    onCleanup(() => database.drop());
+    return database;
+  })
+  .extend('t', { scope: 'file' }, async ({ backend, appOptions, database }, { onCleanup }): Promise<TestApp> => {
+    const t = await startTestApp(backend, { ...appOptions, databaseUrl: appOptions.databaseUrl ?? database?.url });
+    onCleanup(() => t.stop());
+    return t;
+  })
+  /**
+   * Another instance on the same database when the pub/sub carries events between
+   * processes (Redis); otherwise `t` itself, the only instance in-process pub/sub reaches.
+   */
+  .extend('peer', { scope: 'file' }, async ({ backend, appOptions, database, t }, { onCleanup }): Promise<TestApp> => {
+    if (backend.pubsub !== 'redis') return t;
+    const peer = await startTestApp(backend, { ...appOptions, databaseUrl: appOptions.databaseUrl ?? database?.url });
+    onCleanup(() => peer.stop());
+    return peer;
+  })
+  .extend('tenant', { scope: 'file' }, async ({ t, slug }): Promise<Tenant> => {
+    const email = `owner@${slug}.test`;
+    const token = await t.memberToken(email);
+    return { email, token, organizationId: await seedOrganization(t, token, slug) };
+  })
+  .extend('workspaceId', { scope: 'file' }, ({ t, tenant }) => seedWorkspace(t, tenant.token, tenant.organizationId, 'main'))
+  /** An organization-wide API key's plaintext, as a host product's backend holds it. */
+  .extend('apiKey', { scope: 'file' }, ({ t, tenant }) => seedApiKey(t, tenant.token, { organizationId: tenant.organizationId }))
+  /** The same with CREDENTIALS_READ: it receives the secrets of a resolved connection. */
+  .extend('readerKey', { scope: 'file' }, ({ t, tenant }) =>
+    seedApiKey(t, tenant.token, { organizationId: tenant.organizationId, permissions: ['CREDENTIALS_READ'] }),
+  )
+  .extend('integration', { scope: 'file' }, async ({ t, tenant, workspaceId }): Promise<Integration> => {
+    const alias = 'bot';
+    const connectionId = await seedConnection(t, tenant.token, { scope: 'WORKSPACE', workspaceId, integrationName: 'slack' });
+    const id = await seedIntegration(t, tenant.token, { workspaceId, integrationName: 'slack', alias, connectionStrategy: 'FIXED', connectionId });
+    return { id, alias, connectionId };
+  });
+
+export type WorldTest = typeof test;
