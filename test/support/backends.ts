@@ -28,7 +28,7 @@ export function unavailable(backend: Backend): string | null {
  * describe() once per backend; a backend whose service is missing is skipped by name.
  * `body` gets `test` (the world's, or `base` extended with a file's own fixtures) bound
  * to that backend: file-scoped fixtures are kept per test object, so each backend's
- * tests share one app of their own, started before them. Such a body must be called at
+ * tests share one app of their own, started before them and stopped after. Such a body must be called at
  * the top level of its file: file-scoped fixtures can be declared nowhere else.
  */
 export function describeEachBackend<T = WorldTest>(
@@ -42,8 +42,11 @@ export function describeEachBackend<T = WorldTest>(
   for (const backend of backends) {
     const test = (fixtures ? ((base ?? world) as WorldTest).extend('backend', { scope: 'file' }, backend) : base) as T;
     const suite = () => {
-      // The app starts under the hook timeout, not the first test's.
-      if (fixtures) (test as WorldTest).beforeAll(async ({ t }) => void t);
+      if (fixtures) {
+        // The app starts under the hook timeout, not the first test's, and stops with the block.
+        (test as WorldTest).beforeAll(async ({ t }) => void t);
+        (test as WorldTest).afterAll(({ teardown }) => teardown.run());
+      }
       body(backend, test);
     };
     const why = unavailable(backend);

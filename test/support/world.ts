@@ -2,7 +2,7 @@
 // workspace, API keys and an integration, each built through the public API the
 // first time a test (or a `test.beforeAll`) names it, and shared by the tests of
 // the file. Fixtures are file-scoped and kept per test object, so each backend
-// of describeEachBackend gets its own app, stopped when the file ends.
+// of describeEachBackend gets its own app, stopped when its describe ends.
 import { test as base } from 'vitest';
 import { createPostgresDatabase, startTestApp, type StartOptions, type TestApp } from './app.js';
 import type { Backend } from './backends.js';
@@ -22,6 +22,17 @@ export interface Integration {
   connectionId: string;
 }
 
+/** Stops what the fixtures started, last first, once: at the end of a describeEachBackend block or of the file. */
+export class Teardown {
+  private readonly steps: (() => Promise<void>)[] = [];
+  add(step: () => Promise<void>): void {
+    this.steps.push(step);
+  }
+  async run(): Promise<void> {
+    for (let step = this.steps.pop(); step; step = this.steps.pop()) await step();
+  }
+}
+
 const EMBEDDED: Pick<Backend, 'database' | 'pubsub'> = { database: 'pglite', pubsub: 'memory' };
 
 export const test = base
@@ -31,26 +42,31 @@ export const test = base
   .extend('appOptions', { scope: 'file' }, {} as StartOptions)
   /** The tenant's names: the owner is owner@{slug}.test, the organization `slug`. */
   .extend('slug', { scope: 'file' }, 'acme')
+  .extend('teardown', { scope: 'file' }, ({}, { onCleanup }) => {
+    const teardown = new Teardown();
+    onCleanup(() => teardown.run());
+    return teardown;
+  })
   /** A database of its own, shared by the file's instances (`t` and `peer`); none on PGlite. */
-  .extend('database', { scope: 'file' }, async ({ backend, appOptions }, { onCleanup }) => {
+  .extend('database', { scope: 'file' }, async ({ backend, appOptions, teardown }) => {
     if (backend.database !== 'postgres' || appOptions.databaseUrl) return null;
     const database = await createPostgresDatabase();
-    onCleanup(() => database.drop());
+    teardown.add(() => database.drop());
     return database;
   })
-  .extend('t', { scope: 'file' }, async ({ backend, appOptions, database }, { onCleanup }): Promise<TestApp> => {
+  .extend('t', { scope: 'file' }, async ({ backend, appOptions, database, teardown }): Promise<TestApp> => {
     const t = await startTestApp(backend, { ...appOptions, databaseUrl: appOptions.databaseUrl ?? database?.url });
-    onCleanup(() => t.stop());
+    teardown.add(() => t.stop());
     return t;
   })
   /**
    * Another instance on the same database when the pub/sub carries events between
    * processes (Redis); otherwise `t` itself, the only instance in-process pub/sub reaches.
    */
-  .extend('peer', { scope: 'file' }, async ({ backend, appOptions, database, t }, { onCleanup }): Promise<TestApp> => {
+  .extend('peer', { scope: 'file' }, async ({ backend, appOptions, database, teardown, t }): Promise<TestApp> => {
     if (backend.pubsub !== 'redis') return t;
     const peer = await startTestApp(backend, { ...appOptions, databaseUrl: appOptions.databaseUrl ?? database?.url });
-    onCleanup(() => peer.stop());
+    teardown.add(() => peer.stop());
     return peer;
   })
   .extend('tenant', { scope: 'file' }, async ({ t, slug }): Promise<Tenant> => {
