@@ -1,7 +1,7 @@
 // resolveConnection, DESIGN.md §2: every strategy against every situation an
 // end user can be in, who may call it, decrypted credentials, usage metering,
 // and the two-statement bound of the hot path.
-import { describe, expect } from 'vitest';
+import { expect } from 'vitest';
 import { graphql } from '../generated/index.js';
 import { ALL_BACKENDS, describeEachBackend } from '../support/backends.js';
 import {
@@ -13,7 +13,7 @@ import {
   seedOrganization,
   seedWorkspace,
 } from '../support/fixtures.js';
-import { test as world } from '../support/world.js';
+import { describeWorld, test as world } from '../support/world.js';
 
 const Resolve = graphql(`
   mutation RsResolve($input: ResolveConnectionInput!) {
@@ -346,8 +346,7 @@ const meteringTest = world.extend('usage', { scope: 'file' }, ({ t, tenant: { to
   return result.data!.organization!.usage;
 });
 
-describe('usage metering', () => {
-  const test = meteringTest;
+describeWorld('usage metering', (test) => {
   let w1: string;
   let w2: string;
   test.beforeAll(async ({ t, tenant: { token: owner, organizationId: orgId } }) => {
@@ -405,4 +404,4 @@ describe('usage metering', () => {
     const asKey = await t.request(Usage, { org: orgId, month: month() }, key);
     expect(asKey.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
   });
-});
+}, meteringTest);

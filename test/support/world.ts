@@ -3,7 +3,7 @@
 // first time a test (or a `test.beforeAll`) names it, and shared by the tests of
 // the file. Fixtures are file-scoped and kept per test object, so each backend
 // of describeEachBackend gets its own app, stopped when its describe ends.
-import { test as base } from 'vitest';
+import { describe, test as base } from 'vitest';
 import { createPostgresDatabase, startTestApp, type StartOptions, type TestApp } from './app.js';
 import type { Backend } from './backends.js';
 import { seedApiKey, seedConnection, seedIntegration, seedOrganization, seedWorkspace } from './fixtures.js';
@@ -35,7 +35,7 @@ export class Teardown {
 
 const EMBEDDED: Pick<Backend, 'database' | 'pubsub'> = { database: 'pglite', pubsub: 'memory' };
 
-export const test = base
+const world = base
   /** What the app runs on; describeEachBackend sets it per backend. */
   .extend('backend', { scope: 'file' }, EMBEDDED)
   /** Start options of the file's app (env, onQuery, logStream). */
@@ -88,4 +88,24 @@ export const test = base
     return { id, alias, connectionId };
   });
 
-export type WorldTest = typeof test;
+export const test = world;
+export type WorldTest = typeof world;
+
+/**
+ * describe() whose tests use the fixtures of `test` (the world's by default): its app
+ * starts before them, under the hook timeout rather than the first test's, and stops
+ * after them. `test` serves this block only, since the block ends its fixtures' lifetime.
+ */
+export function describeWorld<T = WorldTest>(
+  title: string,
+  body: (test: T) => void,
+  test?: T,
+  suite: (title: string, fn: () => void) => void = describe,
+): void {
+  const fixtures = (test ?? world) as WorldTest;
+  suite(title, () => {
+    fixtures.beforeAll(async ({ t }) => void t);
+    fixtures.afterAll(({ teardown }) => teardown.run());
+    body(fixtures as T);
+  });
+}
