@@ -3,6 +3,7 @@
 // first time a test (or a `test.beforeAll`) names it, and shared by the tests of
 // the file. Fixtures are file-scoped and kept per test object, so each backend
 // of describeEachBackend gets its own app, stopped when its describe ends.
+import { PassThrough } from 'node:stream';
 import { describe, test as base } from 'vitest';
 import { createPostgresDatabase, startTestApp, type StartOptions, type TestApp } from './app.js';
 import type { Backend } from './backends.js';
@@ -38,6 +39,12 @@ const EMBEDDED: Pick<Backend, 'database' | 'pubsub'> = { database: 'pglite', pub
 const world = base
   /** What the app runs on; describeEachBackend sets it per backend. */
   .extend('backend', { scope: 'file' }, EMBEDDED)
+  /** A log stream and everything written to it so far: `appOptions` passes `logs.stream` to capture the app's logs. */
+  .extend('logs', { scope: 'file' }, () => {
+    const logs = { stream: new PassThrough(), text: '' };
+    logs.stream.on('data', (chunk: Buffer) => (logs.text += chunk.toString()));
+    return logs;
+  })
   /** Start options of the file's app (env, onQuery, logStream). */
   .extend('appOptions', { scope: 'file' }, {} as StartOptions)
   /** The tenant's names: the owner is owner@{slug}.test, the organization `slug`. */
