@@ -111,8 +111,13 @@ export function describeWorld<T = WorldTest>(
 ): void {
   const fixtures = (test ?? world) as WorldTest;
   suite(title, () => {
-    fixtures.beforeAll(async ({ t }) => void t);
+    startAppBeforeAll(fixtures);
     fixtures.afterAll(({ teardown }) => teardown.run());
     body(fixtures as T);
   });
+}
+
+/** Starts the app of `test` before the tests that follow, under the hook timeout rather than the first test's. */
+export function startAppBeforeAll<T>(test: T): void {
+  (test as WorldTest).beforeAll(async ({ t }) => void t);
 }
