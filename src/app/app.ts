@@ -276,7 +276,8 @@ type EnvelopedRoot = {
 /** Yoga logs strings, errors and objects; pino wants one object with `msg`. */
 function toLogFields(args: unknown[]): Record<string, unknown> {
   const err = args.find((a) => a instanceof Error);
-  const msg = args.filter((a) => typeof a === 'string').join(' ');
+  // Yoga logs an unexpected error alone: its message is the line's.
+  const msg = args.filter((a) => typeof a === 'string').join(' ') || (err instanceof Error ? err.message : '');
   return { msg, ...(err ? { err } : {}) };
 }
 

@@ -1,13 +1,14 @@
 // Nested reads go through the Pothos Prisma plugin: the number of SQL statements
 // of one nested query does not grow with the number of objects (no N+1).
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { expect } from 'vitest';
 import { graphql } from '../generated/index.js';
-import { type TestApp, startTestApp, withoutAuthentication } from '../support/app.js';
-import { seedConnection, seedOrganization, seedWorkspace } from '../support/fixtures.js';
+import { withoutAuthentication } from '../support/app.js';
+import { seedConnection, seedWorkspace } from '../support/fixtures.js';
+import { test as world } from '../support/world.js';
 
 const AddIntegration = graphql(`
   mutation ScAddIntegration($input: AddWorkspaceIntegrationInput!) {
-    addWorkspaceIntegration(input: $input) { __typename ... on Error { message } }
+    addWorkspaceIntegration(input: $input) { __typename ...ErrorFields }
   }
 `);
 const Nested = graphql(`
@@ -46,14 +47,9 @@ const Peers = graphql(`
 
 const INTEGRATIONS = ['slack', 'github', 'notion', 'linear', 'hubspot'];
 let statements: string[] = [];
-let t: TestApp;
-let orgId: string;
-let token: string;
+const test = world.extend('appOptions', { scope: 'file' }, { onQuery: (e: { query: string }) => void statements.push(e.query) });
 
-beforeAll(async () => {
-  t = await startTestApp({ database: 'pglite', pubsub: 'memory' }, { onQuery: (e) => statements.push(e.query) });
-  token = await t.memberToken('n-plus-one@example.com');
-  orgId = await seedOrganization(t, token, 'big');
+test.beforeAll(async ({ t, tenant: { token, organizationId: orgId } }) => {
   const orgConnections: Record<string, string> = {};
   for (const integrationName of INTEGRATIONS) {
     orgConnections[integrationName] = await seedConnection(t, token, { scope: 'ORGANIZATION', organizationId: orgId, integrationName });
@@ -74,9 +70,10 @@ beforeAll(async () => {
     }
   }
 }, 240_000);
-afterAll(() => t.stop());
 
-test('organization → 10 workspaces → 5 integrations with their connection → 20 end users with their connections: at most 6 statements', async () => {
+test('organization → 10 workspaces → 5 integrations with their connection → 20 end users with their connections: at most 6 statements', async ({
+  t, tenant: { token, organizationId: orgId },
+}) => {
   statements = [];
   const result = await t.request(Nested, { id: orgId }, token);
   expect(result.errors).toBeUndefined();
