@@ -94,7 +94,9 @@ test('organization → 10 workspaces → 5 integrations with their connection �
 
 // Issue #23: the peers of every end user of a page are one statement, however
 // many end users the page holds (it used to be two statements per end user).
-test('organization → 10 workspaces → end users → their peers with totalCount: one statement for all the peers', async () => {
+test('organization → 10 workspaces → end users → their peers with totalCount: one statement for all the peers', async ({
+  t, tenant: { token, organizationId: orgId },
+}) => {
   const peersStatements = async (users: number) => {
     statements = [];
     const result = await t.request(Peers, { id: orgId, users }, token);
