@@ -9,7 +9,8 @@
 // The budget is small under `npm test`; `npm run fuzz` runs longer
 // (HEDDLE_FUZZ_RUNS runs per field; HEDDLE_FUZZ_DATABASE=pglite for the
 // embedded database). A failure prints its seed; replay it with
-// HEDDLE_FUZZ_SEED=<seed> npm run fuzz -- -t '<field>'.
+// HEDDLE_FUZZ_SEED=<seed> npm run fuzz -- -t '<field>' (HEDDLE_FUZZ_SHRINK=1
+// to shrink the counterexample; off by default, each step costs requests).
 import fc from 'fast-check';
 import type { GraphQLField } from 'graphql';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
