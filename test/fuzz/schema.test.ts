@@ -14,6 +14,7 @@
 import fc from 'fast-check';
 import type { GraphQLField } from 'graphql';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { listIntegrations } from '../../src/modules/catalog/catalog.js';
 import { ERROR_CODES, REQUEST_ERROR_CODES } from '../../src/platform/errors.js';
 import { decodeId, encodeGlobalID } from '../../src/platform/ids.js';
 import { schema } from '../../src/schema/index.js';
@@ -197,7 +198,9 @@ function failed(answer: Answer): boolean {
 }
 
 beforeAll(async () => {
-  t = await startTestApp(backend, { env: { HEDDLE_EXPOSE_ERRORS: 'false' } });
+  // Action calls go to a closed loopback port, never to a provider on the network.
+  const providers = Object.fromEntries(listIntegrations().map((integration) => [integration.name, 'http://127.0.0.1:9']));
+  t = await startTestApp(backend, { env: { HEDDLE_EXPOSE_ERRORS: 'false', HEDDLE_PROVIDER_BASE_URLS: JSON.stringify(providers) } });
   tables = (
     await t.app.database.prisma.$queryRaw<{ table_name: string }[]>`
       SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY table_name`
