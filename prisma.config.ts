@@ -1,4 +1,4 @@
-// Prisma CLI configuration. Heddle applies migrations itself (src/db/migrate.ts),
+// Prisma CLI configuration. Heddle applies migrations itself (src/platform/db/migrate.ts),
 // so the CLI is only used to generate the client and the Pothos types.
 import { defineConfig } from 'prisma/config';
 

@@ -42,7 +42,7 @@ async function prismaContext(): Promise<(request: Request) => Promise<Context>> 
     import('../../src/platform/db/database.js'),
     import('../../src/auth/principal.js'),
     import('../../src/auth/api-key-usage.js'),
-    import('../../src/auth/tenancy.js'),
+    import('../../src/auth/registry.js'),
     import('../../src/platform/logger.js'),
   ]);
   const { prisma } = await openDatabase({ kind: 'postgres', url: process.env.DATABASE_URL!, poolSize: Number(process.env.DATABASE_POOL_SIZE ?? 10) });
@@ -53,7 +53,7 @@ async function prismaContext(): Promise<(request: Request) => Promise<Context>> 
   });
   return async (request) => {
     const principal = await authenticator.authenticate(request.headers.get('authorization'));
-    return { workspace: (id) => prisma.workspace.findFirst({ where: { id, AND: [visible.workspaces(principal)] } }) };
+    return { workspace: (id) => prisma.workspace.findFirst({ where: { id, AND: [visible('Workspace', principal)] } }) };
   };
 }
 

@@ -77,7 +77,7 @@ export interface ResolutionByHand {
 async function decideByHand(pool: pg.Pool, request: { workspaceId: string; integration: string; externalId?: string | null }) {
   const principal: Principal = { kind: 'apiKey', apiKeyId: '', organizationId: process.env.BENCH_ORGANIZATION_ID!, workspaceIds: null, permissions: [], expiresAt: null };
   const read = resolutionDataQuery(principal, request);
-  // Prepared by name like Heddle prepares them (src/db/prepared.ts): the same statements, run the same way.
+  // Prepared by name like Heddle prepares them (src/platform/db/prepared.ts): the same statements, run the same way.
   const { rows } = await pool.query<RawResolutionRow>({ name: preparedStatementName(read.text), text: read.text, values: read.values });
   const data = toResolutionData(rows[0]!);
   if (!data.workspace) throw new Error('workspace not found');
@@ -85,8 +85,8 @@ async function decideByHand(pool: pg.Pool, request: { workspaceId: string; integ
 }
 
 /**
- * W3: resolveConnection's own statements (src/domain/resolution.ts and
- * usage.ts): the one read, the rule, the one usage write, both prepared. The tenant comes
+ * W3: resolveConnection's own statements (src/modules/resolution/resolution.service.ts and
+ * src/modules/usage/usage.service.ts): the one read, the rule, the one usage write, both prepared. The tenant comes
  * from BENCH_ORGANIZATION_ID, standing in for what authentication would say.
  */
 export async function resolveByHand(

@@ -4,8 +4,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { getOperationAST, GraphQLError } from 'graphql';
-import { createYoga, maskError, type Plugin } from 'graphql-yoga';
-import { HeddleError } from '../platform/errors.js';
+import { createYoga, type Plugin } from 'graphql-yoga';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { ApiKeyUsage } from '../auth/api-key-usage.js';
@@ -28,6 +27,7 @@ import { openPubSub } from '../platform/pubsub.js';
 import { schema } from '../schema/index.js';
 import type { Context, Services } from '../modules/common/context.js';
 import { createGraphiQL } from './graphiql.js';
+import { maskHeddleError, useErrorCodes } from './errors.js';
 import { limitPlugins } from './limits.js';
 import { subscriptionLimitError } from './websocket-limits.js';
 
@@ -92,7 +92,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     schema,
     graphqlEndpoint: GRAPHQL_PATH,
     landingPage: false,
-    maskedErrors: { maskError: exposeDomainErrors, isDev: config.graphql.exposeErrors },
+    maskedErrors: { maskError: maskHeddleError, isDev: config.graphql.exposeErrors },
     // Served by ./graphiql.ts (Heddle's example, compressed and cached files); none in production.
     graphiql: false,
     // One operation per request: a batch would multiply every per-operation limit.
@@ -104,7 +104,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       warn: (...args) => logger.warn(toLogFields(args)),
       error: (...args) => logger.error(toLogFields(args)),
     },
-    plugins: [...limitPlugins(config.limits, config.graphql), useRequestLog(logger)],
+    plugins: [...limitPlugins(config.limits, config.graphql), useErrorCodes(), useRequestLog(logger)],
     context: async (initial) => ({
       ...services,
       // graphql-ws authenticates once in connection_init and hands the principal in.
@@ -273,23 +273,11 @@ type EnvelopedRoot = {
   subscribe: (args: unknown) => ReturnType<typeof import('graphql').subscribe>;
 };
 
-/**
- * Domain errors thrown outside a mutation's result union (queries, subscriptions)
- * keep their message and stable code; anything unexpected stays masked.
- */
-function exposeDomainErrors(error: unknown, message: string, isDev?: boolean): Error {
-  const original = error instanceof GraphQLError ? error.originalError : error;
-  if (original instanceof HeddleError) {
-    const path = error instanceof GraphQLError ? error.path : undefined;
-    return new GraphQLError(original.message, { path, extensions: { code: original.code } });
-  }
-  return maskError(error, message, isDev);
-}
-
 /** Yoga logs strings, errors and objects; pino wants one object with `msg`. */
 function toLogFields(args: unknown[]): Record<string, unknown> {
   const err = args.find((a) => a instanceof Error);
-  const msg = args.filter((a) => typeof a === 'string').join(' ');
+  // Yoga logs an unexpected error alone: its message is the line's.
+  const msg = args.filter((a) => typeof a === 'string').join(' ') || (err instanceof Error ? err.message : '');
   return { msg, ...(err ? { err } : {}) };
 }
 

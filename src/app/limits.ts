@@ -27,10 +27,13 @@ import {
   type GraphQLCompositeType,
   type GraphQLSchema,
   type SelectionSetNode,
+  type ValidationContext,
   type ValueNode,
 } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Config, GraphqlLimits } from '../platform/config.js';
+import type { RequestErrorCode } from '../platform/errors.js';
+import { tagCode } from './errors.js';
 
 /** Browsers' "simple" requests (GET, form and text/plain POSTs) must carry this header. */
 export const CSRF_HEADER = 'x-heddle-csrf';
@@ -44,16 +47,31 @@ export const DEFAULT_LIST_SIZE = 20;
 export function limitPlugins(limits: GraphqlLimits, graphql: Config['graphql']): Plugin[] {
   const plugins: Plugin[] = [
     useCSRFPrevention({ requestHeaders: [CSRF_HEADER] }),
-    maxTokensPlugin({ n: limits.maxTokens }),
+    // The parser must stop at the limit, so this rejection stays thrown, with its code.
+    maxTokensPlugin({ n: limits.maxTokens, onReject: [(_context, error) => void tagCode(error, 'TOKEN_LIMIT_EXCEEDED')] }),
     // Fragments do not add depth: the limit is on how deeply fields nest.
-    maxDepthPlugin({ n: limits.maxDepth, flattenFragments: true }),
-    maxAliasesPlugin({ n: limits.maxAliases }),
-    maxDirectivesPlugin({ n: limits.maxDirectives }),
+    maxDepthPlugin({ n: limits.maxDepth, flattenFragments: true, ...reportedAs('DEPTH_LIMIT_EXCEEDED') }),
+    maxAliasesPlugin({ n: limits.maxAliases, ...reportedAs('ALIAS_LIMIT_EXCEEDED') }),
+    maxDirectivesPlugin({ n: limits.maxDirectives, ...reportedAs('DIRECTIVE_LIMIT_EXCEEDED') }),
     useCostLimit(limits.maxCost),
   ];
   if (!graphql.introspection) plugins.push({ onValidate: ({ addValidationRule }) => addValidationRule(NoSchemaIntrospectionCustomRule) });
   if (!graphql.fieldSuggestions) plugins.push(blockFieldSuggestionsPlugin({ mask: '' }));
   return plugins;
+}
+
+/**
+ * graphql-armor's validation limits throw a codeless "Syntax Error: …"; these
+ * options report it as a validation error (HTTP 400) with its own code instead.
+ */
+function reportedAs(code: RequestErrorCode) {
+  return {
+    propagateOnRejection: false,
+    onReject: [
+      (context: ValidationContext | null, error: GraphQLError) =>
+        context?.reportError(new GraphQLError(error.message.replace(/^Syntax Error: /, ''), { extensions: { code } })),
+    ],
+  };
 }
 
 function useCostLimit(maxCost: number): Plugin {

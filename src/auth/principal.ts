@@ -3,14 +3,17 @@
 //   hdl_…  an API key (hash looked up; revoked or expired keys fail at once)
 //   a JWT  signed by Heddle for an end user (issueEndUserToken), or a member
 //          session (HS256 with HEDDLE_JWT_SECRET, or the configured JWKS).
-import { GraphQLError } from 'graphql';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify, SignJWT, type JWTVerifyGetKey } from 'jose';
 import type { Config } from '../platform/config.js';
 import { hashToken } from '../platform/crypto/tokens.js';
 import { prepared } from '../platform/db/prepared.js';
 import { Prisma, type PrismaClient } from '../generated/prisma/client.js';
 import type { ApiKeyUsage } from './api-key-usage.js';
-import type { Role } from './roles.js';
+import { UnauthenticatedError } from './errors.js';
+
+/** Roles (DESIGN §3): what a member may do inside an organization (see roles.ts). */
+export const ROLES = ['OWNER', 'ADMIN', 'MEMBER'] as const;
+export type Role = (typeof ROLES)[number];
 
 export type Principal =
   | { kind: 'anonymous' }
@@ -65,13 +68,6 @@ export const mayExecute = (principal: Principal): boolean =>
 /** Who may use the proxy: members and API keys holding PROXY (end users only through actions). */
 export const mayProxy = (principal: Principal): boolean =>
   principal.kind === 'member' || (principal.kind === 'apiKey' && principal.permissions.includes(API_KEY_PERMISSIONS.PROXY));
-
-export class UnauthenticatedError extends GraphQLError {
-  constructor(message: string) {
-    super(message, { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
-  }
-}
-
 
 export interface Authenticator {
   authenticate(authorization: string | null | undefined): Promise<Principal>;
@@ -151,7 +147,8 @@ export function createAuthenticator(deps: { prisma: PrismaClient; jwt: Config['j
       WHERE u."subject" = ${claims.sub}`));
     let found = await rows();
     if (!found.length) {
-      await prisma.user.upsert({ where: { subject: claims.sub }, create: { subject: claims.sub, email: claims.email, name }, update: {} });
+      // ON CONFLICT DO NOTHING: concurrent first requests of one user create it once.
+      await prisma.user.createMany({ data: [{ subject: claims.sub, email: claims.email, name }], skipDuplicates: true });
       found = await rows();
     }
     const user = found[0]!;

@@ -3,11 +3,8 @@
 // scope (a workspace-restricted key only on rows of its workspaces). Other
 // tenants' rows never get here as a "no": the caller has no role there, so
 // the check passes and the tenancy lookup answers NOT_FOUND.
-import { ScopeDeniedError } from './key-scope.js';
-import type { Principal } from './principal.js';
-
-export const ROLES = ['OWNER', 'ADMIN', 'MEMBER'] as const;
-export type Role = (typeof ROLES)[number];
+import { ScopeDeniedError } from './errors.js';
+import type { Principal, Role } from './principal.js';
 
 const RANK: Record<Role, number> = { MEMBER: 1, ADMIN: 2, OWNER: 3 };
 

@@ -194,7 +194,7 @@ export interface ConnectConfig {
   trustProxyHops: number;
 }
 
-/** Abuse limits on every GraphQL request, HTTP and graphql-ws alike (src/server/limits.ts). */
+/** Abuse limits on every GraphQL request, HTTP and graphql-ws alike (src/app/limits.ts). */
 export interface GraphqlLimits {
   maxDepth: number;
   maxAliases: number;

@@ -19,6 +19,30 @@ export const ERROR_CODES = [
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
+/**
+ * The other `extensions.code`s of top-level GraphQL errors (a query field, a
+ * subscription or a whole request that failed); ERROR_CODES appear there too.
+ * Together, every code a client can see (README, "Errors").
+ */
+export const REQUEST_ERROR_CODES = [
+  'UNAUTHENTICATED',
+  'BAD_REQUEST',
+  'REQUEST_ENTITY_TOO_LARGE',
+  'BAD_USER_INPUT',
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'TOKEN_LIMIT_EXCEEDED',
+  'DEPTH_LIMIT_EXCEEDED',
+  'ALIAS_LIMIT_EXCEEDED',
+  'DIRECTIVE_LIMIT_EXCEEDED',
+  'COST_LIMIT_EXCEEDED',
+  'SUBSCRIPTION_LIMIT',
+  'SINCE_VERSION_EXPIRED',
+  'SERVICE_UNAVAILABLE',
+  'INTERNAL_SERVER_ERROR',
+] as const;
+export type RequestErrorCode = (typeof REQUEST_ERROR_CODES)[number];
+
 export abstract class HeddleError extends Error {
   abstract readonly code: ErrorCode;
 }

@@ -10,7 +10,7 @@ import { roleIn } from '../auth/roles.js';
 import { ERROR_CODES } from '../platform/errors.js';
 import type { Context } from '../modules/common/context.js';
 import { decodeGlobalId, isUuid } from '../platform/ids.js';
-import { ownershipOf } from '../auth/ownership.js';
+import { ownershipOf } from '../auth/registry.js';
 
 /** Input fields that name the row a mutation acts on, most specific first. */
 const TARGET_FIELDS = ['id', 'memberId', 'endUserId', 'spaceId', 'directoryId', 'connectionId', 'workspaceId', 'organizationId'];

@@ -24,14 +24,17 @@ import '../modules/connect/connect-session.schema.js';
 import '../modules/execution/execution.schema.js';
 import { printSubgraphSchema } from '@apollo/subgraph';
 import { auditMutations } from './audit-mutations.js';
+import { checkTypenames } from './typenames.js';
 import { builder } from '../modules/common/builder.js';
 
 // Federation v2.6 link: subscriptions through Apollo Router need at least 2.4.
-export const schema = auditMutations(
-  builder.toSubGraphSchema({
-  linkUrl: 'https://specs.apollo.dev/federation/v2.6',
-    federationDirectives: ['@key', '@shareable', '@external', '@requires', '@provides'],
-  }),
+export const schema = checkTypenames(
+  auditMutations(
+    builder.toSubGraphSchema({
+      linkUrl: 'https://specs.apollo.dev/federation/v2.6',
+      federationDirectives: ['@key', '@shareable', '@external', '@requires', '@provides'],
+    }),
+  ),
 );
 
 /** The SDL that `_service { sdl }` returns and schema.graphql holds. */

@@ -1,23 +1,22 @@
 import { createHash } from 'node:crypto';
-import { PassThrough } from 'node:stream';
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { expect, vi } from 'vitest';
 import { graphql } from '../generated/index.js';
-import { databaseText, startTestApp, type TestApp } from '../support/app.js';
+import { databaseText, type TestApp } from '../support/app.js';
 import { seedConnection, seedOrganization, seedWorkspace } from '../support/fixtures.js';
+import { test as world } from '../support/world.js';
 
 const CreateApiKey = graphql(`
   mutation AkCreate($input: CreateApiKeyInput!) {
     createApiKey(input: $input) {
       __typename
       ... on CreatedApiKey { plainKey apiKey { id prefix permissions workspaces { id } } }
-      ... on Error { code }
-      ... on ValidationError { fieldErrors { path } }
+      ...ErrorFields
     }
   }
 `);
 const RevokeApiKey = graphql(`
   mutation AkRevoke($input: RevokeApiKeyInput!) {
-    revokeApiKey(input: $input) { __typename ... on ApiKey { revokedAt } ... on Error { code } }
+    revokeApiKey(input: $input) { __typename ... on ApiKey { revokedAt } ...ErrorFields }
   }
 `);
 const Viewer = graphql(`
@@ -34,8 +33,7 @@ const IssueToken = graphql(`
     issueEndUserToken(input: $input) {
       __typename
       ... on EndUserToken { token expiresAt endUser { id externalId } }
-      ... on Error { code }
-      ... on ValidationError { fieldErrors { path } }
+      ...ErrorFields
     }
   }
 `);
@@ -52,23 +50,35 @@ const AsEndUser = graphql(`
   }
 `);
 
-const logs = new PassThrough();
-let logText = '';
-logs.on('data', (chunk: Buffer) => (logText += chunk.toString()));
+const test = world
+  .extend('slug', { scope: 'file' }, 'keys')
+  .extend('appOptions', { scope: 'file' }, ({ logs }) => ({ logStream: logs.stream }));
 
+/** Runs `fn` with the clock moved `ms` ahead, as if that much time had passed: only Date is faked, timers and I/O run on. */
+async function later<T>(ms: number, fn: () => Promise<T>): Promise<T> {
+  vi.useFakeTimers({ toFake: ['Date'] });
+  vi.setSystemTime(Date.now() + ms);
+  try {
+    return await fn();
+  } finally {
+    vi.useRealTimers();
+  }
+}
+
+// The helpers below act as the tenant's owner.
 let t: TestApp;
 let owner: string;
 let orgId: string;
 let prodId: string;
 let stagingId: string;
-beforeAll(async () => {
-  t = await startTestApp({ database: 'pglite', pubsub: 'memory' }, { logStream: logs });
-  owner = await t.memberToken('keys@example.com');
-  orgId = await seedOrganization(t, owner, 'keys');
+let logs: { text: string };
+test.beforeAll(async ({ t: app, tenant, logs: appLogs }) => {
+  t = app;
+  logs = appLogs;
+  ({ token: owner, organizationId: orgId } = tenant);
   prodId = await seedWorkspace(t, owner, orgId, 'prod');
   stagingId = await seedWorkspace(t, owner, orgId, 'staging');
 });
-afterAll(() => t.stop());
 
 async function createKey(input: Record<string, unknown>) {
   const result = await t.request(CreateApiKey, { input: { organizationId: orgId, name: 'backend', ...input } as never }, owner);
@@ -90,7 +100,7 @@ test('a canary key appears in no table, log line or response except the one that
   await t.app.services.apiKeyUsage.flush();
   expect(JSON.stringify([tampered, afterRevoke, listed, audit])).not.toContain(canary);
   expect(await databaseText(t)).not.toContain(canary);
-  expect(logText).not.toContain(canary);
+  expect(logs.text).not.toContain(canary);
 });
 
 test('a new key is shown once; only its hash and prefix are stored, and it never reaches the logs', async () => {
@@ -102,7 +112,7 @@ test('a new key is shown once; only its hash and prefix are stored, and it never
   const listed = await t.request(Keys, { org: orgId }, owner);
   expect(JSON.stringify(listed)).not.toContain(created.plainKey);
   expect((await t.request(Viewer, undefined, created.plainKey)).data?.viewer.kind).toBe('API_KEY');
-  expect(logText).not.toContain(created.plainKey);
+  expect(logs.text).not.toContain(created.plainKey);
 });
 
 test('an org-wide key acts inside its organization only; lastUsedAt is recorded without a write per request', async () => {
@@ -140,8 +150,8 @@ test('a revoked key fails on its next request; an expired key fails', async () =
 
   const soon = await createKey({ name: 'short-lived', expiresAt: new Date(Date.now() + 1000).toISOString() });
   expect((await t.request(Viewer, undefined, soon.plainKey)).data?.viewer.kind).toBe('API_KEY');
-  await new Promise((r) => setTimeout(r, 1100));
-  expect((await t.request(Viewer, undefined, soon.plainKey)).errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+  const expired = await later(1100, () => t.request(Viewer, undefined, soon.plainKey));
+  expect(expired.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
   const past = await t.request(CreateApiKey, { input: { organizationId: orgId, name: 'x', expiresAt: '2000-01-01T00:00:00Z' } }, owner);
   expect(past.data?.createApiKey).toMatchObject({ code: 'VALIDATION_ERROR', fieldErrors: [{ path: ['input', 'expiresAt'] }] });
 });
@@ -173,6 +183,6 @@ test('end-user tokens: API keys only, at most 24 h; the token sees itself, its c
     own: { id: own },
     foreign: null,
   });
-  await new Promise((r) => setTimeout(r, 2100));
-  expect((await t.request(Viewer, undefined, token)).errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+  const expired = await later(2100, () => t.request(Viewer, undefined, token));
+  expect(expired.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
 });

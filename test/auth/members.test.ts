@@ -1,39 +1,40 @@
 // Organizations, members, invites and roles (DESIGN §3), and the audit log.
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect } from 'vitest';
 import { graphql } from '../generated/index.js';
-import { startTestApp, type TestApp } from '../support/app.js';
+import type { TestApp } from '../support/app.js';
 import { seedConnection, seedOrganization, seedWorkspace } from '../support/fixtures.js';
+import { startAppBeforeAll, test as world } from '../support/world.js';
 
 const Invite = graphql(`
   mutation MbInvite($input: InviteMemberInput!) {
-    inviteMember(input: $input) { __typename ... on Invite { id email role status expiresAt } ... on Error { code message } }
+    inviteMember(input: $input) { __typename ... on Invite { id email role status expiresAt } ...ErrorFields }
   }
 `);
 const Accept = graphql(`
   mutation MbAccept($input: AcceptInviteInput!) {
-    acceptInvite(input: $input) { __typename ... on Member { id role user { email } } ... on Error { code message } }
+    acceptInvite(input: $input) { __typename ... on Member { id role user { email } } ...ErrorFields }
   }
 `);
 const Revoke = graphql(`
-  mutation MbRevoke($input: RevokeInviteInput!) { revokeInvite(input: $input) { __typename ... on Invite { status } ... on Error { code } } }
+  mutation MbRevoke($input: RevokeInviteInput!) { revokeInvite(input: $input) { __typename ... on Invite { status } ...ErrorFields } }
 `);
 const UpdateRole = graphql(`
-  mutation MbRole($input: UpdateMemberRoleInput!) { updateMemberRole(input: $input) { __typename ... on Member { role } ... on Error { code } } }
+  mutation MbRole($input: UpdateMemberRoleInput!) { updateMemberRole(input: $input) { __typename ... on Member { role } ...ErrorFields } }
 `);
 const Remove = graphql(`
-  mutation MbRemove($input: RemoveMemberInput!) { removeMember(input: $input) { __typename ... on Error { code } } }
+  mutation MbRemove($input: RemoveMemberInput!) { removeMember(input: $input) { __typename ...ErrorFields } }
 `);
 const Transfer = graphql(`
-  mutation MbTransfer($input: TransferOwnershipInput!) { transferOwnership(input: $input) { __typename ... on Error { code } } }
+  mutation MbTransfer($input: TransferOwnershipInput!) { transferOwnership(input: $input) { __typename ...ErrorFields } }
 `);
 const DeleteOrg = graphql(`
-  mutation MbDeleteOrg($input: DeleteOrganizationInput!) { deleteOrganization(input: $input) { __typename ... on Error { code } } }
+  mutation MbDeleteOrg($input: DeleteOrganizationInput!) { deleteOrganization(input: $input) { __typename ...ErrorFields } }
 `);
 const CreateWorkspace = graphql(`
-  mutation MbCreateWorkspace($input: CreateWorkspaceInput!) { createWorkspace(input: $input) { __typename ... on Error { code } } }
+  mutation MbCreateWorkspace($input: CreateWorkspaceInput!) { createWorkspace(input: $input) { __typename ...ErrorFields } }
 `);
 const Rename = graphql(`
-  mutation MbRename($input: RenameConnectionInput!) { renameConnection(input: $input) { __typename ... on Connection { displayName } ... on Error { code } } }
+  mutation MbRename($input: RenameConnectionInput!) { renameConnection(input: $input) { __typename ... on Connection { displayName } ...ErrorFields } }
 `);
 const Org = graphql(`
   query MbOrg($id: ID!) {
@@ -56,15 +57,9 @@ const Audit = graphql(`
 `);
 const ViewerUser = graphql(`query MbViewerUser { viewer { user { id } } }`);
 
-let t: TestApp;
-beforeAll(async () => {
-  t = await startTestApp({ database: 'pglite', pubsub: 'memory' });
-});
-afterAll(() => t.stop());
-
 let slugs = 0;
 /** An organization owned by a new user, with one member of each other role. */
-async function team() {
+async function makeTeam(t: TestApp) {
   const n = ++slugs;
   const tokens = {
     owner: await t.memberToken(`owner${n}@team.test`),
@@ -84,19 +79,21 @@ async function team() {
   return { n, orgId, tokens, ids };
 }
 
-const roles = async (orgId: string, token: string) =>
+const roles = async (t: TestApp, orgId: string, token: string) =>
   (await t.request(Org, { id: orgId }, token)).data!.organization!.members.edges.map((e) => e.node.role).sort();
 
+/** Each test gets a team of its own. */
+const test = world.extend('team', ({ t }) => makeTeam(t));
+startAppBeforeAll(test);
+
 describe('organizations and members', () => {
-  test('the creator is the only OWNER; invited people join with the invited role', async () => {
-    const { orgId, tokens } = await team();
+  test('the creator is the only OWNER; invited people join with the invited role', async ({ t, team: { orgId, tokens } }) => {
     expect((await t.request(Org, { id: orgId }, tokens.owner)).data!.organization!.viewerRole).toBe('OWNER');
     expect((await t.request(Org, { id: orgId }, tokens.admin)).data!.organization!.viewerRole).toBe('ADMIN');
-    expect(await roles(orgId, tokens.member)).toEqual(['ADMIN', 'MEMBER', 'OWNER']);
+    expect(await roles(t, orgId, tokens.member)).toEqual(['ADMIN', 'MEMBER', 'OWNER']);
   });
 
-  test('an invite is for ADMIN or MEMBER only, expires after 7 days, and a second one for the same email is a CONFLICT', async () => {
-    const { orgId, tokens } = await team();
+  test('an invite is for ADMIN or MEMBER only, expires after 7 days, and a second one for the same email is a CONFLICT', async ({ t, team: { orgId, tokens } }) => {
     const asOwner = await t.requestRaw(
       'mutation($o: ID!) { inviteMember(input: { organizationId: $o, email: "x@team.test", role: OWNER }) { __typename } }',
       { o: orgId },
@@ -112,14 +109,12 @@ describe('organizations and members', () => {
     expect(again.data!.inviteMember).toMatchObject({ code: 'CONFLICT' });
   });
 
-  test('inviting an existing member is a CONFLICT, whatever the case of the email', async () => {
-    const { n, orgId, tokens } = await team();
+  test('inviting an existing member is a CONFLICT, whatever the case of the email', async ({ t, team: { n, orgId, tokens } }) => {
     const result = await t.request(Invite, { input: { organizationId: orgId, email: `MEMBER${n}@TEAM.test`, role: 'ADMIN' } }, tokens.owner);
     expect(result.data!.inviteMember).toMatchObject({ code: 'CONFLICT' });
   });
 
-  test("only the invited email accepts; someone else's invite is NOT_FOUND; a used, revoked or expired invite is a CONFLICT", async () => {
-    const { orgId, tokens } = await team();
+  test("only the invited email accepts; someone else's invite is NOT_FOUND; a used, revoked or expired invite is a CONFLICT", async ({ t, team: { orgId, tokens } }) => {
     const invite = async (email: string) =>
       ((await t.request(Invite, { input: { organizationId: orgId, email, role: 'MEMBER' } }, tokens.owner)).data!.inviteMember as { id: string }).id;
     const id = await invite('carol@team.test');
@@ -147,8 +142,7 @@ describe('organizations and members', () => {
     expect(member.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
   });
 
-  test('nobody can remove or demote the OWNER (FORBIDDEN); an ADMIN changes other roles, effective on the next request', async () => {
-    const { orgId, tokens, ids } = await team();
+  test('nobody can remove or demote the OWNER (FORBIDDEN); an ADMIN changes other roles, effective on the next request', async ({ t, team: { orgId, tokens, ids } }) => {
     for (const token of [tokens.admin, tokens.owner]) {
       expect((await t.request(UpdateRole, { input: { id: ids.owner!, role: 'MEMBER' } }, token)).data!.updateMemberRole).toMatchObject({ code: 'FORBIDDEN' });
       expect((await t.request(Remove, { input: { id: ids.owner! } }, token)).data!.removeMember).toMatchObject({ code: 'FORBIDDEN' });
@@ -157,17 +151,15 @@ describe('organizations and members', () => {
     expect((await t.request(CreateWorkspace, { input: workspace }, tokens.member)).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     expect((await t.request(UpdateRole, { input: { id: ids.member!, role: 'ADMIN' } }, tokens.admin)).data!.updateMemberRole).toMatchObject({ role: 'ADMIN' });
     expect((await t.request(CreateWorkspace, { input: workspace }, tokens.member)).data!.createWorkspace.__typename).toBe('Workspace');
-    expect(await roles(orgId, tokens.owner)).toEqual(['ADMIN', 'ADMIN', 'OWNER']);
+    expect(await roles(t, orgId, tokens.owner)).toEqual(['ADMIN', 'ADMIN', 'OWNER']);
   });
 
-  test('a removed member loses the organization on its next request', async () => {
-    const { orgId, tokens, ids } = await team();
+  test('a removed member loses the organization on its next request', async ({ t, team: { orgId, tokens, ids } }) => {
     expect((await t.request(Remove, { input: { id: ids.member! } }, tokens.admin)).data!.removeMember.__typename).toBe('Deleted');
     expect((await t.request(Org, { id: orgId }, tokens.member)).data!.organization).toBeNull();
   });
 
-  test('transferOwnership keeps exactly one OWNER, even when two transfers race; only the OWNER deletes the organization', async () => {
-    const { orgId, tokens, ids } = await team();
+  test('transferOwnership keeps exactly one OWNER, even when two transfers race; only the OWNER deletes the organization', async ({ t, team: { orgId, tokens, ids } }) => {
     const [a, b] = await Promise.all([
       t.request(Transfer, { input: { organizationId: orgId, memberId: ids.admin! } }, tokens.owner),
       t.request(Transfer, { input: { organizationId: orgId, memberId: ids.member! } }, tokens.owner),
@@ -176,7 +168,7 @@ describe('organizations and members', () => {
     // if the first had committed before it authenticated, else from the check under the lock.
     const outcome = (r: typeof a) => r.errors?.[0]?.extensions?.code ?? (r.data!.transferOwnership.__typename === 'ForbiddenError' ? 'FORBIDDEN' : r.data!.transferOwnership.__typename);
     expect([outcome(a), outcome(b)].sort()).toEqual(['FORBIDDEN', 'Organization']);
-    const after = await roles(orgId, tokens.owner);
+    const after = await roles(t, orgId, tokens.owner);
     expect(after.filter((r) => r === 'OWNER')).toHaveLength(1);
     const newOwner = (await t.request(Org, { id: orgId }, tokens.admin)).data!.organization!.viewerRole === 'OWNER' ? tokens.admin : tokens.member;
     expect((await t.request(DeleteOrg, { input: { id: orgId } }, tokens.owner)).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
@@ -184,8 +176,7 @@ describe('organizations and members', () => {
     expect((await t.request(Org, { id: orgId }, newOwner)).data!.organization).toBeNull();
   });
 
-  test('a MEMBER creates connections and manages its own, not the ones others created', async () => {
-    const { orgId, tokens } = await team();
+  test('a MEMBER creates connections and manages its own, not the ones others created', async ({ t, team: { orgId, tokens } }) => {
     const workspaceId = await seedWorkspace(t, tokens.owner, orgId, 'conns');
     const base = { scope: 'WORKSPACE', workspaceId, integrationName: 'slack' };
     const own = await seedConnection(t, tokens.member, base);
@@ -197,8 +188,7 @@ describe('organizations and members', () => {
 });
 
 describe('audit log', () => {
-  test('every mutation is recorded with actor, action, target and outcome; OWNER and ADMIN read it, MEMBER may not', async () => {
-    const { orgId, tokens } = await team();
+  test('every mutation is recorded with actor, action, target and outcome; OWNER and ADMIN read it, MEMBER may not', async ({ t, team: { orgId, tokens } }) => {
     const created = await t.request(CreateWorkspace, { input: { organizationId: orgId, name: 'Audited', slug: 'audited' } }, tokens.admin);
     expect(created.data!.createWorkspace.__typename).toBe('Workspace');
     await t.request(CreateWorkspace, { input: { organizationId: orgId, name: 'Bad', slug: 'Not A Slug' } }, tokens.admin);
@@ -224,9 +214,8 @@ describe('audit log', () => {
     expect((await t.request(Audit, { id: orgId }, tokens.member)).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
   });
 
-  test("another tenant's attempts never land in this organization's log, and its own log shows nothing of this one", async () => {
-    const a = await team();
-    const b = await team();
+  test("another tenant's attempts never land in this organization's log, and its own log shows nothing of this one", async ({ t, team: a }) => {
+    const b = await makeTeam(t);
     const before = (await t.request(Audit, { id: a.orgId }, a.tokens.owner)).data!.organization!.auditEvents.totalCount;
     const probe = await t.request(CreateWorkspace, { input: { organizationId: a.orgId, name: 'Probe', slug: 'probe' } }, b.tokens.owner);
     expect(probe.data!.createWorkspace).toMatchObject({ code: 'NOT_FOUND' });

@@ -1,16 +1,15 @@
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { expect } from 'vitest';
 import { graphql } from '../generated/index.js';
-import { describeEachBackend } from '../support/backends.js';
-import { startTestApp, type TestApp } from '../support/app.js';
-import { seedOrganization, seedWorkspace } from '../support/fixtures.js';
+import { ALL_BACKENDS, describeEachBackend } from '../support/backends.js';
+import { seedWorkspace } from '../support/fixtures.js';
+import { test as world } from '../support/world.js';
 
 const CreateConnection = graphql(`
   mutation CnCreateConnection($input: CreateConnectionInput!) {
     createConnection(input: $input) {
       __typename
       ... on Connection { id displayName type scope status integrationName expiresAt workspace { id } }
-      ... on Error { code message }
-      ... on ValidationError { fieldErrors { path message } }
+      ...ErrorFields
     }
   }
 `);
@@ -43,28 +42,18 @@ const ConnectionNode = graphql(`
 
 const CANARY = 'canary-secret-7f3a9c1e';
 
-describeEachBackend('connections', (backend) => {
-  let t: TestApp;
-  let token: string;
-  let orgId: string;
-  let workspaceId: string;
-  let otherWorkspaceId: string;
-  beforeAll(async () => {
-    t = await startTestApp(backend);
-    token = await t.memberToken('cn@example.com');
-    orgId = await seedOrganization(t, token, 'cn');
-    const ids = [await seedWorkspace(t, token, orgId, 'main'), await seedWorkspace(t, token, orgId, 'other')];
-    [workspaceId, otherWorkspaceId] = ids as [string, string];
-  });
-  afterAll(() => t.stop());
-
-  const create = (input: Record<string, unknown>) =>
-    t.request(CreateConnection, { input: input as never }, token).then((r) => {
+const connectionsTest = world
+  .extend('otherWorkspaceId', { scope: 'file' }, ({ t, tenant }) => seedWorkspace(t, tenant.token, tenant.organizationId, 'other'))
+  /** createConnection as the owner; fails the test on a GraphQL error. */
+  .extend('create', { scope: 'file' }, ({ t, tenant }) => (input: Record<string, unknown>) =>
+    t.request(CreateConnection, { input: input as never }, tenant.token).then((r) => {
       expect(r.errors).toBeUndefined();
       return r.data!.createConnection;
-    });
+    }),
+  );
 
-  test('a connection is created with its secret encrypted: no response and no stored column carries it', async () => {
+describeEachBackend('connections', (_backend, test) => {
+  test('a connection is created with its secret encrypted: no response and no stored column carries it', async ({ t, tenant: { organizationId: orgId }, create }) => {
     const created = await create({
       scope: 'ORGANIZATION',
       organizationId: orgId,
@@ -93,7 +82,7 @@ describeEachBackend('connections', (backend) => {
     })).toMatchObject({ accessToken: CANARY });
   });
 
-  test('the type must be one the integration accepts, with the secrets that type needs', async () => {
+  test('the type must be one the integration accepts, with the secrets that type needs', async ({ tenant: { organizationId: orgId }, create }) => {
     const wrongType = await create({
       scope: 'ORGANIZATION', organizationId: orgId, type: 'BASIC_AUTH', integrationName: 'slack', displayName: 'x',
       credentials: { username: 'u', password: 'p' },
@@ -120,7 +109,7 @@ describeEachBackend('connections', (backend) => {
     expect(badTokenUrl).toMatchObject({ code: 'VALIDATION_ERROR', fieldErrors: [{ path: ['input', 'tokenUrl'] }] });
   });
 
-  test('the scope decides which placement ids are required and allowed', async () => {
+  test('the scope decides which placement ids are required and allowed', async ({ tenant: { organizationId: orgId }, workspaceId, create }) => {
     const noWorkspace = await create({
       scope: 'WORKSPACE', organizationId: orgId, type: 'SECRET_TEXT', integrationName: 'slack', displayName: 'x', credentials: { apiKey: 'k' },
     });
@@ -145,7 +134,7 @@ describeEachBackend('connections', (backend) => {
     expect(user).toMatchObject({ __typename: 'Connection', scope: 'USER', workspace: { id: workspaceId } });
   });
 
-  test('the workspace sees organization connections and its own, not another workspace’s; filters narrow lists', async () => {
+  test('the workspace sees organization connections and its own, not another workspace’s; filters narrow lists', async ({ t, tenant: { token, organizationId: orgId }, workspaceId, otherWorkspaceId, create }) => {
     const base = { type: 'SECRET_TEXT', integrationName: 'notion', credentials: { apiKey: 'k' } };
     await create({ ...base, scope: 'ORGANIZATION', organizationId: orgId, displayName: 'notion org' });
     await create({ ...base, scope: 'WORKSPACE', workspaceId, displayName: 'notion main' });
@@ -167,7 +156,7 @@ describeEachBackend('connections', (backend) => {
     expect(reactivated.data?.setConnectionStatus).toEqual({ __typename: 'Connection', status: 'ACTIVE', statusReason: null });
   });
 
-  test('rename and delete; another tenant gets NOT_FOUND for the same id', async () => {
+  test('rename and delete; another tenant gets NOT_FOUND for the same id', async ({ t, tenant: { token, organizationId: orgId }, create }) => {
     const created = await create({
       scope: 'ORGANIZATION', organizationId: orgId, type: 'SECRET_TEXT', integrationName: 'linear', displayName: 'Linear', credentials: { apiKey: 'k' },
     });
@@ -185,4 +174,4 @@ describeEachBackend('connections', (backend) => {
     expect((await t.request(DeleteConnection, { input: { id } }, token)).data?.deleteConnection).toEqual({ __typename: 'Deleted', id });
     expect((await t.request(ConnectionNode, { id }, token)).data?.node).toBeNull();
   });
-});
+}, ALL_BACKENDS, connectionsTest);

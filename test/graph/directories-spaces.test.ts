@@ -1,21 +1,21 @@
 // Directories and spaces, and the interaction rule they define: two end users
 // can interact when they share a directory (no directory = the workspace's
 // default one) or are both members of at least one common space.
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect } from 'vitest';
 import { graphql } from '../generated/index.js';
 import { describeEachBackend } from '../support/backends.js';
-import { startTestApp, type TestApp } from '../support/app.js';
+import type { TestApp } from '../support/app.js';
 import { missingId, seedConnection, seedOrganization, seedWorkspace } from '../support/fixtures.js';
+import { describeWorld, test as world, type Tenant } from '../support/world.js';
 
 const CreateDirectory = graphql(`
   mutation DsCreateDirectory($input: CreateDirectoryInput!) {
     createDirectory(input: $input) {
       __typename
       ... on Directory { id name }
-      ... on Error { code message }
+      ...ErrorFields
       ... on ConflictError { path }
       ... on NotFoundError { path }
-      ... on ValidationError { fieldErrors { path } }
     }
   }
 `);
@@ -24,21 +24,20 @@ const RenameDirectory = graphql(`
     renameDirectory(input: $input) {
       __typename
       ... on Directory { id name }
-      ... on Error { code message }
+      ...ErrorFields
       ... on ConflictError { path }
       ... on NotFoundError { path }
-      ... on ValidationError { fieldErrors { path } }
     }
   }
 `);
 const DeleteDirectory = graphql(`
   mutation DsDeleteDirectory($input: DeleteDirectoryInput!) {
-    deleteDirectory(input: $input) { __typename ... on Deleted { id } ... on Error { code message } ... on NotFoundError { path } }
+    deleteDirectory(input: $input) { __typename ... on Deleted { id } ...ErrorFields ... on NotFoundError { path } }
   }
 `);
 const Upsert = graphql(`
   mutation DsUpsert($input: UpsertEndUserInput!) {
-    upsertEndUser(input: $input) { __typename ... on EndUser { id externalId } ... on Error { code message } }
+    upsertEndUser(input: $input) { __typename ... on EndUser { id externalId } ...ErrorFields }
   }
 `);
 const SetDirectory = graphql(`
@@ -46,7 +45,7 @@ const SetDirectory = graphql(`
     setEndUserDirectory(input: $input) {
       __typename
       ... on EndUser { directory { name } }
-      ... on Error { code message }
+      ...ErrorFields
       ... on NotFoundError { path }
     }
   }
@@ -61,10 +60,9 @@ const CreateSpace = graphql(`
     createSpace(input: $input) {
       __typename
       ... on Space { id uid name }
-      ... on Error { code message }
+      ...ErrorFields
       ... on ConflictError { path }
       ... on NotFoundError { path }
-      ... on ValidationError { fieldErrors { path } }
     }
   }
 `);
@@ -73,15 +71,14 @@ const UpdateSpace = graphql(`
     updateSpace(input: $input) {
       __typename
       ... on Space { uid name }
-      ... on Error { code message }
+      ...ErrorFields
       ... on NotFoundError { path }
-      ... on ValidationError { fieldErrors { path } }
     }
   }
 `);
 const DeleteSpace = graphql(`
   mutation DsDeleteSpace($input: DeleteSpaceInput!) {
-    deleteSpace(input: $input) { __typename ... on Deleted { id } ... on Error { code message } ... on NotFoundError { path } }
+    deleteSpace(input: $input) { __typename ... on Deleted { id } ...ErrorFields ... on NotFoundError { path } }
   }
 `);
 const AddMembers = graphql(`
@@ -89,7 +86,7 @@ const AddMembers = graphql(`
     addSpaceMembers(input: $input) {
       __typename
       ... on Space { members(first: 20) { totalCount edges { node { externalId } } } }
-      ... on Error { code message }
+      ...ErrorFields
       ... on NotFoundError { path }
     }
   }
@@ -99,7 +96,7 @@ const RemoveMembers = graphql(`
     removeSpaceMembers(input: $input) {
       __typename
       ... on Space { members(first: 20) { totalCount edges { node { externalId } } } }
-      ... on Error { code message }
+      ...ErrorFields
       ... on NotFoundError { path }
     }
   }
@@ -153,12 +150,12 @@ const NodeById = graphql(`
 `);
 const CreateApiKey = graphql(`
   mutation DsCreateApiKey($input: CreateApiKeyInput!) {
-    createApiKey(input: $input) { __typename ... on CreatedApiKey { plainKey } ... on Error { code message } }
+    createApiKey(input: $input) { __typename ... on CreatedApiKey { plainKey } ...ErrorFields }
   }
 `);
 const IssueToken = graphql(`
   mutation DsIssueToken($input: IssueEndUserTokenInput!) {
-    issueEndUserToken(input: $input) { __typename ... on EndUserToken { token } ... on Error { code message } }
+    issueEndUserToken(input: $input) { __typename ... on EndUserToken { token } ...ErrorFields }
   }
 `);
 const AsEndUser = graphql(`
@@ -174,17 +171,15 @@ const AsEndUser = graphql(`
   }
 `);
 
-
-describeEachBackend('directories, spaces and who can interact', (backend) => {
+describeEachBackend('directories, spaces and who can interact', (_backend, test) => {
+  // The helpers below act as the tenant's owner.
   let t: TestApp;
   let owner: string;
   let orgId: string;
-  beforeAll(async () => {
-    t = await startTestApp(backend);
-    owner = await t.memberToken('ds-owner@example.com');
-    orgId = await seedOrganization(t, owner, 'ds');
+  test.beforeAll(({ t: app, tenant }) => {
+    t = app;
+    ({ token: owner, organizationId: orgId } = tenant);
   });
-  afterAll(() => t.stop());
 
   let workspaces = 0;
   const newWorkspace = () => seedWorkspace(t, owner, orgId, `ds-${++workspaces}`);
@@ -510,20 +505,13 @@ describeEachBackend('directories, spaces and who can interact', (backend) => {
   });
 });
 
-describe('membership and directory lists cost', () => {
-  let t: TestApp;
-  let token: string;
-  let orgId: string;
-  let statements = 0;
-  beforeAll(async () => {
-    t = await startTestApp({ database: 'pglite', pubsub: 'memory' }, { onQuery: () => void statements++ });
-    token = await t.memberToken('ds-cost@example.com');
-    orgId = await seedOrganization(t, token, 'ds-cost');
-  });
-  afterAll(() => t.stop());
+let statements = 0;
+const costTest = world.extend('appOptions', { scope: 'file' }, { onQuery: () => void statements++ });
+
+describeWorld('membership and directory lists cost', (test) => {
 
   /** A workspace with `size` spaces and directories, each with `size` members. */
-  async function workspaceOfSize(size: number): Promise<string> {
+  async function workspaceOfSize(t: TestApp, { token, organizationId: orgId }: Tenant, size: number): Promise<string> {
     const ws = await seedWorkspace(t, token, orgId, `size-${size}`);
     for (let s = 0; s < size; s++) {
       const space = (await t.request(CreateSpace, { input: { workspaceId: ws, uid: `space-${s}` } }, token)).data!.createSpace as { id: string };
@@ -537,12 +525,12 @@ describe('membership and directory lists cost', () => {
     return ws;
   }
 
-  test('spaces → members → their directory and spaces, and directories → end users: statements do not grow with the data', async () => {
+  test('spaces → members → their directory and spaces, and directories → end users: statements do not grow with the data', async ({ t, tenant }) => {
     const counts: number[] = [];
     for (const size of [2, 6]) {
-      const ws = await workspaceOfSize(size);
+      const ws = await workspaceOfSize(t, tenant, size);
       statements = 0;
-      const result = await t.request(Nested, { ws }, token);
+      const result = await t.request(Nested, { ws }, tenant.token);
       expect(result.errors).toBeUndefined();
       const spaces = result.data!.workspace!.spaces.edges;
       expect(spaces).toHaveLength(size);
@@ -551,4 +539,4 @@ describe('membership and directory lists cost', () => {
     }
     expect(counts[1]).toBe(counts[0]);
   });
-});
+}, costTest);

@@ -1,19 +1,19 @@
 // End users mirror the host product's users: upsertEndUser and syncEndUsers
 // (one implementation), deleteEndUser, listing and search, and tenancy.
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect } from 'vitest';
 import { graphql } from '../generated/index.js';
 import { describeEachBackend } from '../support/backends.js';
-import { startTestApp, type TestApp } from '../support/app.js';
+import type { TestApp } from '../support/app.js';
 import { missingId, seedConnection, seedOrganization, seedWorkspace } from '../support/fixtures.js';
+import { describeWorld, test as world, type Tenant } from '../support/world.js';
 
 const Upsert = graphql(`
   mutation EuUpsert($input: UpsertEndUserInput!) {
     upsertEndUser(input: $input) {
       __typename
       ... on EndUser { id externalId displayName email avatarUrl metadata directory { id name } createdAt updatedAt }
-      ... on Error { code message }
+      ...ErrorFields
       ... on NotFoundError { path }
-      ... on ValidationError { fieldErrors { path message } }
     }
   }
 `);
@@ -25,20 +25,19 @@ const Sync = graphql(`
         created updated unchanged failed removed
         results { index externalId status endUser { externalId displayName directory { name } } fieldErrors { path message } }
       }
-      ... on Error { code message }
+      ...ErrorFields
       ... on NotFoundError { path }
-      ... on ValidationError { fieldErrors { path } }
     }
   }
 `);
 const DeleteEndUser = graphql(`
   mutation EuDelete($input: DeleteEndUserInput!) {
-    deleteEndUser(input: $input) { __typename ... on Deleted { id } ... on Error { code message } ... on NotFoundError { path } }
+    deleteEndUser(input: $input) { __typename ... on Deleted { id } ...ErrorFields ... on NotFoundError { path } }
   }
 `);
 const SetDirectory = graphql(`
   mutation EuSetDirectory($input: SetEndUserDirectoryInput!) {
-    setEndUserDirectory(input: $input) { __typename ... on EndUser { directory { name } } ... on Error { code message } ... on NotFoundError { path } }
+    setEndUserDirectory(input: $input) { __typename ... on EndUser { directory { name } } ...ErrorFields ... on NotFoundError { path } }
   }
 `);
 const EndUsers = graphql(`
@@ -63,17 +62,15 @@ const NodeById = graphql(`
   query EuNode($id: ID!) { node(id: $id) { __typename id ... on EndUser { externalId } } }
 `);
 
-
-describeEachBackend('end users', (backend) => {
+describeEachBackend('end users', (_backend, test) => {
+  // The helpers below act as the tenant's owner.
   let t: TestApp;
   let owner: string;
   let orgId: string;
-  beforeAll(async () => {
-    t = await startTestApp(backend);
-    owner = await t.memberToken('eu-owner@example.com');
-    orgId = await seedOrganization(t, owner, 'eu');
+  test.beforeAll(({ t: app, tenant }) => {
+    t = app;
+    ({ token: owner, organizationId: orgId } = tenant);
   });
-  afterAll(() => t.stop());
 
   let workspaces = 0;
   const newWorkspace = () => seedWorkspace(t, owner, orgId, `eu-${++workspaces}`);
@@ -335,19 +332,11 @@ describeEachBackend('end users', (backend) => {
   });
 });
 
-describe('syncEndUsers cost', () => {
-  let t: TestApp;
-  let token: string;
-  let orgId: string;
-  let statements = 0;
-  beforeAll(async () => {
-    t = await startTestApp({ database: 'pglite', pubsub: 'memory' }, { onQuery: () => void statements++ });
-    token = await t.memberToken('eu-cost@example.com');
-    orgId = await seedOrganization(t, token, 'eu-cost');
-  });
-  afterAll(() => t.stop());
+let statements = 0;
+const costTest = world.extend('appOptions', { scope: 'file' }, { onQuery: () => void statements++ });
 
-  async function statementsFor(workspaceId: string, users: { externalId: string }[]) {
+describeWorld('syncEndUsers cost', (test) => {
+  async function statementsFor(t: TestApp, { token }: Tenant, workspaceId: string, users: { externalId: string }[]) {
     statements = 0;
     const result = await t.request(Sync, { input: { workspaceId, users } }, token);
     expect(result.data?.syncEndUsers.__typename).toBe('SyncEndUsersResult');
@@ -356,11 +345,12 @@ describe('syncEndUsers cost', () => {
   const users = (count: number) => Array.from({ length: count }, (_, i) => ({ externalId: `user-${i}`, displayName: `User ${i}`, directory: `team-${i % 7}` }));
 
   // Selecting each result's end user and its directory must not cost a statement per item either.
-  test('the number of SQL statements does not grow with the number of users', async () => {
-    const small = await statementsFor(await seedWorkspace(t, token, orgId, 'small'), users(10));
+  test('the number of SQL statements does not grow with the number of users', async ({ t, tenant }) => {
+    const { token, organizationId: orgId } = tenant;
+    const small = await statementsFor(t, tenant, await seedWorkspace(t, token, orgId, 'small'), users(10));
     const large = await seedWorkspace(t, token, orgId, 'large');
-    expect(await statementsFor(large, users(1000))).toBe(small);
+    expect(await statementsFor(t, tenant, large, users(1000))).toBe(small);
     // Unchanged records write nothing, so a re-run costs no more than the first run.
-    expect(await statementsFor(large, users(1000))).toBeLessThanOrEqual(small);
+    expect(await statementsFor(t, tenant, large, users(1000))).toBeLessThanOrEqual(small);
   });
-});
+}, costTest);

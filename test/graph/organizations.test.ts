@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { expect } from 'vitest';
 import { graphql } from '../generated/index.js';
 import { describeEachBackend } from '../support/backends.js';
-import { startTestApp, type TestApp } from '../support/app.js';
+import type { TestApp } from '../support/app.js';
 import { missingId } from '../support/fixtures.js';
 
 const CreateOrganization = graphql(`
@@ -10,8 +10,7 @@ const CreateOrganization = graphql(`
     createOrganization(input: $input) {
       __typename
       ... on Organization { id slug name }
-      ... on Error { code message }
-      ... on ValidationError { fieldErrors { path message } }
+      ...ErrorFields
     }
   }
 `);
@@ -21,7 +20,7 @@ const CreateWorkspace = graphql(`
     createWorkspace(input: $input) {
       __typename
       ... on Workspace { id slug configVersion organization { slug } }
-      ... on Error { code message }
+      ...ErrorFields
     }
   }
 `);
@@ -51,17 +50,16 @@ const NodeById = graphql(`
   }
 `);
 
-
-describeEachBackend('organizations and workspaces', (backend) => {
+// No tenant fixture here: the tests create the organizations themselves.
+describeEachBackend('organizations and workspaces', (_backend, test) => {
   let t: TestApp;
   let alice: string;
   let bob: string;
-  beforeAll(async () => {
-    t = await startTestApp(backend);
+  test.beforeAll(async ({ t: app }) => {
+    t = app;
     alice = await t.memberToken('alice@example.com');
     bob = await t.memberToken('bob@example.com');
   });
-  afterAll(() => t.stop());
 
   async function createOrganization(token: string, slug: string) {
     const result = await t.request(CreateOrganization, { input: { name: `Org ${slug}`, slug } }, token);

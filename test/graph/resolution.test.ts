@@ -1,10 +1,9 @@
 // resolveConnection, DESIGN.md §2: every strategy against every situation an
 // end user can be in, who may call it, decrypted credentials, usage metering,
 // and the two-statement bound of the hot path.
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { expect } from 'vitest';
 import { graphql } from '../generated/index.js';
 import { ALL_BACKENDS, describeEachBackend } from '../support/backends.js';
-import { startTestApp, type TestApp } from '../support/app.js';
 import {
   seedApiKey,
   seedConnection,
@@ -14,6 +13,7 @@ import {
   seedOrganization,
   seedWorkspace,
 } from '../support/fixtures.js';
+import { describeWorld, test as world } from '../support/world.js';
 
 const Resolve = graphql(`
   mutation RsResolve($input: ResolveConnectionInput!) {
@@ -27,12 +27,11 @@ const Resolve = graphql(`
         endUser { externalId }
         workspaceIntegration { alias connectionStrategy }
       }
-      ... on Error { code message }
+      ...ErrorFields
       ... on ConnectionRequiredError { explanation }
       ... on NotFoundError { path }
       ... on AmbiguousIntegrationError { aliases }
       ... on ActionNotAllowedError { action allowedActions }
-      ... on ValidationError { fieldErrors { path } }
     }
   }
 `);
@@ -41,7 +40,7 @@ const ResolveWithCredentials = graphql(`
     resolveConnection(input: $input) {
       __typename
       ... on ConnectionResolution { source connection { id } credentials { apiKey accessToken expiresAt fields } }
-      ... on Error { code }
+      ...ErrorFields
     }
   }
 `);
@@ -148,21 +147,25 @@ const ROWS: Row[] = [
   { strategy: 'any', situation: 'no alias and no integration name', workspace: 'main', integration: 'gmail', expect: { error: 'NOT_FOUND' } },
 ];
 
+const resolutionTest = world
+  /** The SQL the app runs while `statements` is a list. */
+  .extend('recorder', { scope: 'file' }, () => ({ statements: null as string[] | null }))
+  .extend('appOptions', { scope: 'file' }, ({ recorder }) => ({ onQuery: (e: { query: string }) => void recorder.statements?.push(e.query) }))
+  /** resolveConnection, as the owner unless `token` says otherwise. */
+  .extend('resolve', { scope: 'file' }, ({ t, tenant }) =>
+    (input: { workspaceId: string; integration: string; externalId?: string; action?: string }, token = tenant.token) =>
+      t.request(Resolve, { input }, token),
+  );
+
 // Redis adds nothing here (no subscriptions): the two databases are the matrix.
 describeEachBackend(
   'resolveConnection',
-  (backend) => {
-    let t: TestApp;
-    let owner: string;
-    let orgId: string;
+  (_backend, test) => {
     const workspaces = {} as Record<Row['workspace'], string>;
-    let statements: string[] | null = null;
 
-    beforeAll(async () => {
-      t = await startTestApp(backend, { onQuery: (e) => statements?.push(e.query) });
-      owner = await t.memberToken('resolver@example.com');
-      orgId = await seedOrganization(t, owner, 'rs');
-      for (const slug of ['main', 'broken', 'twin'] as const) workspaces[slug] = await seedWorkspace(t, owner, orgId, slug);
+    test.beforeAll(async ({ t, tenant: { token: owner, organizationId: orgId }, workspaceId }) => {
+      workspaces.main = workspaceId;
+      for (const slug of ['broken', 'twin'] as const) workspaces[slug] = await seedWorkspace(t, owner, orgId, slug);
       const { main, broken, twin } = workspaces;
       const connection = (input: Record<string, unknown>) => seedConnection(t, owner, input);
       const failed = async (input: Record<string, unknown>, reason = 'revoked by admin') => {
@@ -216,12 +219,8 @@ describeEachBackend(
       }
       await connection(userConnection(twin, 'tina', 'github', 'tina github'));
     }, 180_000);
-    afterAll(() => t.stop());
 
-    const resolve = (input: { workspaceId: string; integration: string; externalId?: string; action?: string }, token = owner) =>
-      t.request(Resolve, { input }, token);
-
-    test.each(ROWS.map((row) => [`${row.strategy} × ${row.situation}`, row] as const))('%s', async (_name, row) => {
+    test.for(ROWS.map((row) => [`${row.strategy} × ${row.situation}`, row] as const))('%s', async ([_name, row], { resolve }) => {
       const result = await resolve({
         workspaceId: workspaces[row.workspace],
         integration: row.integration,
@@ -244,7 +243,7 @@ describeEachBackend(
       for (const line of row.explains ?? []) expect(explanation.some((l) => line.test(l)), explanation.join('\n')).toBe(true);
     });
 
-    test('errors say what to do: the aliases of an ambiguous name, the allowed actions, the missing externalId', async () => {
+    test('errors say what to do: the aliases of an ambiguous name, the allowed actions, the missing externalId', async ({ resolve }) => {
       const ambiguous = await resolve({ workspaceId: workspaces.twin, integration: 'github' });
       expect(ambiguous.data?.resolveConnection).toMatchObject({ code: 'AMBIGUOUS_INTEGRATION', aliases: ['github-one', 'github-two'] });
       const action = await resolve({ workspaceId: workspaces.main, integration: 'code', externalId: 'alice', action: 'add_comment' });
@@ -255,15 +254,16 @@ describeEachBackend(
       expect(badExternalId.data?.resolveConnection).toMatchObject({ fieldErrors: [{ path: ['input', 'externalId'] }] });
     });
 
-    test('resolving for an unknown end user does not create it', async () => {
+    test('resolving for an unknown end user does not create it', async ({ t, tenant: { token: owner }, resolve }) => {
       await resolve({ workspaceId: workspaces.main, integration: 'chat', externalId: 'ghost' });
       const lookup = await t.request(EndUserByExternalId, { ws: workspaces.main, externalId: 'ghost' }, owner);
       expect(lookup.data?.workspace?.endUser).toBeNull();
     });
 
-    test('members and API keys may resolve; restricted keys only in their workspaces; end users and anonymous callers may not', async () => {
+    test('members and API keys may resolve; restricted keys only in their workspaces; end users and anonymous callers may not', async ({
+      t, tenant: { token: owner, organizationId: orgId }, apiKey: orgKey, resolve,
+    }) => {
       const input = { workspaceId: workspaces.main, integration: 'tracker' };
-      const orgKey = await seedApiKey(t, owner, { organizationId: orgId });
       expect((await resolve(input, orgKey)).data?.resolveConnection).toMatchObject({ source: 'FIXED' });
 
       const brokenOnly = await seedApiKey(t, owner, { organizationId: orgId, workspaceIds: [workspaces.broken] });
@@ -278,7 +278,7 @@ describeEachBackend(
       expect((await t.request(Resolve, { input })).errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
     });
 
-    test('another tenant’s workspace, and a malformed id, are NOT_FOUND', async () => {
+    test('another tenant’s workspace, and a malformed id, are NOT_FOUND', async ({ t, resolve }) => {
       const stranger = await t.memberToken('stranger-rs@example.com');
       await seedOrganization(t, stranger, 'rs-stranger');
       const foreign = await resolve({ workspaceId: workspaces.main, integration: 'tracker' }, stranger);
@@ -287,7 +287,9 @@ describeEachBackend(
       expect(malformed.data?.resolveConnection).toMatchObject({ code: 'NOT_FOUND' });
     });
 
-    test('credentials: only for an API key holding credentials:read, and every read is audited', async () => {
+    test('credentials: only for an API key holding credentials:read, and every read is audited', async ({
+      t, tenant: { token: owner, organizationId: orgId }, readerKey: reader,
+    }) => {
       const input = { workspaceId: workspaces.main, integration: 'payments' };
       const asMember = await t.request(ResolveWithCredentials, { input }, owner);
       expect(asMember.data?.resolveConnection).toMatchObject({ source: 'FIXED', credentials: null });
@@ -297,7 +299,6 @@ describeEachBackend(
       const withoutPermission = await t.request(ResolveWithCredentials, { input }, plainKey);
       expect(withoutPermission.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
 
-      const reader = await seedApiKey(t, owner, { organizationId: orgId, permissions: ['CREDENTIALS_READ'] });
       const before = await t.app.database.prisma.auditEvent.count({ where: { action: 'connection.credentials.read' } });
       const read = await t.request(ResolveWithCredentials, { input }, reader);
       expect(read.errors).toBeUndefined();
@@ -311,8 +312,7 @@ describeEachBackend(
       expect(JSON.stringify(events.at(-1)!.details)).not.toContain('"k"');
     });
 
-    test('a resolution that needs no refresh costs at most 2 SQL statements: one read, one usage write', async () => {
-      const key = await seedApiKey(t, owner, { organizationId: orgId });
+    test('a resolution that needs no refresh costs at most 2 SQL statements: one read, one usage write', async ({ apiKey: key, resolve, recorder }) => {
       const cases = [
         { workspaceId: workspaces.main, integration: 'tracker', externalId: 'alice' },
         { workspaceId: workspaces.main, integration: 'code', externalId: 'alice' },
@@ -320,10 +320,10 @@ describeEachBackend(
         { workspaceId: workspaces.main, integration: 'chat' },
       ];
       for (const input of cases) {
-        statements = [];
+        recorder.statements = [];
         const result = await resolve(input, key);
-        const seen = statements;
-        statements = null;
+        const seen = recorder.statements;
+        recorder.statements = null;
         expect(result.data?.resolveConnection.__typename).toBe('ConnectionResolution');
         // What we count: every statement of the request except the API key's
         // authentication (its lookup, and the batched lastUsedAt write).
@@ -334,18 +334,22 @@ describeEachBackend(
     });
   },
   ALL_BACKENDS.filter((backend) => backend.pubsub === 'memory'),
+  resolutionTest,
 );
 
-describe('usage metering', () => {
-  let t: TestApp;
-  let owner: string;
-  let orgId: string;
+const month = () => new Date().toISOString().slice(0, 7);
+
+/** The organization's usage in month `m` (this month by default). */
+const meteringTest = world.extend('usage', { scope: 'file' }, ({ t, tenant: { token: owner, organizationId: orgId } }) => async (m = month()) => {
+  const result = await t.request(Usage, { org: orgId, month: m }, owner);
+  expect(result.errors).toBeUndefined();
+  return result.data!.organization!.usage;
+});
+
+describeWorld('usage metering', (test) => {
   let w1: string;
   let w2: string;
-  beforeAll(async () => {
-    t = await startTestApp({ database: 'pglite', pubsub: 'memory' });
-    owner = await t.memberToken('meter@example.com');
-    orgId = await seedOrganization(t, owner, 'meter');
+  test.beforeAll(async ({ t, tenant: { token: owner, organizationId: orgId } }) => {
     w1 = await seedWorkspace(t, owner, orgId, 'alpha');
     w2 = await seedWorkspace(t, owner, orgId, 'beta');
     for (const workspaceId of [w1, w2]) {
@@ -354,16 +358,8 @@ describe('usage metering', () => {
       await seedIntegration(t, owner, { workspaceId, integrationName: 'github', connectionStrategy: 'PER_USER' });
     }
   });
-  afterAll(() => t.stop());
 
-  const month = () => new Date().toISOString().slice(0, 7);
-  const usage = async (m = month()) => {
-    const result = await t.request(Usage, { org: orgId, month: m }, owner);
-    expect(result.errors).toBeUndefined();
-    return result.data!.organization!.usage;
-  };
-
-  test('creating and syncing end users is free; successful resolutions count, and their end users become active', async () => {
+  test('creating and syncing end users is free; successful resolutions count, and their end users become active', async ({ t, tenant: { token: owner }, usage }) => {
     for (const externalId of ['u1', 'u2', 'u3']) await seedEndUser(t, owner, { workspaceId: w1, externalId });
     const synced = await t.request(SyncEndUsers, { input: { workspaceId: w2, users: [{ externalId: 'v1' }, { externalId: 'v2' }] } }, owner);
     expect(synced.data?.syncEndUsers).toMatchObject({ created: 2 });
@@ -390,7 +386,7 @@ describe('usage metering', () => {
     expect(await usage('1999-01')).toEqual({ month: '1999-01', activeEndUsers: 0, resolutions: 0, workspaces: [] });
   });
 
-  test('concurrent resolutions of one workspace all count, as one entry for the workspace', async () => {
+  test('concurrent resolutions of one workspace all count, as one entry for the workspace', async ({ t, tenant: { token: owner }, usage }) => {
     const resolutionsOf = async (slug: string) => (await usage()).workspaces.find((w) => w.workspace.slug === slug)?.resolutions ?? 0;
     const before = await resolutionsOf('beta');
     const results = await Promise.all(
@@ -402,11 +398,10 @@ describe('usage metering', () => {
     expect(await resolutionsOf('beta')).toBe(before + 40);
   });
 
-  test('the month must be YYYY-MM; API keys cannot read usage', async () => {
+  test('the month must be YYYY-MM; API keys cannot read usage', async ({ t, tenant: { token: owner, organizationId: orgId }, apiKey: key }) => {
     const bad = await t.request(Usage, { org: orgId, month: '2026-13' }, owner);
     expect(bad.errors?.[0]?.extensions?.code).toBe('VALIDATION_ERROR');
-    const key = await seedApiKey(t, owner, { organizationId: orgId });
     const asKey = await t.request(Usage, { org: orgId, month: month() }, key);
     expect(asKey.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
   });
-});
+}, meteringTest);

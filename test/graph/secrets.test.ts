@@ -1,15 +1,15 @@
 // DESIGN.md §2: no plaintext secret in the database, the logs, a published
 // event or a GraphQL response, except an audited `credentials` read; and a
 // ciphertext moved to another row does not decrypt.
-import { PassThrough } from 'node:stream';
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { afterAll, expect } from 'vitest';
 import type { Connection } from '../../src/generated/prisma/client.js';
 import { graphql } from '../generated/index.js';
 import { ALL_BACKENDS, describeEachBackend } from '../support/backends.js';
-import { startTestApp, type TestApp } from '../support/app.js';
+import type { TestApp } from '../support/app.js';
 import { collectEvents } from '../support/events.js';
-import { seedApiKey, seedConnection, seedIntegration, seedOrganization, seedWorkspace } from '../support/fixtures.js';
+import { seedConnection, seedIntegration } from '../support/fixtures.js';
 import { startTokenServer, type TokenServer } from '../support/token-server.js';
+import { test as world } from '../support/world.js';
 
 const CANARY = 'canary-4b1d-secret';
 
@@ -18,7 +18,7 @@ const Resolve = graphql(`
     resolveConnection(input: $input) {
       __typename
       ... on ConnectionResolution { source explanation connection { id displayName status statusReason expiresAt tokenUrl } }
-      ... on Error { code message }
+      ...ErrorFields
       ... on ConnectionRequiredError { explanation }
     }
   }
@@ -28,7 +28,7 @@ const ResolveCredentials = graphql(`
     resolveConnection(input: $input) {
       __typename
       ... on ConnectionResolution { credentials { accessToken refreshToken clientId clientSecret apiKey username password fields } }
-      ... on Error { code message }
+      ...ErrorFields
     }
   }
 `);
@@ -43,36 +43,18 @@ const Everything = graphql(`
 
 const variants = (secret: string) => [secret, Buffer.from(secret).toString('hex'), Buffer.from(secret).toString('base64')];
 
+const secretsTest = world.extend('appOptions', { scope: 'file' }, ({ logs }) => ({ logStream: logs.stream }));
+
 describeEachBackend(
   'secrets stay secret',
-  (backend) => {
-    let t: TestApp;
+  (_backend, test) => {
     let server: TokenServer;
-    let logText = '';
     const responses: unknown[] = [];
-    let owner: string;
-    let orgId: string;
-    let workspaceId: string;
-    let reader: string;
     let statusEvents: ReturnType<typeof collectEvents<'connection-status'>>;
     let configEvents: ReturnType<typeof collectEvents<'workspace-config'>>;
 
-    /** A request whose response must not carry the canary. */
-    const request: TestApp['request'] = async (document, variables, token) => {
-      const response = await t.request(document, variables, token);
-      responses.push(response);
-      return response;
-    };
-
-    beforeAll(async () => {
-      const logs = new PassThrough();
-      logs.on('data', (chunk: Buffer) => (logText += chunk.toString()));
-      t = await startTestApp(backend, { logStream: logs });
+    test.beforeAll(async ({ t, tenant: { token: owner }, workspaceId }) => {
       server = await startTokenServer();
-      owner = await t.memberToken('canary@example.com');
-      orgId = await seedOrganization(t, owner, 'canary');
-      workspaceId = await seedWorkspace(t, owner, orgId, 'main');
-      reader = await seedApiKey(t, owner, { organizationId: orgId, permissions: ['CREDENTIALS_READ'] });
       statusEvents = collectEvents(t.app.services.pubsub, 'connection-status');
       configEvents = collectEvents(t.app.services.pubsub, 'workspace-config', Buffer.from(workspaceId, 'base64').toString().split(':')[1]!);
 
@@ -96,10 +78,17 @@ describeEachBackend(
       statusEvents.stop();
       configEvents.stop();
       await server.close();
-      await t.stop();
     });
 
-    test('resolving, refreshing and failing leave no plaintext secret in responses, logs, events or the database', async () => {
+    test('resolving, refreshing and failing leave no plaintext secret in responses, logs, events or the database', async ({
+      t, tenant: { token: owner, organizationId: orgId }, workspaceId, readerKey: reader, logs,
+    }) => {
+      /** A request whose response must not carry the canary. */
+      const request: TestApp['request'] = async (document, variables, token) => {
+        const response = await t.request(document, variables, token);
+        responses.push(response);
+        return response;
+      };
       server.reply = (form) =>
         form.get('refresh_token')?.includes('refused')
           ? // A provider that echoes the token in its error description.
@@ -128,7 +117,7 @@ describeEachBackend(
       }
       const places = {
         database: dump.join('\n'),
-        logs: logText,
+        logs: logs.text,
         events: JSON.stringify([statusEvents.events, configEvents.events]),
         responses: JSON.stringify(responses),
       };
@@ -141,7 +130,7 @@ describeEachBackend(
       }
     });
 
-    test('swapping two connections’ ciphertexts makes both fail to decrypt, and each failed read is audited', async () => {
+    test('swapping two connections’ ciphertexts makes both fail to decrypt, and each failed read is audited', async ({ t, workspaceId, readerKey: reader }) => {
       const prisma = t.app.database.prisma;
       const [a, b] = await Promise.all(['api-key-a', 'api-key-b'].map((displayName) => prisma.connection.findFirstOrThrow({ where: { displayName } })));
       const swap = (to: Connection, from: Connection) =>
@@ -159,4 +148,5 @@ describeEachBackend(
     });
   },
   ALL_BACKENDS.filter((backend) => backend.database === 'pglite' || backend.pubsub === 'redis'),
+  secretsTest,
 );

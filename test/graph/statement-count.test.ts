@@ -1,13 +1,14 @@
 // Nested reads go through the Pothos Prisma plugin: the number of SQL statements
 // of one nested query does not grow with the number of objects (no N+1).
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { expect } from 'vitest';
 import { graphql } from '../generated/index.js';
-import { type TestApp, startTestApp, withoutAuthentication } from '../support/app.js';
-import { seedConnection, seedOrganization, seedWorkspace } from '../support/fixtures.js';
+import { withoutAuthentication } from '../support/app.js';
+import { seedConnection, seedWorkspace } from '../support/fixtures.js';
+import { test as world } from '../support/world.js';
 
 const AddIntegration = graphql(`
   mutation ScAddIntegration($input: AddWorkspaceIntegrationInput!) {
-    addWorkspaceIntegration(input: $input) { __typename ... on Error { message } }
+    addWorkspaceIntegration(input: $input) { __typename ...ErrorFields }
   }
 `);
 const Nested = graphql(`
@@ -34,16 +35,21 @@ const Nested = graphql(`
   }
 `);
 
+const Peers = graphql(`
+  query ScPeers($id: ID!, $users: Int!) {
+    organization(id: $id) {
+      workspaces(first: 10) {
+        edges { node { endUsers(first: $users) { edges { node { externalId peers(first: 5) { totalCount edges { node { externalId } } } } } } } }
+      }
+    }
+  }
+`);
+
 const INTEGRATIONS = ['slack', 'github', 'notion', 'linear', 'hubspot'];
 let statements: string[] = [];
-let t: TestApp;
-let orgId: string;
-let token: string;
+const test = world.extend('appOptions', { scope: 'file' }, { onQuery: (e: { query: string }) => void statements.push(e.query) });
 
-beforeAll(async () => {
-  t = await startTestApp({ database: 'pglite', pubsub: 'memory' }, { onQuery: (e) => statements.push(e.query) });
-  token = await t.memberToken('n-plus-one@example.com');
-  orgId = await seedOrganization(t, token, 'big');
+test.beforeAll(async ({ t, tenant: { token, organizationId: orgId } }) => {
   const orgConnections: Record<string, string> = {};
   for (const integrationName of INTEGRATIONS) {
     orgConnections[integrationName] = await seedConnection(t, token, { scope: 'ORGANIZATION', organizationId: orgId, integrationName });
@@ -64,9 +70,10 @@ beforeAll(async () => {
     }
   }
 }, 240_000);
-afterAll(() => t.stop());
 
-test('organization → 10 workspaces → 5 integrations with their connection → 20 end users with their connections: at most 6 statements', async () => {
+test('organization → 10 workspaces → 5 integrations with their connection → 20 end users with their connections: at most 6 statements', async ({
+  t, tenant: { token, organizationId: orgId },
+}) => {
   statements = [];
   const result = await t.request(Nested, { id: orgId }, token);
   expect(result.errors).toBeUndefined();
@@ -83,4 +90,30 @@ test('organization → 10 workspaces → 5 integrations with their connection �
   // A counter that sees nothing would pass vacuously.
   expect(queryStatements.length).toBeGreaterThan(0);
   expect(queryStatements.length, queryStatements.join('\n')).toBeLessThanOrEqual(6);
+});
+
+// Issue #23: the peers of every end user of a page are one statement, however
+// many end users the page holds (it used to be two statements per end user).
+test('organization → 10 workspaces → end users → their peers with totalCount: one statement for all the peers', async ({
+  t, tenant: { token, organizationId: orgId },
+}) => {
+  const peersStatements = async (users: number) => {
+    statements = [];
+    const result = await t.request(Peers, { id: orgId, users }, token);
+    expect(result.errors).toBeUndefined();
+    const endUsers = result.data!.organization!.workspaces.edges.flatMap((w) => w.node.endUsers.edges.map((e) => e.node));
+    expect(endUsers).toHaveLength(10 * users);
+    // Everyone is in their workspace's default directory: 19 peers each, 5 on the page.
+    for (const user of endUsers) {
+      expect(user.peers.totalCount).toBe(19);
+      expect(user.peers.edges.map((e) => e.node.externalId)).not.toContain(user.externalId);
+      expect(user.peers.edges).toHaveLength(5);
+    }
+    return withoutAuthentication(statements);
+  };
+  const few = await peersStatements(2);
+  const many = await peersStatements(20);
+  const readsPeers = (sql: string) => /"SpaceMember" mine/.test(sql);
+  expect(many.filter(readsPeers), many.join('\n')).toHaveLength(1);
+  expect(many.length, many.join('\n')).toBe(few.length);
 });

@@ -1,8 +1,7 @@
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { expect } from 'vitest';
 import { graphql } from '../generated/index.js';
-import { describeEachBackend } from '../support/backends.js';
-import { startTestApp, type TestApp } from '../support/app.js';
-import { seedOrganization, seedWorkspace } from '../support/fixtures.js';
+import { ALL_BACKENDS, describeEachBackend } from '../support/backends.js';
+import { test as world } from '../support/world.js';
 
 const Events = graphql(`
   query TrEvents($name: String!) { integration(name: $name) { triggers { name } } }
@@ -12,21 +11,20 @@ const CreateTrigger = graphql(`
     createTrigger(input: $input) {
       __typename
       ... on Trigger { id eventName callbackUrl pollingIntervalMinutes enabled workspace { id } }
-      ... on Error { code }
-      ... on ValidationError { fieldErrors { path message } }
+      ...ErrorFields
     }
   }
 `);
 const UpdateTrigger = graphql(`
   mutation TrUpdateTrigger($input: UpdateTriggerInput!) {
     updateTrigger(input: $input) {
-      __typename ... on Trigger { pollingIntervalMinutes enabled } ... on ValidationError { fieldErrors { path } } ... on Error { code }
+      __typename ... on Trigger { pollingIntervalMinutes enabled } ...ErrorFields
     }
   }
 `);
 const DeleteTrigger = graphql(`
   mutation TrDeleteTrigger($input: DeleteTriggerInput!) {
-    deleteTrigger(input: $input) { __typename ... on Deleted { id } ... on Error { code } }
+    deleteTrigger(input: $input) { __typename ... on Deleted { id } ...ErrorFields }
   }
 `);
 const Triggers = graphql(`
@@ -36,26 +34,18 @@ const Triggers = graphql(`
   }
 `);
 
-describeEachBackend('triggers', (backend) => {
-  let t: TestApp;
-  let token: string;
-  let orgId: string;
-  let workspaceId: string;
-  let githubEvents: string[];
-  beforeAll(async () => {
-    t = await startTestApp(backend);
-    token = await t.memberToken('tr@example.com');
-    orgId = await seedOrganization(t, token, 'tr');
-    workspaceId = await seedWorkspace(t, token, orgId, 'w');
-    githubEvents = (await t.request(Events, { name: 'github' })).data!.integration!.triggers.map((e) => e.name);
-  });
-  afterAll(() => t.stop());
+const triggersTest = world
+  .extend('githubEvents', { scope: 'file' }, async ({ t }) =>
+    (await t.request(Events, { name: 'github' })).data!.integration!.triggers.map((e) => e.name),
+  )
+  /** createTrigger as the owner, for a GitHub event to an https callback unless `input` says otherwise. */
+  .extend('create', { scope: 'file' }, ({ t, tenant }) => (input: Record<string, unknown>) =>
+    t.request(CreateTrigger, { input: { integrationName: 'github', callbackUrl: 'https://hooks.example.com/gh', ...input } as never }, tenant.token)
+      .then((r) => r.data!.createTrigger),
+  );
 
-  const create = (input: Record<string, unknown>) =>
-    t.request(CreateTrigger, { input: { integrationName: 'github', callbackUrl: 'https://hooks.example.com/gh', ...input } as never }, token)
-      .then((r) => r.data!.createTrigger);
-
-  test('a workspace trigger on a catalog event; an organization trigger; both listed', async () => {
+describeEachBackend('triggers', (_backend, test) => {
+  test('a workspace trigger on a catalog event; an organization trigger; both listed', async ({ t, tenant: { token, organizationId: orgId }, workspaceId, githubEvents, create }) => {
     const created = await create({ workspaceId, eventName: githubEvents[0] });
     expect(created).toMatchObject({ __typename: 'Trigger', eventName: githubEvents[0], pollingIntervalMinutes: 15, enabled: true, workspace: { id: workspaceId } });
     const orgWide = await create({ organizationId: orgId, eventName: githubEvents[1], callbackUrl: 'http://localhost:9000/hook' });
@@ -65,20 +55,20 @@ describeEachBackend('triggers', (backend) => {
     expect(lists.workspace?.triggers.edges.map((e) => e.node.eventName)).toContain(githubEvents[0]);
   });
 
-  test.each([
+  test.for([
     [{ eventName: 'tweet_posted' }, 'eventName'],
     [{ callbackUrl: 'http://hooks.example.com/gh' }, 'callbackUrl'],
     [{ callbackUrl: 'not a url' }, 'callbackUrl'],
     [{ pollingIntervalMinutes: 0 }, 'pollingIntervalMinutes'],
     [{ pollingIntervalMinutes: 1441 }, 'pollingIntervalMinutes'],
     [{ integrationName: 'myspace' }, 'integrationName'],
-  ])('%o is a VALIDATION_ERROR on input.%s', async (override, field) => {
+  ] as const)('%o is a VALIDATION_ERROR on input.%s', async ([override, field], { workspaceId, githubEvents, create }) => {
     const result = await create({ workspaceId, eventName: githubEvents[0], ...override });
     expect(result).toMatchObject({ code: 'VALIDATION_ERROR' });
     expect((result as { fieldErrors: { path: string[] }[] }).fieldErrors.map((e) => e.path.join('.'))).toContain(`input.${field}`);
   });
 
-  test('the polling interval bounds 1 and 1,440 are accepted; updates are validated the same way', async () => {
+  test('the polling interval bounds 1 and 1,440 are accepted; updates are validated the same way', async ({ t, tenant: { token }, workspaceId, githubEvents, create }) => {
     const low = await create({ workspaceId, eventName: githubEvents[0], pollingIntervalMinutes: 1 });
     const high = await create({ workspaceId, eventName: githubEvents[0], pollingIntervalMinutes: 1440 });
     expect([low, high]).toMatchObject([{ pollingIntervalMinutes: 1 }, { pollingIntervalMinutes: 1440 }]);
@@ -93,4 +83,4 @@ describeEachBackend('triggers', (backend) => {
     const foreign = await t.request(DeleteTrigger, { input: { id: (high as { id: string }).id } }, stranger);
     expect(foreign.data?.deleteTrigger).toMatchObject({ code: 'NOT_FOUND' });
   });
-});
+}, ALL_BACKENDS, triggersTest);

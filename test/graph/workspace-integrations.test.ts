@@ -1,12 +1,12 @@
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { expect } from 'vitest';
 import { graphql } from '../generated/index.js';
 import { describeEachBackend } from '../support/backends.js';
-import { startTestApp, type TestApp } from '../support/app.js';
+import type { TestApp } from '../support/app.js';
 import { seedConnection, seedOrganization, seedWorkspace } from '../support/fixtures.js';
 
 const DeleteConnection = graphql(`
   mutation WiDeleteConnection($input: DeleteConnectionInput!) {
-    deleteConnection(input: $input) { __typename ... on Deleted { id } ... on Error { code message } }
+    deleteConnection(input: $input) { __typename ... on Deleted { id } ...ErrorFields }
   }
 `);
 const IntegrationActions = graphql(`
@@ -17,8 +17,7 @@ const AddIntegration = graphql(`
     addWorkspaceIntegration(input: $input) {
       __typename
       ... on WorkspaceIntegration { id alias integrationName connectionStrategy allowedActions actions { name } connection { id } }
-      ... on Error { code message }
-      ... on ValidationError { fieldErrors { path message } }
+      ...ErrorFields
     }
   }
 `);
@@ -27,19 +26,18 @@ const UpdateIntegration = graphql(`
     updateWorkspaceIntegration(input: $input) {
       __typename
       ... on WorkspaceIntegration { alias connectionStrategy allowedActions connection { id } }
-      ... on Error { code message }
-      ... on ValidationError { fieldErrors { path message } }
+      ...ErrorFields
     }
   }
 `);
 const RemoveIntegration = graphql(`
   mutation WiRemoveIntegration($input: RemoveWorkspaceIntegrationInput!) {
-    removeWorkspaceIntegration(input: $input) { __typename ... on Deleted { id } ... on Error { code } }
+    removeWorkspaceIntegration(input: $input) { __typename ... on Deleted { id } ...ErrorFields }
   }
 `);
 const DeleteWorkspace = graphql(`
   mutation WiDeleteWorkspace($input: DeleteWorkspaceInput!) {
-    deleteWorkspace(input: $input) { __typename ... on Deleted { id } ... on Error { code } }
+    deleteWorkspace(input: $input) { __typename ... on Deleted { id } ...ErrorFields }
   }
 `);
 const NodeById = graphql(`
@@ -51,19 +49,18 @@ const WorkspaceIntegrations = graphql(`
   }
 `);
 
-describeEachBackend('workspace integrations', (backend) => {
+describeEachBackend('workspace integrations', (_backend, test) => {
+  // The helpers below act as the tenant's owner.
   let t: TestApp;
   let token: string;
   let orgId: string;
   let slackActions: string[];
-  beforeAll(async () => {
-    t = await startTestApp(backend);
-    token = await t.memberToken('wi@example.com');
-    orgId = await seedOrganization(t, token, 'wi');
+  test.beforeAll(async ({ t: app, tenant }) => {
+    t = app;
+    ({ token, organizationId: orgId } = tenant);
     const actions = await t.request(IntegrationActions, { name: 'slack' });
     slackActions = actions.data!.integration!.actions.map((a) => a.name);
   });
-  afterAll(() => t.stop());
 
   let workspaceCount = 0;
   async function newWorkspace(): Promise<string> {

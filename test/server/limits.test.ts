@@ -60,10 +60,11 @@ async function expectRuns(query: string, variables?: Record<string, unknown>) {
   expect(result.statements).toBeGreaterThan(0);
 }
 
-async function expectRefused(query: string, message: RegExp, variables?: Record<string, unknown>) {
+async function expectRefused(query: string, message: RegExp, code: string, variables?: Record<string, unknown>) {
   const result = await run(query, variables);
   expect(result.json?.data ?? null).toBeNull();
   expect(result.json?.errors?.[0]?.message).toMatch(message);
+  expect(result.json?.errors?.[0]?.extensions?.code).toBe(code);
   expect(result.statements).toBe(0);
 }
 
@@ -80,6 +81,7 @@ describe('abuse limits', () => {
     await expectRefused(
       'query($id: ID!) { workspace(id: $id) { organization { workspaces(first: 1) { edges { cursor } } } } }',
       /depth limit of 4 exceeded, found 5/,
+      'DEPTH_LIMIT_EXCEEDED',
     );
   });
 
@@ -88,6 +90,7 @@ describe('abuse limits', () => {
     await expectRefused(
       'query($id: ID!) { a: workspace(id: $id) { id } b: workspace(id: $id) { id } c: workspace(id: $id) { id } }',
       /Aliases limit of 2 exceeded/,
+      'ALIAS_LIMIT_EXCEEDED',
     );
   });
 
@@ -96,6 +99,7 @@ describe('abuse limits', () => {
     await expectRefused(
       'query($id: ID!) { workspace(id: $id) { id @include(if: true) slug @include(if: true) name @include(if: true) } }',
       /Directives limit of 2 exceeded/,
+      'DIRECTIVE_LIMIT_EXCEEDED',
     );
   });
 
@@ -104,18 +108,18 @@ describe('abuse limits', () => {
     const atLimit = query(60 - tokenCount(query(0)));
     expect(tokenCount(atLimit)).toBe(60);
     await expectRuns(atLimit);
-    await expectRefused(query(61 - tokenCount(query(0))), /Token limit of 60 exceeded/);
+    await expectRefused(query(61 - tokenCount(query(0))), /Token limit of 60 exceeded/, 'TOKEN_LIMIT_EXCEEDED');
   });
 
   test('cost: each field 1, a connection page multiplied by first, a list by its argument length', async () => {
     // workspace 1 + endUsers 1 + edges 1 + n × cursor 1 = 3 + n
     const paged = 'query($id: ID!, $n: Int!) { workspace(id: $id) { endUsers(first: $n) { edges { cursor } } } }';
     await expectRuns(paged, { n: 17 });
-    await expectRefused(paged, /Query cost 21 exceeds the limit of 20/, { n: 18 });
+    await expectRefused(paged, /Query cost 21 exceeds the limit of 20/, 'COST_LIMIT_EXCEEDED', { n: 18 });
     // nodes 1 + ids × id 1
     const listed = 'query($ids: [ID!]!) { nodes(ids: $ids) { id } }';
     await expectRuns(listed, { ids: Array(19).fill(workspaceId) });
-    await expectRefused(listed, /Query cost 21 exceeds the limit of 20/, { ids: Array(20).fill(workspaceId) });
+    await expectRefused(listed, /Query cost 21 exceeds the limit of 20/, 'COST_LIMIT_EXCEEDED', { ids: Array(20).fill(workspaceId) });
   });
 
   test('request body size: 413 past the limit, before parsing', async () => {
@@ -182,7 +186,7 @@ describe('abuse limits', () => {
           next: () => {},
           complete: () => {},
           error: (errors) => {
-            expect(JSON.stringify(errors)).toMatch(/depth limit of 4 exceeded/);
+            expect(errors).toEqual([expect.objectContaining({ message: expect.stringMatching(/depth limit of 4 exceeded/), extensions: expect.objectContaining({ code: 'DEPTH_LIMIT_EXCEEDED' }) })]);
             expect(statements.filter((s) => !/"User"/.test(s))).toEqual([]);
             client.subscribe({ query: `{ __typename ${' '.repeat(2000)}}` }, { next: () => {}, error: () => {}, complete: () => {} });
           },

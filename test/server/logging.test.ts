@@ -48,3 +48,22 @@ test("a request's Authorization header never reaches the logs", async () => {
   expect(requestLine).toMatchObject({ principal: 'member', headers: { authorization: '[redacted]' } });
   expect(out.text()).not.toContain(token);
 });
+
+test('an unexpected error is logged at level error with its message, while the client sees only "Unexpected error."', async () => {
+  const token = await t.memberToken('broken@example.com');
+  const org = await t.requestRaw<{ createOrganization: { id: string } }>(
+    'mutation { createOrganization(input: { name: "Broken", slug: "broken" }) { ... on Organization { id } } }',
+    {},
+    token,
+  );
+  await t.app.database.prisma.$executeRawUnsafe('ALTER TABLE "Trigger" RENAME TO "TriggerGone"');
+  try {
+    const result = await t.requestRaw('query($id: ID!) { organization(id: $id) { triggers(first: 1) { totalCount } } }', { id: org.data!.createOrganization.id }, token);
+    expect(result.errors?.[0]).toMatchObject({ message: 'Unexpected error.', extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+  } finally {
+    await t.app.database.prisma.$executeRawUnsafe('ALTER TABLE "TriggerGone" RENAME TO "Trigger"');
+  }
+  const lines = out.text().trim().split('\n').map((line) => JSON.parse(line) as { level: number; msg?: string; err?: unknown });
+  const logged = lines.find((line) => line.level === 50 && line.err);
+  expect(logged?.msg).toMatch(/Trigger/);
+});

@@ -49,6 +49,43 @@ describe('production defaults', () => {
     expect(JSON.stringify(result.errors)).not.toMatch(/Trigger|stack|originalError/);
   });
 
+  test('every request error has a stable code and no internal detail', async () => {
+    const post = async (body: string, headers: Record<string, string> = {}) => {
+      const response = await fetch(`${app.t.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+      return { status: response.status, text: await response.text() };
+    };
+    const errorOf = (text: string) => (JSON.parse(text) as Result).errors![0]!;
+
+    // A malformed JSON body: the parser's message would quote the body.
+    for (const accept of ['application/json', 'application/graphql-response+json']) {
+      const malformed = await post('{"query": "{ __typename }", "note": secret-body-text', { accept });
+      expect(malformed.status).toBe(400);
+      expect(errorOf(malformed.text)).toEqual({ message: 'POST body sent invalid JSON.', extensions: { code: 'BAD_REQUEST' } });
+      expect(malformed.text).not.toMatch(/secret|Unexpected token|originalError/);
+    }
+    const cases: [string, string][] = [
+      [JSON.stringify({ query: '{ node(id: "not-a-global-id") { id } }' }), 'BAD_USER_INPUT'],
+      [JSON.stringify({ query: 'query($ids: [ID!]!) { nodes(ids: $ids) { id } }', variables: { ids: ['!!!'] } }), 'BAD_USER_INPUT'],
+      [JSON.stringify({ query: 'query($id: ID!) { workspace(id: $id) { id } }', variables: { id: { a: 1 } } }), 'BAD_USER_INPUT'],
+      [JSON.stringify({ query: 'query($id: ID!) { workspace(id: $id) { id } }' }), 'BAD_USER_INPUT'],
+      // Deeper than the default limit of 15.
+      [JSON.stringify({ query: `{ workspace(id: "x") { ${'organization { workspaces(first: 1) { edges { node { '.repeat(4)}id${' } } } }'.repeat(4)} } }` }), 'DEPTH_LIMIT_EXCEEDED'],
+      [JSON.stringify({ query: '{ workspace(' }), 'GRAPHQL_PARSE_FAILED'],
+      [JSON.stringify({ query: '{ nope }' }), 'GRAPHQL_VALIDATION_FAILED'],
+      [JSON.stringify({ query: 123 }), 'BAD_REQUEST'],
+      ['[]', 'BAD_REQUEST'],
+    ];
+    for (const [body, code] of cases) {
+      const { text } = await post(body, { authorization: `Bearer ${await app.t.memberToken('production@example.com')}` });
+      expect({ body, code: (JSON.parse(text) as Result).errors?.[0]?.extensions?.code }).toEqual({ body, code });
+      expect(text).not.toMatch(/Syntax Error: Query depth|stack|originalError/);
+    }
+    // A CSRF rejection (a simple GET without the header).
+    const csrf = await fetch(`${app.t.url}/graphql?query=%7B__typename%7D`);
+    expect(csrf.status).toBe(403);
+    expect(errorOf(await csrf.text()).extensions).toEqual({ code: 'BAD_REQUEST' });
+  });
+
   test('GraphiQL is not served', async () => {
     const page = await fetch(`${app.t.url}/graphql`, { headers: { accept: 'text/html' } });
     expect(page.headers.get('content-type') ?? '').not.toMatch(/text\/html/);

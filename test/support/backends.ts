@@ -1,5 +1,6 @@
 // The backend matrix every behavioural suite runs on.
 import { describe, inject } from 'vitest';
+import { describeWorld, test as world, type WorldTest } from './world.js';
 
 export type DatabaseKind = 'pglite' | 'postgres';
 export type PubSubKind = 'memory' | 'redis';
@@ -23,15 +24,30 @@ export function unavailable(backend: Backend): string | null {
   return null;
 }
 
-/** describe() once per backend; a backend whose service is missing is skipped by name. */
-export function describeEachBackend(
+/**
+ * describe() once per backend; a backend whose service is missing is skipped by name.
+ * A body that takes `test` gets the world's (or `base`, the world extended with a
+ * file's own fixtures) bound to that backend: file-scoped fixtures are kept per test
+ * object, so each backend's tests share one app of their own, started before them and
+ * stopped after (describeWorld). Such a body must run at the top level of its file:
+ * file-scoped fixtures can be declared nowhere else.
+ */
+export function describeEachBackend<T = WorldTest>(
   title: string,
-  body: (backend: Backend) => void,
+  body: (backend: Backend, test: T) => void,
   backends: Backend[] = ALL_BACKENDS,
+  base?: T,
 ): void {
+  const usesFixtures = body.length > 1;
   for (const backend of backends) {
     const why = unavailable(backend);
-    if (why) describe.skip(`${title} [${backend.name}] (skipped: ${why})`, () => body(backend));
-    else describe(`${title} [${backend.name}]`, () => body(backend));
+    const name = why ? `${title} [${backend.name}] (skipped: ${why})` : `${title} [${backend.name}]`;
+    const suite = why ? describe.skip : describe;
+    if (usesFixtures) {
+      const test = ((base ?? world) as WorldTest).extend('backend', { scope: 'file' }, backend) as unknown as T;
+      describeWorld(name, (bound) => body(backend, bound), test, suite);
+    } else {
+      suite(name, () => body(backend, base as T));
+    }
   }
 }

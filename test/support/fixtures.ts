@@ -4,17 +4,17 @@ import type { TestApp } from './app.js';
 
 const CreateOrganization = graphql(`
   mutation FixtureCreateOrganization($input: CreateOrganizationInput!) {
-    createOrganization(input: $input) { __typename ... on Organization { id } ... on Error { code message } }
+    createOrganization(input: $input) { __typename ... on Organization { id } ...ErrorFields }
   }
 `);
 const CreateWorkspace = graphql(`
   mutation FixtureCreateWorkspace($input: CreateWorkspaceInput!) {
-    createWorkspace(input: $input) { __typename ... on Workspace { id } ... on Error { code message } }
+    createWorkspace(input: $input) { __typename ... on Workspace { id } ...ErrorFields }
   }
 `);
 const CreateConnection = graphql(`
   mutation FixtureCreateConnection($input: CreateConnectionInput!) {
-    createConnection(input: $input) { __typename ... on Connection { id } ... on Error { code message } }
+    createConnection(input: $input) { __typename ... on Connection { id } ...ErrorFields }
   }
 `);
 
@@ -50,22 +50,22 @@ export const missingId = (typename: string): string =>
 
 const AddIntegration = graphql(`
   mutation FixtureAddIntegration($input: AddWorkspaceIntegrationInput!) {
-    addWorkspaceIntegration(input: $input) { __typename ... on WorkspaceIntegration { id } ... on Error { code message } }
+    addWorkspaceIntegration(input: $input) { __typename ... on WorkspaceIntegration { id } ...ErrorFields }
   }
 `);
 const UpsertEndUser = graphql(`
   mutation FixtureUpsertEndUser($input: UpsertEndUserInput!) {
-    upsertEndUser(input: $input) { __typename ... on EndUser { id directory { id } } ... on Error { code message } }
+    upsertEndUser(input: $input) { __typename ... on EndUser { id directory { id } } ...ErrorFields }
   }
 `);
 const SetConnectionStatus = graphql(`
   mutation FixtureSetConnectionStatus($input: SetConnectionStatusInput!) {
-    setConnectionStatus(input: $input) { __typename ... on Connection { id } ... on Error { code message } }
+    setConnectionStatus(input: $input) { __typename ... on Connection { id } ...ErrorFields }
   }
 `);
 const CreateApiKey = graphql(`
   mutation FixtureCreateApiKey($input: CreateApiKeyInput!) {
-    createApiKey(input: $input) { __typename ... on CreatedApiKey { plainKey } ... on Error { code message } }
+    createApiKey(input: $input) { __typename ... on CreatedApiKey { plainKey } ...ErrorFields }
   }
 `);
 

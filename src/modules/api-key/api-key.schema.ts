@@ -3,15 +3,14 @@
 // SHA-256 hash and a display prefix are stored.
 import { z } from 'zod';
 import { API_KEY_PERMISSIONS as PERMISSIONS, type ApiKeyPermission } from '../../auth/principal.js';
-import { visible } from '../../auth/tenancy.js';
+import { visibleNode } from '../../auth/registry.js';
 import { NotFoundError, ValidationError } from '../../platform/errors.js';
 import { displayNameSchema, externalIdSchema } from '../../platform/identifiers.js';
 import { parseInput } from '../../platform/validate.js';
 import type { EndUser } from '../../generated/prisma/client.js';
 import { builder } from '../common/builder.js';
 import { createApiKey, issueEndUserToken, MAX_END_USER_TOKEN_SECONDS, revokeApiKey } from './api-key.service.js';
-import { needs, orgRole } from '../common/scopes.js';
-import { safeUuid } from '../../platform/ids.js';
+import { may, mayList, mayRead } from '../common/scopes.js';
 import { EndUserRef } from '../end-user/end-user.schema.js';
 import { WorkspaceRef } from '../workspace/workspace.schema.js';
 
@@ -25,9 +24,9 @@ const ApiKeyPermissionEnum = builder.enumType('ApiKeyPermission', {
 
 const ApiKeyRef = builder.prismaNode('ApiKey', {
   nullable: true,
-  authScopes: (key) => ({ roleOn: { row: { organizationId: key.organizationId, workspaceId: null }, atLeast: 'ADMIN' } }),
+  authScopes: mayRead('ApiKey'),
   id: { field: 'id' },
-  findUnique: (id, ctx) => ({ id: safeUuid(id), AND: [visible.apiKeys(ctx.principal)] }),
+  findUnique: visibleNode('ApiKey'),
   fields: (t) => ({
     name: t.exposeString('name'),
     prefix: t.exposeString('prefix', { description: 'The first characters of the key, to recognise it.' }),
@@ -51,7 +50,7 @@ builder.prismaObjectFields('Organization', (t) => ({
   apiKeys: t.relatedConnection('apiKeys', {
     cursor: 'id',
     totalCount: true,
-    authScopes: orgRole('ADMIN'),
+    authScopes: mayList('ApiKey'),
     query: () => ({ orderBy: { createdAt: 'desc' } }),
   }),
 }));
@@ -97,7 +96,7 @@ builder.mutationField('createApiKey', (t) =>
   t.field({
     type: CreatedApiKey,
     description: 'Only an org-wide key or a member manages keys.',
-    authScopes: needs('ADMIN', 'organizationId'),
+    authScopes: may('create', 'ApiKey', 'organizationId'),
     errors: { types: [ValidationError, NotFoundError], union: { name: 'CreateApiKeyResult' } },
     args: { input: t.arg({ type: CreateApiKeyInput, required: true }) },
     resolve: async (_root, args, ctx) => {
@@ -113,7 +112,7 @@ builder.mutationField('revokeApiKey', (t) =>
   t.prismaField({
     type: ApiKeyRef,
     description: 'The key fails from its next request on.',
-    authScopes: needs('ADMIN', 'id'),
+    authScopes: may('delete', 'ApiKey', 'id'),
     errors: { types: [NotFoundError], union: { name: 'RevokeApiKeyResult' } },
     args: { input: t.arg({ type: RevokeApiKeyInput, required: true }) },
     resolve: (query, _root, args, ctx) => revokeApiKey(ctx, String(args.input.id), query),
@@ -153,7 +152,7 @@ builder.mutationField('issueEndUserToken', (t) =>
   t.field({
     type: EndUserToken,
     description: 'For API keys: a short-lived token that acts as one end user (its own data and its peers only).',
-    authScopes: (_root, args) => ({ $all: { apiKey: true, ...needs('ADMIN', 'workspaceId')(_root, args) } }),
+    authScopes: (_root, args) => ({ $all: { apiKey: true, ...may('create', 'EndUser', 'workspaceId')(_root, args) } }),
     errors: { types: [ValidationError, NotFoundError], union: { name: 'IssueEndUserTokenResult' } },
     args: { input: t.arg({ type: IssueEndUserTokenInput, required: true }) },
     resolve: async (_root, args, ctx) => {

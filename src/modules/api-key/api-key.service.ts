@@ -1,6 +1,6 @@
 // API keys and the end-user tokens backends issue with them. Each change
 // commits with its audit entry; a key is stored hashed and shown once.
-import { requireApiKey, requireOrganization, requireWorkspace } from '../../auth/lookup.js';
+import { requireApiKey, requireOrganization, requireWorkspace } from '../../auth/registry.js';
 import { API_KEY_PREFIX, signEndUserToken } from '../../auth/principal.js';
 import type { Prisma } from '../../generated/prisma/client.js';
 import { newBearerSecret } from '../../platform/crypto/tokens.js';

@@ -13,7 +13,8 @@ import { API_KEY_PERMISSIONS, mayExecute } from '../../auth/principal.js';
 import type PrismaTypes from '../../generated/pothos-types.js';
 import { getDatamodel } from '../../generated/pothos-types.js';
 import type { Context } from './context.js';
-import { ownershipOf } from '../../auth/ownership.js';
+import { ownershipOf } from '../../auth/registry.js';
+import './storable-text.plugin.js';
 
 export const builder = new SchemaBuilder<{
   Context: Context;
@@ -48,7 +49,8 @@ export const builder = new SchemaBuilder<{
   // is gone, loads as null through node/nodes instead of failing the request.
   DefaultNodeNullability: false;
 }>({
-  plugins: [ScopeAuthPlugin, ErrorsPlugin, PrismaPlugin, RelayPlugin, DirectivesPlugin, FederationPlugin],
+  // The first plugin wraps outermost: storableText runs inside authorization and the errors plugin.
+  plugins: [ScopeAuthPlugin, ErrorsPlugin, PrismaPlugin, RelayPlugin, DirectivesPlugin, FederationPlugin, 'storableText'],
   defaultFieldNullability: false,
   scopeAuth: {
     authorizeOnSubscribe: true,

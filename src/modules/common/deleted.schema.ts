@@ -1,6 +1,6 @@
 import { NotFoundError, type HeddleError } from '../../platform/errors.js';
 import type { Context } from './context.js';
-import type { Role } from '../../auth/roles.js';
+import { labelOf, type NodeType } from '../../auth/registry.js';
 import { announceAccessRevoked } from '../realtime/access.js';
 import type { AccessRevokedMessage } from '../../platform/pubsub.js';
 import type { Tx } from '../../platform/outbox.js';
@@ -8,7 +8,7 @@ import { decodeGlobalId } from '../../platform/ids.js';
 import { targetOf } from '../audit/audit.service.js';
 import { builder } from './builder.js';
 import { deleteRow, type Removal } from './delete.service.js';
-import { needs } from './scopes.js';
+import { may } from './scopes.js';
 
 /** What a delete mutation returns on success: the global id that no longer resolves. */
 export class Deleted {
@@ -30,10 +30,8 @@ export function deleteMutation<Row extends { id: string }>(
   name: string,
   options: {
     description?: string;
-    /** What NOT_FOUND calls the row. */
-    label: string;
-    /** The role the caller needs on the row (default ADMIN). */
-    atLeast?: Role;
+    /** The row's type: the permission registry says what NOT_FOUND calls it and the role deleting it needs. */
+    type: NodeType;
     /** Error types the delete may return besides NOT_FOUND. */
     errors?: (new (...args: never[]) => HeddleError)[];
     find: (ctx: Context, globalId: string, path: string[]) => Promise<Row>;
@@ -51,7 +49,7 @@ export function deleteMutation<Row extends { id: string }>(
     t.field({
       type: Deleted,
       description: options.description,
-      authScopes: needs(options.atLeast ?? 'ADMIN', 'id'),
+      authScopes: may('delete', options.type, 'id'),
       errors: { types: [NotFoundError, ...(options.errors ?? [])], union: { name: `${typeName}Result` } },
       args: { input: t.arg({ type: Input, required: true }) },
       resolve: async (_root, args, ctx) => {
@@ -59,7 +57,7 @@ export function deleteMutation<Row extends { id: string }>(
         const path = ['input', 'id'];
         const row = await options.find(ctx, globalId, path);
         const target = targetOf(decodeGlobalId(globalId)!.typename, row);
-        await deleteRow(ctx, { label: options.label, path, target }, (tx) => options.remove(tx, row));
+        await deleteRow(ctx, { label: labelOf(options.type), path, target }, (tx) => options.remove(tx, row));
         options.afterCommit?.(ctx, row);
         if (options.revokes) announceAccessRevoked(ctx.pubsub, options.revokes(row));
         return new Deleted(globalId);

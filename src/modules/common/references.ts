@@ -6,30 +6,28 @@
 // Fields that hold ids outside a relation (MCP tools' integrations) load
 // through the same batched lookup.
 import DataLoader from 'dataloader';
-import type { Principal } from '../../auth/principal.js';
-import { matchesNothing } from '../../auth/tenancy.js';
+import { matchesNothing, visible, type NodeType, type Where } from '../../auth/registry.js';
 import type { Context } from './context.js';
 import { decodeId } from '../../platform/ids.js';
 
 const loadersByRequest = new WeakMap<Context, Map<string, DataLoader<string, unknown>>>();
 
 /** A `resolveReference` for entity `typename` keyed by its global id. */
-export function resolveReferenceById<Row extends { id: string }, Where extends object>(
-  typename: string,
-  tenancy: (principal: Principal) => Where,
-  findMany: (ctx: Context, where: { id: { in: string[] }; AND: Where[] }) => Promise<Row[]>,
+export function resolveReferenceById<T extends NodeType, Row extends { id: string }>(
+  typename: T,
+  findMany: (ctx: Context, where: { id: { in: string[] }; AND: Where<T>[] }) => Promise<Row[]>,
 ) {
   return (reference: { id: string }, ctx: Context): Promise<Row | null> | null => {
     const id = decodeId(reference.id, typename);
     if (!id) return null;
-    const visible = tenancy(ctx.principal);
-    if (matchesNothing(visible)) return null;
+    const tenancy = visible(typename, ctx.principal);
+    if (matchesNothing(tenancy)) return null;
     let loaders = loadersByRequest.get(ctx);
     if (!loaders) loadersByRequest.set(ctx, (loaders = new Map()));
     let loader = loaders.get(typename) as DataLoader<string, Row | null> | undefined;
     if (!loader) {
       loader = new DataLoader<string, Row | null>(async (ids) => {
-        const rows = await findMany(ctx, { id: { in: [...ids] }, AND: [visible] });
+        const rows = await findMany(ctx, { id: { in: [...ids] }, AND: [tenancy] });
         const byId = new Map(rows.map((row) => [row.id, row]));
         return ids.map((rowId) => byId.get(rowId) ?? null);
       });

@@ -4,7 +4,7 @@
 import { whileAccessHolds } from '../realtime/access.js';
 import { workspaceMessages, type Topics, type WorkspaceTopic } from '../../platform/pubsub.js';
 import type { Context } from './context.js';
-import { requireWorkspace } from '../../auth/lookup.js';
+import { requireWorkspace } from '../../auth/registry.js';
 
 export async function workspaceSubscription<K extends WorkspaceTopic>(
   ctx: Context,

@@ -2,13 +2,12 @@
 // sends its end user to the returned url, and hears the outcome on
 // connectSessionCompleted. The rules live in connect.rules.ts, the database
 // side in connect-session.service.ts, the pages and the OAuth2 flow in handler.ts.
-import { visible } from '../../auth/tenancy.js';
+import { visibleNode } from '../../auth/registry.js';
 import { createConnectSessionSchema, DEFAULT_SESSION_SECONDS, HOSTED_AUTH_TYPES } from './connect.rules.js';
 import { AmbiguousIntegrationError, NotFoundError, ValidationError } from '../../platform/errors.js';
 import { parseInput } from '../../platform/validate.js';
 import { builder } from '../common/builder.js';
-import { safeUuid } from '../../platform/ids.js';
-import { needs, staffOnly } from '../common/scopes.js';
+import { may, staffOnly } from '../common/scopes.js';
 import { workspaceSubscription } from '../common/workspace-subscription.js';
 import { ConnectionTypeEnum } from '../connection/connection.schema.js';
 import { createConnectSession } from './connect-session.service.js';
@@ -27,7 +26,7 @@ builder.prismaNode('ConnectSession', {
   nullable: true,
   authScopes: staffOnly,
   id: { field: 'id' },
-  findUnique: (id, ctx) => ({ id: safeUuid(id), AND: [visible.connectSessions(ctx.principal)] }),
+  findUnique: visibleNode('ConnectSession'),
   fields: (t) => ({
     status: t.expose('status', { type: ConnectSessionStatusEnum }),
     error: t.exposeString('errorCode', {
@@ -95,7 +94,7 @@ builder.mutationField('createConnectSession', (t) =>
   t.field({
     type: CreatedConnectSession,
     description: 'A single-use link to the hosted connect page, where the end user connects its own account.',
-    authScopes: needs('ADMIN', 'workspaceId'),
+    authScopes: may('create', 'ConnectSession', 'workspaceId'),
     errors: { types: [ValidationError, NotFoundError, AmbiguousIntegrationError], union: { name: 'CreateConnectSessionResult' } },
     args: { input: t.arg({ type: CreateConnectSessionInput, required: true }) },
     resolve: async (_root, args, ctx) => {

@@ -5,7 +5,7 @@
 // After it commits, the outcome is announced: connectionStatusChanged,
 // connectSessionCompleted, the audit log and one log line (never a secret).
 import { auditedTransaction, recordAudit, targetOf } from '../audit/audit.service.js';
-import { requireWorkspace } from '../../auth/lookup.js';
+import { requireWorkspace } from '../../auth/registry.js';
 import { hashToken, randomToken } from '../../platform/crypto/tokens.js';
 import { matchIntegration } from '../resolution/resolution.rules.js';
 import { sessionUrl } from './urls.js';

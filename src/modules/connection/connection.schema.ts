@@ -2,19 +2,18 @@
 // workspace, directory or end user. Secrets go in through the input and into
 // the credential store; no output type has a field that could carry one.
 import { z } from 'zod';
-import { visible } from '../../auth/tenancy.js';
+import { visibleNode } from '../../auth/registry.js';
 import { CONNECTION_SCOPES, CONNECTION_TYPES, createConnectionSchema, type CreateConnectionInput } from './connection.rules.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../platform/errors.js';
 import { displayNameSchema } from '../../platform/identifiers.js';
 import { parseInput } from '../../platform/validate.js';
 import type { Prisma } from '../../generated/prisma/client.js';
 import { builder } from '../common/builder.js';
-import { safeUuid } from '../../platform/ids.js';
 import { resolveReferenceById } from '../common/references.js';
 import { Deleted } from '../common/deleted.schema.js';
 import { createConnection, deleteConnection, renameConnection, setConnectionStatus } from './connection.service.js';
 import { workspaceSubscription } from '../common/workspace-subscription.js';
-import { needs, needsOrCreator, workspaceScoped } from '../common/scopes.js';
+import { may, workspaceScoped } from '../common/scopes.js';
 
 export const ConnectionTypeEnum = builder.enumType('ConnectionType', { values: CONNECTION_TYPES });
 export const ConnectionScopeEnum = builder.enumType('ConnectionScope', { values: CONNECTION_SCOPES });
@@ -24,7 +23,7 @@ export const ConnectionRef = builder.prismaNode('Connection', {
   nullable: true,
   authScopes: workspaceScoped,
   id: { field: 'id' },
-  findUnique: (id, ctx) => ({ id: safeUuid(id), AND: [visible.connections(ctx.principal)] }),
+  findUnique: visibleNode('Connection'),
   fields: (t) => ({
     displayName: t.exposeString('displayName'),
     integrationName: t.exposeString('integrationName'),
@@ -43,7 +42,7 @@ export const ConnectionRef = builder.prismaNode('Connection', {
 
 builder.asEntity(ConnectionRef, {
   key: builder.selection<{ id: string }>('id'),
-  resolveReference: resolveReferenceById('Connection', visible.connections, (ctx, where) => ctx.prisma.connection.findMany({ where })),
+  resolveReference: resolveReferenceById('Connection', (ctx, where) => ctx.prisma.connection.findMany({ where })),
 });
 
 /** The list filters every connection list accepts. */
@@ -134,7 +133,7 @@ const CreateConnectionInput = builder.inputType('CreateConnectionInput', {
 builder.mutationField('createConnection', (t) =>
   t.prismaField({
     type: 'Connection',
-    authScopes: needs('MEMBER', 'endUserId', 'directoryId', 'workspaceId', 'organizationId'),
+    authScopes: may('create', 'Connection', 'endUserId', 'directoryId', 'workspaceId', 'organizationId'),
     errors: { types: [ValidationError, NotFoundError], union: { name: 'CreateConnectionResult' } },
     args: { input: t.arg({ type: CreateConnectionInput, required: true }) },
     resolve: (query, _root, args, ctx) => createConnection(ctx, parseInput(createConnectionSchema, args.input), query),
@@ -148,7 +147,7 @@ const RenameConnectionInput = builder.inputType('RenameConnectionInput', {
 builder.mutationField('renameConnection', (t) =>
   t.prismaField({
     type: 'Connection',
-    authScopes: needsOrCreator('ADMIN', 'id'),
+    authScopes: may('update', 'Connection', 'id'),
     errors: { types: [ValidationError, NotFoundError], union: { name: 'RenameConnectionResult' } },
     args: { input: t.arg({ type: RenameConnectionInput, required: true }) },
     resolve: (query, _root, args, ctx) =>
@@ -168,7 +167,7 @@ builder.mutationField('setConnectionStatus', (t) =>
   t.prismaField({
     type: 'Connection',
     description: 'Only ACTIVE connections resolve.',
-    authScopes: needsOrCreator('ADMIN', 'id'),
+    authScopes: may('update', 'Connection', 'id'),
     errors: { types: [ValidationError, NotFoundError], union: { name: 'SetConnectionStatusResult' } },
     args: { input: t.arg({ type: SetConnectionStatusInput, required: true }) },
     resolve: (query, _root, args, ctx) =>
@@ -188,7 +187,7 @@ builder.mutationField('deleteConnection', (t) =>
   t.field({
     type: Deleted,
     description: 'Refused with CONFLICT while a workspace integration uses the connection as its fixed or fallback connection.',
-    authScopes: needsOrCreator('ADMIN', 'id'),
+    authScopes: may('delete', 'Connection', 'id'),
     errors: { types: [ConflictError, NotFoundError], union: { name: 'DeleteConnectionResult' } },
     args: { input: t.arg({ type: DeleteConnectionInput, required: true }) },
     resolve: async (_root, args, ctx) => {

@@ -1,6 +1,6 @@
 // Connection changes. Each commits with its audit entry; the secret is sealed
 // before the transaction and never leaves the store in plaintext.
-import { requireConnection, requireDirectory, requireEndUser, requireOrganization, requireWorkspace } from '../../auth/lookup.js';
+import { requireConnection, requireDirectory, requireEndUser, requireOrganization, requireWorkspace } from '../../auth/registry.js';
 import type { Prisma } from '../../generated/prisma/client.js';
 import { foreignKeyViolation, goneIsNotFound } from '../../platform/db/errors.js';
 import { uuidv7 } from '../../platform/db/uuid.js';

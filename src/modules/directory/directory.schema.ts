@@ -2,15 +2,13 @@
 // interact. An end user is in at most one; none means the workspace's default
 // directory, which has no row of its own.
 import { z } from 'zod';
-import { visible } from '../../auth/tenancy.js';
+import { requireDirectory, visible, visibleNode } from '../../auth/registry.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../platform/errors.js';
 import { externalIdSchema } from '../../platform/identifiers.js';
 import { parseInput } from '../../platform/validate.js';
 import { announceConnectionsChanged } from '../realtime/connection-status.js';
 import { builder } from '../common/builder.js';
-import { safeUuid } from '../../platform/ids.js';
-import { requireDirectory } from '../../auth/lookup.js';
-import { needs, workspaceScoped } from '../common/scopes.js';
+import { may, workspaceScoped } from '../common/scopes.js';
 import { deleteMutation } from '../common/deleted.schema.js';
 import { createDirectory, renameDirectory, removeDirectory } from './directory.service.js';
 
@@ -18,14 +16,14 @@ export const DirectoryRef = builder.prismaNode('Directory', {
   nullable: true,
   authScopes: workspaceScoped,
   id: { field: 'id' },
-  findUnique: (id, ctx) => ({ id: safeUuid(id), AND: [visible.directories(ctx.principal)] }),
+  findUnique: visibleNode('Directory'),
   fields: (t) => ({
     name: t.exposeString('name', { description: 'No whitespace, at least one non-digit, 1-256 characters; unique per workspace.' }),
     workspace: t.relation('workspace'),
     endUsers: t.relatedConnection('endUsers', {
       cursor: 'id',
       totalCount: true,
-      query: (_args, ctx) => ({ where: visible.endUsers(ctx.principal), orderBy: { createdAt: 'asc' } }),
+      query: (_args, ctx) => ({ where: visible('EndUser', ctx.principal), orderBy: { createdAt: 'asc' } }),
     }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
@@ -36,7 +34,7 @@ builder.prismaObjectFields('Workspace', (t) => ({
   directories: t.relatedConnection('directories', {
     cursor: 'id',
     totalCount: true,
-    query: (_args, ctx) => ({ where: visible.directories(ctx.principal), orderBy: { name: 'asc' } }),
+    query: (_args, ctx) => ({ where: visible('Directory', ctx.principal), orderBy: { name: 'asc' } }),
   }),
 }));
 
@@ -55,7 +53,7 @@ const directoryErrors = [ValidationError, ConflictError, NotFoundError];
 builder.mutationField('createDirectory', (t) =>
   t.prismaField({
     type: 'Directory',
-    authScopes: needs('ADMIN', 'workspaceId'),
+    authScopes: may('create', 'Directory', 'workspaceId'),
     errors: { types: directoryErrors, union: { name: 'CreateDirectoryResult' } },
     args: { input: t.arg({ type: CreateDirectoryInput, required: true }) },
     resolve: (query, _root, args, ctx) => createDirectory(ctx, parseInput(createDirectorySchema, args.input), query),
@@ -65,7 +63,7 @@ builder.mutationField('createDirectory', (t) =>
 builder.mutationField('renameDirectory', (t) =>
   t.prismaField({
     type: 'Directory',
-    authScopes: needs('ADMIN', 'id'),
+    authScopes: may('update', 'Directory', 'id'),
     errors: { types: directoryErrors, union: { name: 'RenameDirectoryResult' } },
     args: { input: t.arg({ type: RenameDirectoryInput, required: true }) },
     resolve: (query, _root, args, ctx) => renameDirectory(ctx, parseInput(renameDirectorySchema, args.input), query),
@@ -74,7 +72,7 @@ builder.mutationField('renameDirectory', (t) =>
 
 deleteMutation('deleteDirectory', {
   description: "Its end users move to the workspace's default directory; its DIRECTORY connections are deleted.",
-  label: 'directory',
+  type: 'Directory',
   find: requireDirectory,
   remove: removeDirectory,
   afterCommit: (ctx, directory) => announceConnectionsChanged(ctx.pubsub, { workspaceId: directory.workspaceId, endUserId: null }),

@@ -1,5 +1,5 @@
 // Directory and space changes, each committed with its audit entry.
-import { requireDirectory, requireSpace, requireWorkspace } from '../../auth/lookup.js';
+import { requireDirectory, requireSpace, requireWorkspace } from '../../auth/registry.js';
 import type { Prisma } from '../../generated/prisma/client.js';
 import { foreignKeyViolation, goneIsNotFound, uniqueViolation } from '../../platform/db/errors.js';
 import { ConflictError, NotFoundError } from '../../platform/errors.js';

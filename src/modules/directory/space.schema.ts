@@ -3,16 +3,14 @@
 // EndUser.spaces) lives here, both directions over the one join table.
 import { prismaConnectionHelpers } from '@pothos/plugin-prisma';
 import { z } from 'zod';
-import { visible } from '../../auth/tenancy.js';
+import { requireSpace, visible, visibleNode } from '../../auth/registry.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../platform/errors.js';
 import { displayNameSchema, externalIdSchema } from '../../platform/identifiers.js';
 import { parseInput } from '../../platform/validate.js';
 import type { EndUser, Space } from '../../generated/prisma/client.js';
 import type { Context } from '../common/context.js';
 import { builder } from '../common/builder.js';
-import { safeUuid } from '../../platform/ids.js';
-import { requireSpace } from '../../auth/lookup.js';
-import { needs, workspaceScoped } from '../common/scopes.js';
+import { may, workspaceScoped } from '../common/scopes.js';
 import { deleteMutation } from '../common/deleted.schema.js';
 import { addSpaceMembers, createSpace, removeSpaceMembers, updateSpace, removeSpace } from './directory.service.js';
 import { EndUserRef } from '../end-user/end-user.schema.js';
@@ -21,7 +19,7 @@ export const SpaceRef = builder.prismaNode('Space', {
   nullable: true,
   authScopes: workspaceScoped,
   id: { field: 'id' },
-  findUnique: (id, ctx) => ({ id: safeUuid(id), AND: [visible.spaces(ctx.principal)] }),
+  findUnique: visibleNode('Space'),
   fields: (t) => ({
     uid: t.exposeString('uid', { description: 'No whitespace, at least one non-digit, 1-256 characters; unique per workspace.' }),
     name: t.exposeString('name', { nullable: true }),
@@ -35,7 +33,7 @@ builder.prismaObjectFields('Workspace', (t) => ({
   spaces: t.relatedConnection('spaces', {
     cursor: 'id',
     totalCount: true,
-    query: (_args, ctx) => ({ where: visible.spaces(ctx.principal), orderBy: { uid: 'asc' } }),
+    query: (_args, ctx) => ({ where: visible('Space', ctx.principal), orderBy: { uid: 'asc' } }),
   }),
 }));
 
@@ -43,8 +41,8 @@ builder.prismaObjectFields('Workspace', (t) => ({
 // side. They load through the parent's query (no statement per parent), and
 // the tenancy filter applies to the other side, so an end-user token sees only
 // the members it may see.
-const memberWhere = (ctx: Context) => ({ endUser: visible.endUsers(ctx.principal) });
-const spaceWhere = (ctx: Context) => ({ space: visible.spaces(ctx.principal) });
+const memberWhere = (ctx: Context) => ({ endUser: visible('EndUser', ctx.principal) });
+const spaceWhere = (ctx: Context) => ({ space: visible('Space', ctx.principal) });
 
 const membersOfSpace = prismaConnectionHelpers(builder, 'SpaceMember', {
   cursor: 'spaceId_endUserId',
@@ -111,7 +109,7 @@ const spaceMembersSchema = z.object({ spaceId: z.string(), endUserIds: z.array(z
 builder.mutationField('createSpace', (t) =>
   t.prismaField({
     type: 'Space',
-    authScopes: needs('ADMIN', 'workspaceId'),
+    authScopes: may('create', 'Space', 'workspaceId'),
     errors: { types: [ValidationError, ConflictError, NotFoundError], union: { name: 'CreateSpaceResult' } },
     args: { input: t.arg({ type: CreateSpaceInput, required: true }) },
     resolve: (query, _root, args, ctx) => createSpace(ctx, parseInput(createSpaceSchema, args.input), query),
@@ -121,7 +119,7 @@ builder.mutationField('createSpace', (t) =>
 builder.mutationField('updateSpace', (t) =>
   t.prismaField({
     type: 'Space',
-    authScopes: needs('ADMIN', 'id'),
+    authScopes: may('update', 'Space', 'id'),
     errors: { types: [ValidationError, NotFoundError], union: { name: 'UpdateSpaceResult' } },
     args: { input: t.arg({ type: UpdateSpaceInput, required: true }) },
     resolve: (query, _root, args, ctx) => updateSpace(ctx, parseInput(updateSpaceSchema, args.input), query),
@@ -130,7 +128,7 @@ builder.mutationField('updateSpace', (t) =>
 
 deleteMutation('deleteSpace', {
   description: 'Deletes the space and its memberships; the end users stay.',
-  label: 'space',
+  type: 'Space',
   find: requireSpace,
   remove: removeSpace,
 });
@@ -145,7 +143,7 @@ function membershipMutation(
     t.prismaField({
       type: 'Space',
       description,
-      authScopes: needs('ADMIN', 'spaceId'),
+      authScopes: may('update', 'Space', 'spaceId'),
       errors: { types: [ValidationError, NotFoundError], union: { name: `${typeName}Result` } },
       args: { input: t.arg({ type: SpaceMembersInput, required: true }) },
       resolve: (query, _root, args, ctx) => change(ctx, parseInput(spaceMembersSchema, args.input), query),

@@ -1,7 +1,7 @@
-// End users mirror the host product's users. Two of them can interact when
-// they share a directory (no directory = the workspace's default directory)
-// or are both members of at least one common Space. This is the only
-// implementation of that rule, and of the ad-hoc creation below.
+// End users mirror the host product's users. Who can interact with whom
+// (peers) is a visibility rule and lives in the permission registry
+// (auth/registry.ts, peersWhere); this is the only implementation of the
+// ad-hoc creation below.
 import type { Prisma } from '../../generated/prisma/client.js';
 
 /**
@@ -16,15 +16,4 @@ export async function ensureEndUser(tx: Prisma.TransactionClient, workspaceId: s
     update: {},
     select: { id: true },
   });
-}
-
-export function peersWhere(endUser: { id: string; workspaceId: string; directoryId: string | null }): Prisma.EndUserWhereInput {
-  return {
-    workspaceId: endUser.workspaceId,
-    id: { not: endUser.id },
-    OR: [
-      { directoryId: endUser.directoryId },
-      { spaces: { some: { space: { members: { some: { endUserId: endUser.id } } } } } },
-    ],
-  };
 }

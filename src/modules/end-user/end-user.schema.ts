@@ -1,37 +1,48 @@
 // End users: the host product's users, mirrored per workspace. Who may
-// interact with whom is peersWhere (end-user.rules.ts); every list of end
+// interact with whom is peersWhere (auth/registry.ts); every list of end
 // users also goes through the tenancy filter, so an end-user token sees only
 // itself and its peers however deep it navigates. Membership in spaces is in
 // directory/space.schema.ts.
 import { queryFromInfo } from '@pothos/plugin-prisma';
+import { Kind, type GraphQLResolveInfo, type SelectionSetNode } from 'graphql';
 import { z } from 'zod';
-import { visible } from '../../auth/tenancy.js';
+import { peersWhere, requireEndUser, visible, visibleNode } from '../../auth/registry.js';
+import { peersOf } from './end-user-peers.service.js';
 import { endUserRecordSchema, MAX_SYNC_BATCH, type SyncItemResult, type SyncStatus } from './end-user-sync.service.js';
-import { peersWhere } from './end-user.rules.js';
 import { NotFoundError, ValidationError } from '../../platform/errors.js';
 import { parseInput } from '../../platform/validate.js';
 import type { Prisma } from '../../generated/prisma/client.js';
 import type { Context } from '../common/context.js';
 import { builder, type HeddleTypes } from '../common/builder.js';
-import { decodeId, NIL_UUID, safeUuid } from '../../platform/ids.js';
-import { requireEndUser } from '../../auth/lookup.js';
+import { decodeId, NIL_UUID } from '../../platform/ids.js';
 import { resolveReferenceById } from '../common/references.js';
-import { needs, workspaceScoped } from '../common/scopes.js';
+import { may, workspaceScoped } from '../common/scopes.js';
 import { deleteMutation } from '../common/deleted.schema.js';
 import { setEndUserDirectory, syncEndUsers, upsertEndUser, removeEndUser } from './end-user.service.js';
 import { FieldErrorRef } from '../common/errors.schema.js';
 import { ConnectionStatusEnum } from '../connection/connection.schema.js';
 
+/** Whether the field being resolved selects `name` directly (through fragments too). */
+function selectsField(info: GraphQLResolveInfo, name: string): boolean {
+  const selects = (set: SelectionSetNode | undefined): boolean =>
+    (set?.selections ?? []).some((node) => {
+      if (node.kind === Kind.FIELD) return node.name.value === name;
+      if (node.kind === Kind.INLINE_FRAGMENT) return selects(node.selectionSet);
+      return selects(info.fragments[node.name.value]?.selectionSet);
+    });
+  return info.fieldNodes.some((node) => selects(node.selectionSet));
+}
+
 /** The end user's peers that the caller may see. */
 const visiblePeers = (user: Parameters<typeof peersWhere>[0], ctx: Context): Prisma.EndUserWhereInput => ({
-  AND: [peersWhere(user), visible.endUsers(ctx.principal)],
+  AND: [peersWhere(user), visible('EndUser', ctx.principal)],
 });
 
 export const EndUserRef = builder.prismaNode('EndUser', {
   nullable: true,
   authScopes: workspaceScoped,
   id: { field: 'id' },
-  findUnique: (id, ctx) => ({ id: safeUuid(id), AND: [visible.endUsers(ctx.principal)] }),
+  findUnique: visibleNode('EndUser'),
   fields: (t) => ({
     externalId: t.exposeString('externalId', { description: "The host product's id for this user (Weavy's uid)." }),
     displayName: t.exposeString('displayName', { nullable: true }),
@@ -40,14 +51,16 @@ export const EndUserRef = builder.prismaNode('EndUser', {
     metadata: t.expose('metadata', { type: 'JSON', nullable: true }),
     directory: t.relation('directory', { nullable: true, description: "null: the workspace's default directory." }),
     workspace: t.relation('workspace'),
-    // The set depends on each end user's directory and spaces, so it is one
-    // query per end user rather than a relation the parent query can load.
+    // The set depends on each end user's directory and spaces, so it is no
+    // relation the parent query can load: one statement reads it for every
+    // end user of the page.
     peers: t.prismaConnection({
       type: 'EndUser',
       cursor: 'id',
       description: 'The end users this one can interact with: same directory (or both in the default one), or a common space.',
-      resolve: (query, user, _args, ctx) => ctx.prisma.endUser.findMany({ ...query, where: visiblePeers(user, ctx), orderBy: { createdAt: 'asc' } }),
-      totalCount: (user, _args, ctx) => ctx.prisma.endUser.count({ where: visiblePeers(user, ctx) }),
+      resolve: async (query, user, args, ctx, info) =>
+        (await peersOf(ctx, user.id, args, { page: { take: query.take, skip: query.skip, cursor: query.cursor }, withTotal: selectsField(info, 'totalCount') })).rows,
+      totalCount: async (user, args, ctx) => (await peersOf(ctx, user.id, args, { page: null, withTotal: true })).total!,
     }),
     canInteractWith: t.boolean({
       description: 'Whether the end user with this externalId (same workspace) is one of the peers.',
@@ -75,7 +88,7 @@ export const EndUserRef = builder.prismaNode('EndUser', {
 
 builder.asEntity(EndUserRef, {
   key: builder.selection<{ id: string }>('id'),
-  resolveReference: resolveReferenceById('EndUser', visible.endUsers, (ctx, where) => ctx.prisma.endUser.findMany({ where })),
+  resolveReference: resolveReferenceById('EndUser', (ctx, where) => ctx.prisma.endUser.findMany({ where })),
 });
 
 builder.prismaObjectFields('Workspace', (t) => ({
@@ -87,7 +100,7 @@ builder.prismaObjectFields('Workspace', (t) => ({
       search: t.arg.string({ description: 'Case-insensitive substring of externalId, displayName or email.' }),
     },
     query: (args, ctx) => {
-      const filters: Prisma.EndUserWhereInput[] = [visible.endUsers(ctx.principal)];
+      const filters: Prisma.EndUserWhereInput[] = [visible('EndUser', ctx.principal)];
       // A filter, not a lookup: an unknown, malformed or foreign directory id
       // simply matches nobody (no error, so no existence oracle either).
       if (args.directoryId != null) filters.push({ directoryId: decodeId(String(args.directoryId), 'Directory') ?? NIL_UUID });
@@ -105,7 +118,7 @@ builder.prismaObjectFields('Workspace', (t) => ({
     resolve: (query, workspace, args, ctx) =>
       ctx.prisma.endUser.findFirst({
         ...query,
-        where: { workspaceId: workspace.id, externalId: args.externalId, AND: [visible.endUsers(ctx.principal)] },
+        where: { workspaceId: workspace.id, externalId: args.externalId, AND: [visible('EndUser', ctx.principal)] },
       }),
   }),
 }));
@@ -183,7 +196,7 @@ builder.mutationField('syncEndUsers', (t) =>
     type: SyncEndUsersResultRef,
     description:
       'Creates or updates up to 1,000 end users in one transaction. Invalid items are reported and skipped; valid ones are stored. Free: neither usage nor a config change.',
-    authScopes: needs('ADMIN', 'workspaceId'),
+    authScopes: may('create', 'EndUser', 'workspaceId'),
     errors: { types: [ValidationError, NotFoundError], union: { name: 'SyncEndUsersResultOrError' } },
     args: { input: t.arg({ type: SyncEndUsersInput, required: true }) },
     resolve: async (_root, args, ctx, info) => {
@@ -205,7 +218,7 @@ builder.mutationField('upsertEndUser', (t) =>
   t.prismaField({
     type: 'EndUser',
     description: 'Creates the end user, or updates the fields given. Free: neither usage nor a config change.',
-    authScopes: needs('ADMIN', 'workspaceId'),
+    authScopes: may('create', 'EndUser', 'workspaceId'),
     errors: { types: [ValidationError, NotFoundError], union: { name: 'UpsertEndUserResult' } },
     args: { input: t.arg({ type: UpsertEndUserInput, required: true }) },
     resolve: (query, _root, args, ctx) => upsertEndUser(ctx, parseInput(upsertEndUserSchema, args.input), query),
@@ -214,7 +227,7 @@ builder.mutationField('upsertEndUser', (t) =>
 
 deleteMutation('deleteEndUser', {
   description: 'Deletes the end user, its connections and its space memberships.',
-  label: 'end user',
+  type: 'EndUser',
   find: requireEndUser,
   remove: removeEndUser,
   revokes: (user) => ({ kind: 'endUser', endUserId: user.id }),
@@ -233,7 +246,7 @@ builder.mutationField('setEndUserDirectory', (t) =>
   t.prismaField({
     type: 'EndUser',
     description: 'An end user is in at most one directory: this replaces the old one.',
-    authScopes: needs('ADMIN', 'endUserId'),
+    authScopes: may('update', 'EndUser', 'endUserId'),
     errors: { types: [ValidationError, NotFoundError], union: { name: 'SetEndUserDirectoryResult' } },
     args: { input: t.arg({ type: SetEndUserDirectoryInput, required: true }) },
     resolve: (query, _root, args, ctx) => setEndUserDirectory(ctx, parseInput(setEndUserDirectorySchema, args.input), query),

@@ -1,6 +1,6 @@
 // End-user changes, each committed with its audit entry. Sync and upsert
 // share one implementation (end-user-sync.service.ts).
-import { requireDirectory, requireEndUser, requireWorkspace } from '../../auth/lookup.js';
+import { requireDirectory, requireEndUser, requireWorkspace } from '../../auth/registry.js';
 import type { Prisma } from '../../generated/prisma/client.js';
 import { foreignKeyViolation, goneIsNotFound } from '../../platform/db/errors.js';
 import { NotFoundError } from '../../platform/errors.js';

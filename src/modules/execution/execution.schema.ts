@@ -3,7 +3,7 @@
 // output redacted and truncated), so a replay of its idempotency key, the
 // history and the first answer are the same.
 import { z } from 'zod';
-import { visible } from '../../auth/tenancy.js';
+import { visible } from '../../auth/registry.js';
 import type { ActionExecution, Prisma } from '../../generated/prisma/client.js';
 import {
   ActionNotAllowedError,
@@ -77,7 +77,7 @@ export const ActionExecutionRef = builder.prismaNode('ActionExecution', {
   nullable: true,
   authScopes: workspaceScoped,
   id: { field: 'id' },
-  findUnique: (id, ctx) => ({ id: safeUuid(id), AND: [visible.actionExecutions(ctx.principal)] }),
+  findUnique: (id, ctx) => ({ id: safeUuid(id), AND: [visible('ActionExecution', ctx.principal)] }),
   fields: (t) => ({
     status: t.expose('status', { type: ExecutionStatusEnum }),
     integration: t.exposeString('integrationName', { description: 'The catalog integration.' }),
@@ -146,7 +146,7 @@ builder.queryField('actionExecution', (t) =>
     args: { id: t.arg.id({ required: true }) },
     resolve: (query, _root, args, ctx) => {
       const id = decodeId(String(args.id), 'ActionExecution');
-      return id ? ctx.prisma.actionExecution.findFirst({ ...query, where: { id, AND: [visible.actionExecutions(ctx.principal)] } }) : null;
+      return id ? ctx.prisma.actionExecution.findFirst({ ...query, where: { id, AND: [visible('ActionExecution', ctx.principal)] } }) : null;
     },
   }),
 );

@@ -1,9 +1,9 @@
 // MCP servers (DESIGN.md §5): a workspace's integrations served as MCP tools.
 // Tools are derived in the transaction that changes the integrations
-// (src/mcp/tools-sync.ts) and can only be read here. Creating, changing and
+// (tools-sync.service.ts) and can only be read here. Creating, changing and
 // deleting a server are config changes of its workspace.
 import { z } from 'zod';
-import { visible } from '../../auth/tenancy.js';
+import { requireMcpServer, visibleNode } from '../../auth/registry.js';
 import { NotFoundError, ValidationError } from '../../platform/errors.js';
 import { MCP_END_USER_ACCESS, mcpServerNameSchema, storedTools, toolDefinition, type ToolEntry } from './mcp-tools.rules.js';
 import { parseInput } from '../../platform/validate.js';
@@ -12,10 +12,9 @@ import { whileAccessHolds } from '../realtime/access.js';
 import { assertReplayable, mcpToolsSubject, subjectEvents } from '../realtime/config-stream.js';
 import type { ConfigEventMessage } from '../../platform/pubsub.js';
 import { builder } from '../common/builder.js';
-import { encodeGlobalID, safeUuid } from '../../platform/ids.js';
-import { requireMcpServer } from '../../auth/lookup.js';
+import { encodeGlobalID } from '../../platform/ids.js';
 import { resolveReferenceById } from '../common/references.js';
-import { needs, staffOnly } from '../common/scopes.js';
+import { may, staffOnly } from '../common/scopes.js';
 import { deleteMutation } from '../common/deleted.schema.js';
 import { createMcpServer, removeMcpServer, rotateMcpServerToken, updateMcpServer } from './mcp-server.service.js';
 import { ConnectionStrategyEnum, WorkspaceIntegrationRef } from '../workspace-integration/workspace-integration.schema.js';
@@ -27,7 +26,7 @@ const McpEndUserAccessEnum = builder.enumType('McpEndUserAccess', {
   },
 });
 
-const loadIntegration = resolveReferenceById('WorkspaceIntegration', visible.workspaceIntegrations, (ctx, where) =>
+const loadIntegration = resolveReferenceById('WorkspaceIntegration', (ctx, where) =>
   ctx.prisma.workspaceIntegration.findMany({ where }),
 );
 
@@ -58,7 +57,7 @@ export const McpServerRef = builder.prismaNode('McpServer', {
   nullable: true,
   authScopes: staffOnly,
   id: { field: 'id' },
-  findUnique: (id, ctx) => ({ id: safeUuid(id), AND: [visible.mcpServers(ctx.principal)] }),
+  findUnique: visibleNode('McpServer'),
   fields: (t) => ({
     name: t.exposeString('name'),
     endUserAccess: t.expose('endUserAccess', { type: McpEndUserAccessEnum }),
@@ -77,7 +76,7 @@ export const McpServerRef = builder.prismaNode('McpServer', {
 
 builder.asEntity(McpServerRef, {
   key: builder.selection<{ id: string }>('id'),
-  resolveReference: resolveReferenceById('McpServer', visible.mcpServers, (ctx, where) => ctx.prisma.mcpServer.findMany({ where })),
+  resolveReference: resolveReferenceById('McpServer', (ctx, where) => ctx.prisma.mcpServer.findMany({ where })),
 });
 
 builder.prismaObjectFields('Workspace', (t) => ({
@@ -116,7 +115,7 @@ builder.mutationField('createMcpServer', (t) =>
   t.field({
     type: McpServerWithToken,
     description: "Serves the workspace's integrations as MCP tools at /mcp/{id}. The token is returned once.",
-    authScopes: needs('ADMIN', 'workspaceId'),
+    authScopes: may('create', 'McpServer', 'workspaceId'),
     errors: { types: [ValidationError, NotFoundError], union: { name: 'CreateMcpServerResult' } },
     args: { input: t.arg({ type: CreateMcpServerInput, required: true }) },
     resolve: async (_root, args, ctx) => {
@@ -142,7 +141,7 @@ const UpdateMcpServerInput = builder.inputType('UpdateMcpServerInput', {
 builder.mutationField('updateMcpServer', (t) =>
   t.prismaField({
     type: 'McpServer',
-    authScopes: needs('ADMIN', 'id'),
+    authScopes: may('update', 'McpServer', 'id'),
     errors: { types: [ValidationError, NotFoundError], union: { name: 'UpdateMcpServerResult' } },
     args: { input: t.arg({ type: UpdateMcpServerInput, required: true }) },
     resolve: (query, _root, args, ctx) =>
@@ -160,7 +159,7 @@ builder.mutationField('rotateMcpServerToken', (t) =>
   t.field({
     type: McpServerWithToken,
     description: 'Replaces the token: the old one fails at once and the MCP sessions opened with it end.',
-    authScopes: needs('ADMIN', 'id'),
+    authScopes: may('update', 'McpServer', 'id'),
     errors: { types: [NotFoundError], union: { name: 'RotateMcpServerTokenResult' } },
     args: { input: t.arg({ type: RotateMcpServerTokenInput, required: true }) },
     resolve: async (_root, args, ctx) => {
@@ -172,7 +171,7 @@ builder.mutationField('rotateMcpServerToken', (t) =>
 
 deleteMutation('deleteMcpServer', {
   description: 'Deletes the server; its MCP sessions end.',
-  label: 'MCP server',
+  type: 'McpServer',
   find: requireMcpServer,
   remove: removeMcpServer,
   revokes: (server) => ({ kind: 'mcpServer', mcpServerId: server.id, serverTokenOnly: false }),

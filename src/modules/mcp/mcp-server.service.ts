@@ -1,6 +1,6 @@
 // MCP server changes: each is a config change of its workspace, committed
 // with its audit entry. A server's token is returned once and stored hashed.
-import { requireMcpServer, requireWorkspace } from '../../auth/lookup.js';
+import { requireMcpServer, requireWorkspace } from '../../auth/registry.js';
 import type { Prisma } from '../../generated/prisma/client.js';
 import { newBearerSecret } from '../../platform/crypto/tokens.js';
 import { uuidv7 } from '../../platform/db/uuid.js';

@@ -1,16 +1,14 @@
 // Members and invites (DESIGN §3): who belongs to an organization and with
 // which role. Role requirements are declared on the fields; the rules that
-// protect the single OWNER live in src/domain/members.ts and here, in the
+// protect the single OWNER live in member.rules.ts and member.service.ts and here, in the
 // transaction that changes the rows.
 import { z } from 'zod';
-import { visible } from '../../auth/tenancy.js';
+import { requireMember, requireOrganization, visibleNode } from '../../auth/registry.js';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../platform/errors.js';
 import { emailSchema, GRANTABLE_ROLES, inviteStatus, pendingInviteWhere } from './member.rules.js';
 import { parseInput } from '../../platform/validate.js';
 import { builder } from '../common/builder.js';
-import { safeUuid } from '../../platform/ids.js';
-import { requireMember, requireOrganization } from '../../auth/lookup.js';
-import { needs, orgRole } from '../common/scopes.js';
+import { may, mayList, mayRead } from '../common/scopes.js';
 import { deleteMutation } from '../common/deleted.schema.js';
 import { removeOrganization } from '../organization/organization.service.js';
 import { acceptInvite, inviteMember, OWNER_IS_FIXED, revokeInvite, transferOwnership, updateMemberRole, removeMember } from './member.service.js';
@@ -23,13 +21,11 @@ const GrantableRoleEnum = builder.enumType('GrantableRole', {
 });
 const InviteStatusEnum = builder.enumType('InviteStatus', { values: ['PENDING', 'ACCEPTED', 'REVOKED', 'EXPIRED'] as const });
 
-const orgRow = (row: { organizationId: string }) => ({ organizationId: row.organizationId, workspaceId: null });
-
 builder.prismaNode('Member', {
   nullable: true,
   authScopes: { staff: true },
   id: { field: 'id' },
-  findUnique: (id, ctx) => ({ id: safeUuid(id), AND: [visible.members(ctx.principal)] }),
+  findUnique: visibleNode('Member'),
   fields: (t) => ({
     role: t.expose('role', { type: MemberRoleEnum }),
     user: t.relation('user'),
@@ -42,9 +38,9 @@ builder.prismaNode('Invite', {
   nullable: true,
   // The organization's OWNERs and ADMINs, and the person it is addressed to.
   authScopes: (invite, ctx) =>
-    ctx.principal.kind === 'member' && ctx.principal.email === invite.email ? true : { roleOn: { row: orgRow(invite), atLeast: 'ADMIN' } },
+    ctx.principal.kind === 'member' && ctx.principal.email === invite.email ? true : mayRead('Invite')(invite),
   id: { field: 'id' },
-  findUnique: (id, ctx) => ({ id: safeUuid(id), AND: [visible.invites(ctx.principal)] }),
+  findUnique: visibleNode('Invite'),
   fields: (t) => ({
     email: t.exposeString('email'),
     role: t.expose('role', { type: MemberRoleEnum }),
@@ -71,7 +67,7 @@ builder.prismaObjectFields('Organization', (t) => ({
   invites: t.relatedConnection('invites', {
     cursor: 'id',
     totalCount: true,
-    authScopes: orgRole('ADMIN'),
+    authScopes: mayList('Invite'),
     args: { pendingOnly: t.arg.boolean({ defaultValue: true }) },
     query: (args) => ({ where: args.pendingOnly ? pendingInviteWhere() : {}, orderBy: { createdAt: 'desc' } }),
   }),
@@ -102,7 +98,7 @@ builder.mutationField('inviteMember', (t) =>
   t.prismaField({
     type: 'Invite',
     description: 'Invites an email as ADMIN or MEMBER for 7 days. A pending invite or a membership for the email → CONFLICT.',
-    authScopes: needs('ADMIN', 'organizationId'),
+    authScopes: may('create', 'Invite', 'organizationId'),
     errors: { types: [ValidationError, ConflictError, NotFoundError], union: { name: 'InviteMemberResult' } },
     args: { input: t.arg({ type: InviteMemberInput, required: true }) },
     resolve: (query, _root, args, ctx) =>
@@ -115,7 +111,7 @@ const InviteIdInput = (name: string) => builder.inputType(name, { fields: (t) =>
 builder.mutationField('revokeInvite', (t) =>
   t.prismaField({
     type: 'Invite',
-    authScopes: needs('ADMIN', 'id'),
+    authScopes: may('delete', 'Invite', 'id'),
     errors: { types: [ConflictError, NotFoundError], union: { name: 'RevokeInviteResult' } },
     args: { input: t.arg({ type: InviteIdInput('RevokeInviteInput'), required: true }) },
     resolve: (query, _root, args, ctx) => revokeInvite(ctx, String(args.input.id), query),
@@ -142,7 +138,7 @@ const UpdateMemberRoleInput = builder.inputType('UpdateMemberRoleInput', {
 builder.mutationField('updateMemberRole', (t) =>
   t.prismaField({
     type: 'Member',
-    authScopes: needs('ADMIN', 'id'),
+    authScopes: may('update', 'Member', 'id'),
     errors: { types: [ValidationError, ForbiddenError, NotFoundError], union: { name: 'UpdateMemberRoleResult' } },
     args: { input: t.arg({ type: UpdateMemberRoleInput, required: true }) },
     resolve: (query, _root, args, ctx) => updateMemberRole(ctx, parseInput(z.object({ id: z.string(), role: z.enum(GRANTABLE_ROLES) }), args.input), query),
@@ -157,7 +153,7 @@ deleteMutation('removeMember', {
     if (member.role === 'OWNER') throw new ForbiddenError(OWNER_IS_FIXED, path);
     return member;
   },
-  label: 'member',
+  type: 'Member',
   remove: removeMember,
   revokes: (member) => ({ kind: 'member', userId: member.userId, organizationId: member.organizationId }),
 });
@@ -174,7 +170,7 @@ const TransferOwnershipInput = builder.inputType('TransferOwnershipInput', {
 builder.mutationField('transferOwnership', (t) =>
   t.prismaField({
     type: 'Organization',
-    authScopes: needs('OWNER', 'organizationId'),
+    authScopes: may('transferOwnership', 'Organization', 'organizationId'),
     errors: { types: [ForbiddenError, NotFoundError], union: { name: 'TransferOwnershipResult' } },
     args: { input: t.arg({ type: TransferOwnershipInput, required: true }) },
     resolve: (query, _root, args, ctx) =>
@@ -184,8 +180,7 @@ builder.mutationField('transferOwnership', (t) =>
 
 deleteMutation('deleteOrganization', {
   description: 'Deletes the organization and everything in it. OWNER only.',
-  atLeast: 'OWNER',
-  label: 'organization',
+  type: 'Organization',
   find: requireOrganization,
   remove: removeOrganization,
   revokes: (organization) => ({ kind: 'organization', organizationId: organization.id }),

@@ -1,19 +1,18 @@
 // Membership changes: invites, roles and ownership. Changes of one
 // organization's membership are serialised by a row lock on the organization
 // (checks then writes, no races) and commit with their audit entry.
-import { requireInvite, requireMember, requireOrganization } from '../../auth/lookup.js';
+import { requireInvite, requireMember, requireOrganization } from '../../auth/registry.js';
 import type { Prisma } from '../../generated/prisma/client.js';
 import { ConflictError, ForbiddenError, NotFoundError } from '../../platform/errors.js';
 import { decodeId } from '../../platform/ids.js';
 import type { Tx } from '../../platform/outbox.js';
 import { auditChange, targetOf } from '../audit/audit.service.js';
 import type { Context } from '../common/context.js';
+import type { OrganizationQuery } from '../organization/organization.service.js';
 import { INVITE_TTL_MS, inviteStatus, pendingInviteWhere } from './member.rules.js';
 
-type Query<Include, Select> = { include?: Include; select?: Select };
-export type InviteQuery = Query<Prisma.InviteInclude, Prisma.InviteSelect>;
-export type MemberQuery = Query<Prisma.MemberInclude, Prisma.MemberSelect>;
-export type OrganizationQuery = Query<Prisma.OrganizationInclude, Prisma.OrganizationSelect>;
+export type InviteQuery = { include?: Prisma.InviteInclude; select?: Prisma.InviteSelect };
+export type MemberQuery = { include?: Prisma.MemberInclude; select?: Prisma.MemberSelect };
 
 export const OWNER_IS_FIXED = 'the OWNER cannot be removed or demoted; transfer ownership first';
 

@@ -2,7 +2,7 @@
 // sends end users to the provider with it. The client secret goes into the
 // credential store and no field returns it.
 import { z } from 'zod';
-import { visible } from '../../auth/tenancy.js';
+import { requireOAuthApp, visibleNode } from '../../auth/registry.js';
 import { getIntegration } from '../catalog/catalog.js';
 import { callbackUrl } from '../connect/urls.js';
 import { secretString } from '../connection/connection.rules.js';
@@ -11,9 +11,7 @@ import { parseInput } from '../../platform/validate.js';
 import { callbackUrlSchema } from '../../platform/urls.js';
 import { endpointsOf } from './oauth-app.rules.js';
 import { builder } from '../common/builder.js';
-import { safeUuid } from '../../platform/ids.js';
-import { requireOAuthApp } from '../../auth/lookup.js';
-import { needs } from '../common/scopes.js';
+import { may } from '../common/scopes.js';
 import { deleteMutation } from '../common/deleted.schema.js';
 import { setOAuthApp, removeOAuthApp } from './oauth-app.service.js';
 
@@ -22,7 +20,7 @@ builder.prismaNode('OAuthApp', {
   description: "The organization's own OAuth app for one integration. Endpoints and scopes are the catalog's unless overridden.",
   authScopes: { staff: true },
   id: { field: 'id' },
-  findUnique: (id, ctx) => ({ id: safeUuid(id), AND: [visible.oauthApps(ctx.principal)] }),
+  findUnique: visibleNode('OAuthApp'),
   fields: (t) => ({
     integrationName: t.exposeString('integrationName'),
     clientId: t.exposeString('clientId'),
@@ -75,7 +73,7 @@ builder.mutationField('setOAuthApp', (t) =>
   t.prismaField({
     type: 'OAuthApp',
     description: 'OWNER and ADMIN members, or an organization-wide API key. Replacing an app keeps its id: connections made through it refresh with the new client.',
-    authScopes: needs('ADMIN', 'organizationId'),
+    authScopes: may('create', 'OAuthApp', 'organizationId'),
     errors: { types: [ValidationError, NotFoundError], union: { name: 'SetOAuthAppResult' } },
     args: { input: t.arg({ type: SetOAuthAppInput, required: true }) },
     resolve: (query, _root, args, ctx) => setOAuthApp(ctx, parseInput(setOAuthAppSchema, args.input), query),
@@ -85,7 +83,7 @@ builder.mutationField('setOAuthApp', (t) =>
 deleteMutation('deleteOAuthApp', {
   description:
     'Removes the OAuth app. New OAuth2 connect sessions for the integration are refused; connections made through it keep their tokens but can no longer refresh them.',
-  label: 'OAuth app',
+  type: 'OAuthApp',
   find: requireOAuthApp,
   remove: removeOAuthApp,
 });

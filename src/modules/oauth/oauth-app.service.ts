@@ -1,6 +1,6 @@
 // An organization's OAuth app per integration: set (created or replaced, the
 // id kept) with its audit entry. The client secret is sealed before the write.
-import { requireOrganization } from '../../auth/lookup.js';
+import { requireOrganization } from '../../auth/registry.js';
 import { Prisma } from '../../generated/prisma/client.js';
 import { auditedTransaction, targetOf } from '../audit/audit.service.js';
 import type { Context } from '../common/context.js';

@@ -1,13 +1,13 @@
 import { GraphQLError } from 'graphql';
 import { z } from 'zod';
 import { keyScopeWorkspaces } from '../../auth/key-scope.js';
-import { visible } from '../../auth/tenancy.js';
+import { visible, visibleNode } from '../../auth/registry.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../platform/errors.js';
 import { displayNameSchema, slugSchema } from '../../platform/identifiers.js';
 import { parseInput } from '../../platform/validate.js';
 import { builder } from '../common/builder.js';
-import { needs } from '../common/scopes.js';
-import { decodeId, safeUuid } from '../../platform/ids.js';
+import { may } from '../common/scopes.js';
+import { decodeId } from '../../platform/ids.js';
 import { resolveReferenceById } from '../common/references.js';
 import { createOrganization, updateOrganization } from './organization.service.js';
 
@@ -15,7 +15,7 @@ export const OrganizationRef = builder.prismaNode('Organization', {
   nullable: true,
   authScopes: { staff: true },
   id: { field: 'id' },
-  findUnique: (id, ctx) => ({ id: safeUuid(id), AND: [visible.organizations(ctx.principal)] }),
+  findUnique: visibleNode('Organization'),
   fields: (t) => ({
     slug: t.exposeString('slug'),
     name: t.exposeString('name'),
@@ -32,7 +32,7 @@ export const OrganizationRef = builder.prismaNode('Organization', {
 
 builder.asEntity(OrganizationRef, {
   key: builder.selection<{ id: string }>('id'),
-  resolveReference: resolveReferenceById('Organization', visible.organizations, (ctx, where) => ctx.prisma.organization.findMany({ where })),
+  resolveReference: resolveReferenceById('Organization', (ctx, where) => ctx.prisma.organization.findMany({ where })),
 });
 
 builder.queryField('organization', (t) =>
@@ -50,7 +50,7 @@ builder.queryField('organization', (t) =>
       if (id === null) return null;
       return ctx.prisma.organization.findFirst({
         ...query,
-        where: { ...(id ? { id } : { slug: args.slug! }), AND: [visible.organizations(ctx.principal)] },
+        where: { ...(id ? { id } : { slug: args.slug! }), AND: [visible('Organization', ctx.principal)] },
       });
     },
   }),
@@ -90,7 +90,7 @@ const updateOrganizationSchema = z.object({ id: z.string(), name: displayNameSch
 builder.mutationField('updateOrganization', (t) =>
   t.prismaField({
     type: 'Organization',
-    authScopes: needs('ADMIN', 'id'),
+    authScopes: may('update', 'Organization', 'id'),
     errors: { types: [ValidationError, ConflictError, NotFoundError], union: { name: 'UpdateOrganizationResult' } },
     args: { input: t.arg({ type: UpdateOrganizationInput, required: true }) },
     resolve: (query, _root, args, ctx) => updateOrganization(ctx, parseInput(updateOrganizationSchema, args.input), query),

@@ -1,5 +1,5 @@
 // Organization changes, each committed with its audit entry.
-import { requireOrganization } from '../../auth/lookup.js';
+import { requireOrganization } from '../../auth/registry.js';
 import type { Prisma } from '../../generated/prisma/client.js';
 import { uniqueViolation } from '../../platform/db/errors.js';
 import { ConflictError, NotFoundError } from '../../platform/errors.js';

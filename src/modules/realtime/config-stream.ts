@@ -4,34 +4,47 @@
 // reading the database, and skipping versions already sent, leaves no gap and
 // no duplicate at the seam; a version jump in the live stream is backfilled.
 import { GraphQLError } from 'graphql';
-import type { PrismaClient } from '../../generated/prisma/client.js';
+import { Prisma, type PrismaClient } from '../../generated/prisma/client.js';
 import { toMessage } from '../../platform/outbox.js';
 import { channelOf, type ConfigEventMessage, type PubSubHandle } from '../../platform/pubsub.js';
 
-/** Whose events: the outbox topic, the subject's id and how to read its current version. */
+/** Whose events: the outbox topic, the subject's id and where its current version is kept. */
 export interface EventSubject {
   topic: 'WORKSPACE_CONFIG' | 'MCP_TOOLS';
   id: string;
   /** What the client refetches when its sinceVersion has expired. */
   label: string;
-  currentVersion(prisma: PrismaClient): Promise<number>;
+  /** The subject's current version, as a scalar subquery. */
+  versionSql: Prisma.Sql;
 }
 
 export const workspaceConfigSubject = (workspaceId: string): EventSubject => ({
   topic: 'WORKSPACE_CONFIG',
   id: workspaceId,
   label: 'the workspace and subscribe from its configVersion',
-  currentVersion: async (prisma) =>
-    (await prisma.workspace.findUniqueOrThrow({ where: { id: workspaceId }, select: { configVersion: true } })).configVersion,
+  versionSql: Prisma.sql`SELECT "configVersion" FROM "Workspace" WHERE "id" = ${workspaceId}::uuid`,
 });
 
 export const mcpToolsSubject = (mcpServerId: string): EventSubject => ({
   topic: 'MCP_TOOLS',
   id: mcpServerId,
   label: "the MCP server's tools and subscribe from its toolsVersion",
-  currentVersion: async (prisma) =>
-    (await prisma.mcpServer.findUniqueOrThrow({ where: { id: mcpServerId }, select: { toolsVersion: true } })).toolsVersion,
+  versionSql: Prisma.sql`SELECT "toolsVersion" FROM "McpServer" WHERE "id" = ${mcpServerId}::uuid`,
 });
+
+/**
+ * The subject's current version and the oldest version still stored, read in
+ * one statement: one snapshot, so a change committing meanwhile is seen by
+ * both or by neither.
+ */
+async function versions(prisma: PrismaClient, subject: EventSubject): Promise<{ current: number; oldest: number | null }> {
+  const [row] = await prisma.$queryRaw<{ current: number | null; oldest: number | null }[]>`
+    SELECT (${subject.versionSql}) AS "current",
+           (SELECT min("version") FROM "ConfigEvent"
+             WHERE "topic" = ${subject.topic}::"ConfigTopic" AND "subjectId" = ${subject.id}::uuid) AS "oldest"`;
+  // The subject was found by the caller's access check; one deleted since has no events left.
+  return { current: row?.current ?? 0, oldest: row?.oldest ?? null };
+}
 
 /** The events after `sinceVersion` were pruned (retention): the client must refetch, then resume. */
 export class SinceVersionExpiredError extends GraphQLError {
@@ -45,22 +58,15 @@ export class SinceVersionExpiredError extends GraphQLError {
 
 /** Throws unless every event after `sinceVersion` is still stored (checked before subscribing). */
 export async function assertReplayable(prisma: PrismaClient, subject: EventSubject, sinceVersion: number): Promise<void> {
-  const [current, oldest] = await Promise.all([
-    subject.currentVersion(prisma),
-    prisma.configEvent.findFirst({
-      where: { topic: subject.topic, subjectId: subject.id },
-      orderBy: { version: 'asc' },
-      select: { version: true },
-    }),
-  ]);
+  const { current, oldest } = await versions(prisma, subject);
   if (sinceVersion < 0 || sinceVersion > current) {
     throw new GraphQLError(`sinceVersion must be between 0 and the current version (${current})`, {
       extensions: { code: 'VALIDATION_ERROR' },
     });
   }
   const firstNeeded = sinceVersion + 1;
-  if (firstNeeded <= current && (!oldest || oldest.version > firstNeeded)) {
-    throw new SinceVersionExpiredError(subject, sinceVersion, oldest?.version ?? null);
+  if (firstNeeded <= current && (oldest === null || oldest > firstNeeded)) {
+    throw new SinceVersionExpiredError(subject, sinceVersion, oldest);
   }
 }
 
@@ -86,7 +92,7 @@ export async function* subjectEvents(deps: {
   try {
     let last: number;
     if (deps.sinceVersion === null) {
-      last = await subject.currentVersion(prisma);
+      last = (await versions(prisma, subject)).current;
     } else {
       last = deps.sinceVersion;
       for (const event of await storedAfter(last)) {

@@ -1,5 +1,5 @@
 // resolveConnection: the mutation backends and agents call to get the credential
-// to use, and explainResolution, its side-effect-free question. The rule lives in src/domain/resolution.ts; this module is its
+// to use, and explainResolution, its side-effect-free question. The rule lives in resolution.rules.ts, its reads and writes in resolution.service.ts; this module is its
 // GraphQL face. Decrypted credentials are the one place a secret leaves
 // Heddle: only for API keys holding `credentials:read`, and every read is audited.
 import {

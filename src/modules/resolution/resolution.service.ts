@@ -12,7 +12,7 @@
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { recordAudit, mutationAuditSql } from '../audit/audit.service.js';
 import type { Principal } from '../../auth/principal.js';
-import { visibleWorkspaceSql } from '../../auth/tenancy.js';
+import { visibleWorkspaceSql } from '../../auth/registry.js';
 import { openConnectionSecret, type ConnectionSecret, type CredentialStore } from '../../platform/crypto/credential-store.js';
 import { prepared } from '../../platform/db/prepared.js';
 import { ConnectionRequiredError, NotFoundError } from '../../platform/errors.js';

@@ -1,20 +1,18 @@
 // Triggers: a callback for an integration's events, in an organization or one of its workspaces.
-import { visible } from '../../auth/tenancy.js';
+import { requireTrigger, visibleNode } from '../../auth/registry.js';
 import { NotFoundError, ValidationError } from '../../platform/errors.js';
 import { createSchema, updateSchema } from './trigger.rules.js';
 import { createTrigger, updateTrigger, removeTrigger } from './trigger.service.js';
 import { parseInput } from '../../platform/validate.js';
 import { builder } from '../common/builder.js';
-import { safeUuid } from '../../platform/ids.js';
-import { requireTrigger } from '../../auth/lookup.js';
 import { deleteMutation } from '../common/deleted.schema.js';
-import { needs, staffOnly } from '../common/scopes.js';
+import { may, staffOnly } from '../common/scopes.js';
 
 builder.prismaNode('Trigger', {
   nullable: true,
   authScopes: staffOnly,
   id: { field: 'id' },
-  findUnique: (id, ctx) => ({ id: safeUuid(id), AND: [visible.triggers(ctx.principal)] }),
+  findUnique: visibleNode('Trigger'),
   fields: (t) => ({
     integrationName: t.exposeString('integrationName'),
     eventName: t.exposeString('eventName'),
@@ -68,7 +66,7 @@ const UpdateTriggerInput = builder.inputType('UpdateTriggerInput', {
 builder.mutationField('createTrigger', (t) =>
   t.prismaField({
     type: 'Trigger',
-    authScopes: needs('ADMIN', 'workspaceId', 'organizationId'),
+    authScopes: may('create', 'Trigger', 'workspaceId', 'organizationId'),
     errors: { types: [ValidationError, NotFoundError], union: { name: 'CreateTriggerResult' } },
     args: { input: t.arg({ type: CreateTriggerInput, required: true }) },
     resolve: (query, _root, args, ctx) => createTrigger(ctx, parseInput(createSchema, args.input), query),
@@ -78,7 +76,7 @@ builder.mutationField('createTrigger', (t) =>
 builder.mutationField('updateTrigger', (t) =>
   t.prismaField({
     type: 'Trigger',
-    authScopes: needs('ADMIN', 'id'),
+    authScopes: may('update', 'Trigger', 'id'),
     errors: { types: [ValidationError, NotFoundError], union: { name: 'UpdateTriggerResult' } },
     args: { input: t.arg({ type: UpdateTriggerInput, required: true }) },
     resolve: (query, _root, args, ctx) => updateTrigger(ctx, parseInput(updateSchema, args.input), query),
@@ -86,7 +84,7 @@ builder.mutationField('updateTrigger', (t) =>
 );
 
 deleteMutation('deleteTrigger', {
-  label: 'trigger',
+  type: 'Trigger',
   find: requireTrigger,
   remove: removeTrigger,
 });

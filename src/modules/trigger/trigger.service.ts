@@ -1,5 +1,5 @@
 // Trigger changes, each committed with its audit entry.
-import { requireConnection, requireOrganization, requireTrigger, requireWorkspace } from '../../auth/lookup.js';
+import { requireConnection, requireOrganization, requireTrigger, requireWorkspace } from '../../auth/registry.js';
 import type { Prisma } from '../../generated/prisma/client.js';
 import { goneIsNotFound } from '../../platform/db/errors.js';
 import { ValidationError } from '../../platform/errors.js';

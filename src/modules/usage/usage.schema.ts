@@ -1,4 +1,4 @@
-// Organization.usage: the billing view of usage metering (src/domain/usage.ts).
+// Organization.usage: the billing view of usage metering (usage.service.ts).
 import { monthSchema, organizationUsage, type OrganizationUsage, type WorkspaceUsage } from './usage.service.js';
 import { ValidationError } from '../../platform/errors.js';
 import { builder } from '../common/builder.js';

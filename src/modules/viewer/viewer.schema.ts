@@ -1,13 +1,12 @@
-import { visible } from '../../auth/tenancy.js';
+import { visible, visibleNode } from '../../auth/registry.js';
 import type { Principal } from '../../auth/principal.js';
 import { builder } from '../common/builder.js';
-import { safeUuid } from '../../platform/ids.js';
 
 builder.prismaNode('User', {
   nullable: true,
   id: { field: 'id' },
   // A user is visible to itself only (member lists come with the identity module).
-  findUnique: (id, ctx) => ({ id: ctx.principal.kind === 'member' && ctx.principal.userId === id ? id : safeUuid('') }),
+  findUnique: visibleNode('User'),
   fields: (t) => ({
     email: t.exposeString('email'),
     name: t.exposeString('name', { nullable: true }),
@@ -42,8 +41,8 @@ export const ViewerRef = builder.objectRef<Principal>('Viewer').implement({
       type: 'Organization',
       cursor: 'id',
       resolve: (query, principal, _args, ctx) =>
-        ctx.prisma.organization.findMany({ ...query, where: visible.organizations(principal), orderBy: { createdAt: 'asc' } }),
-      totalCount: (principal, _args, ctx) => ctx.prisma.organization.count({ where: visible.organizations(principal) }),
+        ctx.prisma.organization.findMany({ ...query, where: visible('Organization', principal), orderBy: { createdAt: 'asc' } }),
+      totalCount: (principal, _args, ctx) => ctx.prisma.organization.count({ where: visible('Organization', principal) }),
     }),
   }),
 });

@@ -1,17 +1,16 @@
 // Workspace integrations: which integrations a workspace uses, how each
 // resolves its connection, and which actions it allows. Every change is a
 // config change: configVersion grows and subscribers hear it.
-import { visible } from '../../auth/tenancy.js';
+import { visibleNode } from '../../auth/registry.js';
 import { actionNames, getAction, getIntegration } from '../catalog/catalog.js';
 import { NotFoundError, ValidationError } from '../../platform/errors.js';
 import { parseInput } from '../../platform/validate.js';
 import { addSchema, updateSchema, AliasConflictError, allowedActionsOf, CONNECTION_STRATEGIES } from './workspace-integration.rules.js';
 import { builder } from '../common/builder.js';
-import { safeUuid } from '../../platform/ids.js';
 import { IntegrationActionRef, IntegrationRef } from '../catalog/catalog.schema.js';
 import { ErrorInterface } from '../common/errors.schema.js';
 import { Deleted } from '../common/deleted.schema.js';
-import { needs, staffOnly } from '../common/scopes.js';
+import { may, staffOnly } from '../common/scopes.js';
 import { addWorkspaceIntegration, removeWorkspaceIntegration, updateWorkspaceIntegration } from './workspace-integration.service.js';
 
 builder.objectType(AliasConflictError, {
@@ -27,7 +26,7 @@ export const WorkspaceIntegrationRef = builder.prismaNode('WorkspaceIntegration'
   nullable: true,
   authScopes: staffOnly,
   id: { field: 'id' },
-  findUnique: (id, ctx) => ({ id: safeUuid(id), AND: [visible.workspaceIntegrations(ctx.principal)] }),
+  findUnique: visibleNode('WorkspaceIntegration'),
   fields: (t) => ({
     alias: t.exposeString('alias'),
     integrationName: t.exposeString('integrationName'),
@@ -87,7 +86,7 @@ const mutationErrors = [ValidationError, AliasConflictError, NotFoundError];
 builder.mutationField('addWorkspaceIntegration', (t) =>
   t.prismaField({
     type: 'WorkspaceIntegration',
-    authScopes: needs('ADMIN', 'workspaceId'),
+    authScopes: may('create', 'WorkspaceIntegration', 'workspaceId'),
     errors: { types: mutationErrors, union: { name: 'AddWorkspaceIntegrationResult' } },
     args: { input: t.arg({ type: AddWorkspaceIntegrationInput, required: true }) },
     resolve: (query, _root, args, ctx) => addWorkspaceIntegration(ctx, parseInput(addSchema, args.input), query),
@@ -97,7 +96,7 @@ builder.mutationField('addWorkspaceIntegration', (t) =>
 builder.mutationField('updateWorkspaceIntegration', (t) =>
   t.prismaField({
     type: 'WorkspaceIntegration',
-    authScopes: needs('ADMIN', 'id'),
+    authScopes: may('update', 'WorkspaceIntegration', 'id'),
     errors: { types: mutationErrors, union: { name: 'UpdateWorkspaceIntegrationResult' } },
     args: { input: t.arg({ type: UpdateWorkspaceIntegrationInput, required: true }) },
     resolve: (query, _root, args, ctx) => updateWorkspaceIntegration(ctx, parseInput(updateSchema, args.input), query),
@@ -111,7 +110,7 @@ const RemoveWorkspaceIntegrationInput = builder.inputType('RemoveWorkspaceIntegr
 builder.mutationField('removeWorkspaceIntegration', (t) =>
   t.field({
     type: Deleted,
-    authScopes: needs('ADMIN', 'id'),
+    authScopes: may('delete', 'WorkspaceIntegration', 'id'),
     errors: { types: [NotFoundError], union: { name: 'RemoveWorkspaceIntegrationResult' } },
     args: { input: t.arg({ type: RemoveWorkspaceIntegrationInput, required: true }) },
     resolve: async (_root, args, ctx) => {

@@ -1,8 +1,7 @@
 // Workspace integration changes: each is a config change (configVersion
 // grows, subscribers hear it) whose MCP tool lists follow it, committed with
 // its audit entry.
-import { requireWorkspace, requireWorkspaceIntegration } from '../../auth/lookup.js';
-import { visible } from '../../auth/tenancy.js';
+import { requireWorkspace, requireWorkspaceIntegration, visible } from '../../auth/registry.js';
 import { Prisma } from '../../generated/prisma/client.js';
 import { uniqueViolation } from '../../platform/db/errors.js';
 import { NotFoundError, ValidationError } from '../../platform/errors.js';
@@ -31,7 +30,7 @@ async function candidateConnection(ctx: Context, globalId: string | null): Promi
   const connection =
     id &&
     (await ctx.prisma.connection.findFirst({
-      where: { id, AND: [visible.connections(ctx.principal)] },
+      where: { id, AND: [visible('Connection', ctx.principal)] },
       select: { id: true, organizationId: true, workspaceId: true, scope: true, integrationName: true },
     }));
   if (!connection) throw new NotFoundError('connection', ['input', 'connectionId']);

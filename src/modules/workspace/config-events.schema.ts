@@ -2,7 +2,7 @@ import { assertReplayable, subjectEvents, workspaceConfigSubject } from '../real
 import type { ConfigEventMessage } from '../../platform/pubsub.js';
 import { whileAccessHolds } from '../realtime/access.js';
 import { builder } from '../common/builder.js';
-import { requireWorkspace } from '../../auth/lookup.js';
+import { requireWorkspace } from '../../auth/registry.js';
 
 export const ConfigChangeKind = builder.enumType('ConfigChangeKind', {
   values: [

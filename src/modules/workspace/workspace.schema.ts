@@ -1,13 +1,12 @@
 import { z } from 'zod';
-import { visible } from '../../auth/tenancy.js';
+import { requireWorkspace, visible, visibleNode } from '../../auth/registry.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../platform/errors.js';
 import { originListSchema } from '../connect/connect.rules.js';
 import { displayNameSchema, slugSchema } from '../../platform/identifiers.js';
 import { parseInput } from '../../platform/validate.js';
 import { builder } from '../common/builder.js';
-import { needs, staffOnly } from '../common/scopes.js';
-import { decodeId, safeUuid } from '../../platform/ids.js';
-import { requireWorkspace } from '../../auth/lookup.js';
+import { may, staffOnly } from '../common/scopes.js';
+import { decodeId } from '../../platform/ids.js';
 import { createWorkspace, updateWorkspace, removeWorkspace } from './workspace.service.js';
 import { resolveReferenceById } from '../common/references.js';
 import { deleteMutation } from '../common/deleted.schema.js';
@@ -16,7 +15,7 @@ export const WorkspaceRef = builder.prismaNode('Workspace', {
   nullable: true,
   authScopes: (workspace) => staffOnly({ workspaceId: workspace.id }),
   id: { field: 'id' },
-  findUnique: (id, ctx) => ({ id: safeUuid(id), AND: [visible.workspaces(ctx.principal)] }),
+  findUnique: visibleNode('Workspace'),
   fields: (t) => ({
     slug: t.exposeString('slug'),
     name: t.exposeString('name'),
@@ -37,7 +36,7 @@ export const WorkspaceRef = builder.prismaNode('Workspace', {
 
 builder.asEntity(WorkspaceRef, {
   key: builder.selection<{ id: string }>('id'),
-  resolveReference: resolveReferenceById('Workspace', visible.workspaces, (ctx, where) => ctx.prisma.workspace.findMany({ where })),
+  resolveReference: resolveReferenceById('Workspace', (ctx, where) => ctx.prisma.workspace.findMany({ where })),
 });
 
 builder.queryField('workspace', (t) =>
@@ -48,7 +47,7 @@ builder.queryField('workspace', (t) =>
     args: { id: t.arg.id({ required: true }) },
     resolve: (query, _root, args, ctx) => {
       const id = decodeId(String(args.id), 'Workspace');
-      return id ? ctx.prisma.workspace.findFirst({ ...query, where: { id, AND: [visible.workspaces(ctx.principal)] } }) : null;
+      return id ? ctx.prisma.workspace.findFirst({ ...query, where: { id, AND: [visible('Workspace', ctx.principal)] } }) : null;
     },
   }),
 );
@@ -88,7 +87,7 @@ const updateWorkspaceSchema = z.object({
 builder.mutationField('createWorkspace', (t) =>
   t.prismaField({
     type: 'Workspace',
-    authScopes: needs('ADMIN', 'organizationId'),
+    authScopes: may('create', 'Workspace', 'organizationId'),
     errors: { types: [ValidationError, ConflictError, NotFoundError], union: { name: 'CreateWorkspaceResult' } },
     args: { input: t.arg({ type: CreateWorkspaceInput, required: true }) },
     resolve: (query, _root, args, ctx) => createWorkspace(ctx, parseInput(createWorkspaceSchema, args.input), query),
@@ -99,7 +98,7 @@ builder.mutationField('updateWorkspace', (t) =>
   t.prismaField({
     type: 'Workspace',
     description: "Changes the workspace's own settings: a config change (configVersion grows, subscribers hear it).",
-    authScopes: needs('ADMIN', 'id'),
+    authScopes: may('update', 'Workspace', 'id'),
     errors: { types: [ValidationError, ConflictError, NotFoundError], union: { name: 'UpdateWorkspaceResult' } },
     args: { input: t.arg({ type: UpdateWorkspaceInput, required: true }) },
     resolve: (query, _root, args, ctx) => updateWorkspace(ctx, parseInput(updateWorkspaceSchema, args.input), query),
@@ -108,7 +107,7 @@ builder.mutationField('updateWorkspace', (t) =>
 
 deleteMutation('deleteWorkspace', {
   description: 'Deletes the workspace and everything in it: integrations, directories, spaces, end users, their connections, triggers and MCP servers.',
-  label: 'workspace',
+  type: 'Workspace',
   find: requireWorkspace,
   remove: removeWorkspace,
   revokes: (workspace) => ({ kind: 'workspace', workspaceId: workspace.id }),

@@ -1,6 +1,6 @@
 // Workspace changes. Each commits with its audit entry; a settings change is
 // a config change (configVersion grows, subscribers hear it after commit).
-import { requireOrganization, requireWorkspace } from '../../auth/lookup.js';
+import { requireOrganization, requireWorkspace } from '../../auth/registry.js';
 import type { Prisma } from '../../generated/prisma/client.js';
 import { uniqueViolation } from '../../platform/db/errors.js';
 import { ConflictError } from '../../platform/errors.js';

@@ -1,5 +1,5 @@
 // Database errors that are really answers: a unique violation means the
-// caller asked for something that already exists.
+// caller asked for something that already exists; a busy database means retry.
 import { Prisma } from '../../generated/prisma/client.js';
 import { NotFoundError } from '../errors.js';
 
@@ -31,3 +31,24 @@ export const goneIsNotFound =
     if (missingRow(error)) throw new NotFoundError(label, path);
     throw error;
   };
+
+/**
+ * Prisma codes of a database that cannot serve the call now: a transaction that
+ * could not start in time or expired (P2028, rolled back), a pool timeout
+ * (P2024), too many connections (P2037), an unreachable or dropped server
+ * (P1001, P1002, P1017), a deadlock or write conflict (P2034).
+ */
+const TRANSIENT_PRISMA_CODES = new Set(['P1001', 'P1002', 'P1017', 'P2024', 'P2028', 'P2034', 'P2037']);
+
+/** pg's pool when no connection frees up within connectionTimeoutMillis (database.ts). */
+const PG_POOL_TIMEOUT = 'timeout exceeded when trying to connect';
+
+/**
+ * True when `error` says the database could not serve the call now, not that
+ * the call was wrong: nothing was committed, and the same call may be retried.
+ */
+export function isTransientDatabaseError(error: unknown): boolean {
+  if (error instanceof Prisma.PrismaClientKnownRequestError) return TRANSIENT_PRISMA_CODES.has(error.code);
+  if (error instanceof Prisma.PrismaClientInitializationError) return true;
+  return error instanceof Error && error.message === PG_POOL_TIMEOUT;
+}
