@@ -6,7 +6,7 @@
 // end users acting with their own connection, recorded as MCP executions.
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { graphql } from '../generated/index.js';
-import { startTestApp, type TestApp } from '../support/app.js';
+import { databaseText, startTestApp, type TestApp } from '../support/app.js';
 import { ALL_BACKENDS, describeEachBackend } from '../support/backends.js';
 import { startSlackFake, type SlackFake } from '../support/fake-providers/slack.js';
 import { seedApiKey, seedConnection, seedIntegration, seedOrganization, seedWorkspace } from '../support/fixtures.js';
@@ -122,6 +122,8 @@ describeEachBackend(
         actorType: 'SYSTEM',
         details: { mcpServer: server.id },
       });
+      // The token the connections hold is in no row: executions, audit entries, usage.
+      expect(await databaseText(t)).not.toContain(TOKEN);
     });
   },
   ALL_BACKENDS.slice(0, 2),
