@@ -30,6 +30,8 @@ import { createGraphiQL } from './graphiql.js';
 import { maskHeddleError, useErrorCodes } from './errors.js';
 import { limitPlugins } from './limits.js';
 import { subscriptionLimitError } from './websocket-limits.js';
+import { responseCachePlugin, type RequestPrincipals } from './response-cache.js';
+import { ResponseCache } from '../platform/response-cache.js';
 
 export const GRAPHQL_PATH = '/graphql';
 
@@ -75,8 +77,10 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const refresher = new TokenRefresher({ prisma: database.prisma, credentials, pubsub, logger, lockRows: database.kind === 'postgres' });
   let boundPort = config.port;
   const publicUrl = () => config.connect.publicUrl ?? `http://localhost:${boundPort}`;
-  const services: Services = { config, prisma: database.prisma, pubsub, outbox, credentials, refresher, apiKeyUsage, logger, publicUrl };
+  const responseCache = config.responseCache && new ResponseCache(pubsub, config.responseCache.ttlMs);
+  const services: Services = { config, prisma: database.prisma, pubsub, outbox, credentials, refresher, apiKeyUsage, logger, responseCache, publicUrl };
   const authenticator = createAuthenticator({ prisma: database.prisma, jwt: config.jwt, apiKeyUsage });
+  const requestPrincipals: RequestPrincipals = new WeakMap();
   const mcp = createMcpEndpoint({
     prisma: database.prisma,
     pubsub,
@@ -104,11 +108,19 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       warn: (...args) => logger.warn(toLogFields(args)),
       error: (...args) => logger.error(toLogFields(args)),
     },
-    plugins: [...limitPlugins(config.limits, config.graphql), useErrorCodes(), useRequestLog(logger)],
+    plugins: [
+      ...limitPlugins(config.limits, config.graphql),
+      useErrorCodes(),
+      useRequestLog(logger),
+      ...(responseCache ? [responseCachePlugin({ cache: responseCache, authenticator, principals: requestPrincipals })] : []),
+    ],
     context: async (initial) => ({
       ...services,
-      // graphql-ws authenticates once in connection_init and hands the principal in.
-      principal: initial.principal ?? (await authenticator.authenticate(initial.request.headers.get('authorization'))),
+      // graphql-ws hands in the principal of the operation; the response cache, the one it looked up with.
+      principal:
+        initial.principal ??
+        requestPrincipals.get(initial.request) ??
+        (await authenticator.authenticate(initial.request.headers.get('authorization'))),
     }),
   });
 
@@ -242,6 +254,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
       app.url = `http://${host}:${port}`;
       outbox.startRelay({ retentionHours: config.eventRetentionHours });
+      responseCache?.listen(logger);
       apiKeyUsage.start();
       stopPruning = startExecutionPruning(services);
     },
@@ -249,6 +262,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       stopping ??= (async () => {
         outbox.stopRelay();
         stopPruning();
+        responseCache?.close();
         const closed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
         // Stop accepting; close every websocket with a close frame (1001 Going Away).
         await wsHandle.dispose();

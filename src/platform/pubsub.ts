@@ -49,6 +49,12 @@ export type AccessRevokedMessage =
   /** An MCP server was deleted, or (serverTokenOnly) its token rotated: its MCP sessions end. */
   | { kind: 'mcpServer'; mcpServerId: string; serverTokenOnly: boolean };
 
+/** A committed write: every instance purges the cached answers of these organizations and these rows. */
+export interface ResponseCacheInvalidation {
+  organizationIds: string[];
+  entities: { typename: string; id: string }[];
+}
+
 export type Topics = {
   'workspace-config': [workspaceId: string, event: ConfigEventMessage];
   'mcp-tools': [mcpServerId: string, event: ConfigEventMessage];
@@ -56,6 +62,7 @@ export type Topics = {
   'access-revoked': [message: AccessRevokedMessage];
   'connection-status': [event: ConnectionStatusMessage];
   'connect-session': [event: ConnectSessionMessage];
+  'response-cache': [message: ResponseCacheInvalidation];
 };
 
 /** The pub/sub channel that announces an outbox topic's events (keyed by the event's subject). */

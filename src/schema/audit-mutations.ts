@@ -9,7 +9,8 @@ import { newMutationAudit, recordAudit, runAuditedMutation, targetOf, type Audit
 import { roleIn } from '../auth/roles.js';
 import { ERROR_CODES } from '../platform/errors.js';
 import type { Context } from '../modules/common/context.js';
-import { decodeGlobalId, isUuid } from '../platform/ids.js';
+import { decodeGlobalId, encodeGlobalID, isUuid } from '../platform/ids.js';
+import type { ResponseCacheInvalidation } from '../platform/pubsub.js';
 import { ownershipOf } from '../auth/registry.js';
 
 /** Input fields that name the row a mutation acts on, most specific first. */
@@ -39,6 +40,22 @@ async function inputTarget(ctx: Context, input: unknown): Promise<AuditTarget | 
   const owner = await ownershipOf(ctx, globalId);
   const ours = owner && roleIn(ctx.principal, owner.organizationId) !== null;
   return { type: decoded.typename, id: globalId, organizationId: ours ? owner.organizationId : null, workspaceId: ours ? owner.workspaceId : null };
+}
+
+/**
+ * What a committed change makes stale: the organizations it happened in (the
+ * rows' own, else every organization of the caller) and the rows it names.
+ */
+function invalidationOf(ctx: Context, targets: AuditTarget[]): ResponseCacheInvalidation {
+  const named = targets.flatMap((target) => (target.organizationId ? [target.organizationId] : []));
+  const principal = ctx.principal;
+  const callers = principal.kind === 'member' ? [...principal.roles.keys()] : principal.kind === 'anonymous' ? [] : [principal.organizationId];
+  const organizationIds = named.length === targets.length && named.length ? named : [...new Set([...named, ...callers])];
+  const entities = targets.flatMap((target) => [
+    { typename: target.type, id: target.id },
+    ...(target.workspaceId ? [{ typename: 'Workspace', id: encodeGlobalID('Workspace', target.workspaceId) }] : []),
+  ]);
+  return { organizationIds, entities };
 }
 
 function outcomeOf(result: unknown, thrown: unknown): Pick<AuditEntry, 'outcome' | 'details'> {
@@ -76,6 +93,8 @@ export function auditMutations(schema: GraphQLSchema): GraphQLSchema {
         throw error;
       } finally {
         const outcome = outcomeOf(result, thrown);
+        // Purged before the caller reads the answer: it reads its own write next.
+        if (scope.recorded) ctx.responseCache?.written(invalidationOf(ctx, scope.targets));
         // A change that succeeded wrote its entry in its own transaction (the
         // tenancy matrix proves it for every mutation); a success without one
         // is a bug, recorded late rather than lost.

@@ -88,10 +88,11 @@ export async function recordAudit(deps: { prisma: PrismaClient; logger: Logger; 
   }
 }
 
-/** The mutation being executed, and whether its change has written its SUCCESS entry. */
+/** The mutation being executed, whether its change has written its SUCCESS entry, and the rows its entries name. */
 export interface MutationAudit {
   action: string;
   recorded: boolean;
+  targets: AuditTarget[];
 }
 
 const runningMutation = new AsyncLocalStorage<MutationAudit>();
@@ -105,14 +106,19 @@ export function runAuditedMutation<T>(scope: MutationAudit, resolve: () => Promi
 }
 
 export function newMutationAudit(action: string): MutationAudit {
-  return { action, recorded: false };
+  return { action, recorded: false, targets: [] };
+}
+
+function recordIn(scope: MutationAudit, target: AuditTarget | null | undefined): void {
+  scope.recorded = true;
+  if (target) scope.targets.push(target);
 }
 
 /** The running mutation's SUCCESS entry, claimed by the change that writes it (null outside a mutation). */
 function claimSuccessEntry(entry: Omit<AuditEntry, 'action' | 'outcome'>): AuditEntry | null {
   const scope = runningMutation.getStore();
   if (!scope) return null;
-  scope.recorded = true;
+  recordIn(scope, entry.target);
   return { action: scope.action, outcome: 'SUCCESS', ...entry };
 }
 
@@ -132,7 +138,7 @@ export function mutationAuditSql(principal: Principal, entry: Omit<AuditEntry, '
  */
 export function outcomeAuditSql(principal: Principal, entry: AuditEntry): Prisma.Sql {
   const scope = runningMutation.getStore();
-  if (scope) scope.recorded = true;
+  if (scope) recordIn(scope, entry.target);
   return auditInsertSql(principal, entry);
 }
 

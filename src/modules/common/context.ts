@@ -8,6 +8,7 @@ import type { Logger } from '../../platform/logger.js';
 import type { TokenRefresher } from '../oauth/token-refresher.js';
 import type { Outbox } from '../../platform/outbox.js';
 import type { PubSubHandle } from '../../platform/pubsub.js';
+import type { ResponseCache } from '../../platform/response-cache.js';
 
 /** What lives for the whole process and is shared by every request. */
 export interface Services {
@@ -19,6 +20,8 @@ export interface Services {
   refresher: TokenRefresher;
   apiKeyUsage: ApiKeyUsage;
   logger: Logger;
+  /** The GraphQL response cache, told of every committed write; null when HEDDLE_RESPONSE_CACHE=off. */
+  responseCache: ResponseCache | null;
   /** Heddle's public base URL without a trailing slash: HEDDLE_PUBLIC_URL, else http://localhost:{bound port}. */
   publicUrl(): string;
 }

@@ -1,0 +1,156 @@
+// The store behind the GraphQL response cache (src/app/response-cache.ts): the
+// kept in-memory store of @envelop/response-cache, per instance, with two
+// additions that make its answers safe to serve:
+//
+// - Every answer is also tagged with the organizations of the principal it was
+//   computed for (they prefix its key). A committed write purges its
+//   organization's tag, so whatever the write changed (a row, a list it joined
+//   or left, a count) is gone from every answer of that tenant, not only the
+//   answers that happen to name the written row.
+// - An answer computed while one of its tags or entities was invalidated is
+//   not stored: the read may have seen the database before the write.
+//
+// Other instances hear of an invalidation through the pub/sub (Redis when
+// configured); the TTL bounds what a lost message can leave behind.
+import { createInMemoryCache, type Cache, type CacheEntityRecord } from '@envelop/response-cache';
+import type { ExecutionResult } from 'graphql';
+import { LRUCache } from 'lru-cache';
+import { encodeGlobalID } from './ids.js';
+import type { Logger } from './logger.js';
+import type { PubSubHandle, ResponseCacheInvalidation, Topics } from './pubsub.js';
+
+const ORGANIZATION = 'Organization';
+const KEY_SEPARATOR = '|';
+/** How many cached answers an instance keeps (least recently used go first). */
+const MAX_ANSWERS = 5000;
+/** Keys being computed, and recent invalidations, remembered to refuse answers that raced a write. */
+const MAX_TRACKED = 50_000;
+
+const entityKey = (typename: string, id?: string | number) => (id === undefined ? typename : `${typename}:${id}`);
+
+export class ResponseCacheStore implements Cache {
+  private readonly answers = createInMemoryCache({ max: MAX_ANSWERS });
+  /** Generation counter, raised by every invalidation. */
+  private generation = 0;
+  /** Entity or tag → the generation of its last invalidation. */
+  private readonly invalidatedAt: LRUCache<string, number>;
+  /** Key of an answer being computed → the generation when its lookup missed. */
+  private readonly computing = new LRUCache<string, number>({ max: MAX_TRACKED });
+
+  constructor(private readonly ttlMs: number) {
+    this.invalidatedAt = new LRUCache({ max: MAX_TRACKED, ttl: ttlMs });
+  }
+
+  /** The cache key of an answer for a principal of these organizations. */
+  static keyOf(organizationIds: readonly string[], digest: string): string {
+    return `${[...organizationIds].sort().join(',')}${KEY_SEPARATOR}${digest}`;
+  }
+
+  get(key: string): ExecutionResult | null | undefined {
+    const answer = this.answers.get(key) as ExecutionResult | null | undefined;
+    if (!answer && !this.computing.has(key)) this.computing.set(key, this.generation);
+    return answer;
+  }
+
+  set(key: string, result: ExecutionResult, entities: Iterable<CacheEntityRecord>, ttl: number): void {
+    const since = this.computing.get(key);
+    this.computing.delete(key);
+    const tagged = [...entities, ...organizationsOf(key).map((id) => ({ typename: ORGANIZATION, id: encodeGlobalID(ORGANIZATION, id) }))];
+    const raced = (record: CacheEntityRecord) =>
+      [entityKey(record.typename), entityKey(record.typename, record.id)].some((k) => (this.invalidatedAt.get(k) ?? -1) > (since ?? Infinity));
+    if (since === undefined || tagged.some(raced)) return;
+    this.answers.set(key, result, tagged, Math.min(ttl, this.ttlMs));
+  }
+
+  invalidate(entities: Iterable<CacheEntityRecord>): void {
+    const list = [...entities];
+    if (!list.length) return;
+    this.generation++;
+    for (const { typename, id } of list) this.invalidatedAt.set(entityKey(typename, id), this.generation);
+    this.answers.invalidate(list);
+  }
+
+  /** Purges every answer computed for a principal of these organizations. */
+  invalidateOrganizations(organizationIds: Iterable<string>): void {
+    this.invalidate([...organizationIds].map((id) => ({ typename: ORGANIZATION, id: encodeGlobalID(ORGANIZATION, id) })));
+  }
+}
+
+function organizationsOf(key: string): string[] {
+  const prefix = key.slice(0, Math.max(0, key.indexOf(KEY_SEPARATOR)));
+  return prefix ? prefix.split(',') : [];
+}
+
+/**
+ * The response cache of this instance and its invalidations: applied here at
+ * once, and sent to every other instance through the pub/sub.
+ */
+export class ResponseCache {
+  readonly store: ResponseCacheStore;
+  private stopListening = () => {};
+
+  constructor(
+    private readonly pubsub: PubSubHandle,
+    readonly ttlMs: number,
+  ) {
+    this.store = new ResponseCacheStore(ttlMs);
+  }
+
+  /** A committed write in these organizations (and on these rows): purged here before the caller is answered, then everywhere. */
+  written(change: ResponseCacheInvalidation): void {
+    this.apply(change);
+    this.pubsub.pubsub.publish('response-cache', change);
+  }
+
+  private apply({ organizationIds, entities }: ResponseCacheInvalidation): void {
+    this.store.invalidateOrganizations(organizationIds);
+    this.store.invalidate(entities);
+  }
+
+  /**
+   * Applies what other instances wrote, and the changes that reach the graph
+   * without a GraphQL mutation (hosted connect, a connection's status set by a
+   * refresh or an action's 401). Config and MCP tool events come from
+   * mutations, whose organizations are purged already.
+   */
+  listen(logger: Logger): void {
+    const workspace = (id: string) => ({ typename: 'Workspace', id: encodeGlobalID('Workspace', id) });
+    const listeners = [
+      this.listenTo('response-cache', logger, (message) => this.apply(message)),
+      this.listenTo('connections-changed', logger, (message) =>
+        this.store.invalidate([
+          workspace(message.workspaceId),
+          ...(message.endUserId ? [{ typename: 'EndUser', id: encodeGlobalID('EndUser', message.endUserId) }] : []),
+        ]),
+      ),
+      this.listenTo('connection-status', logger, (message) =>
+        this.store.invalidate([
+          { typename: 'Connection', id: encodeGlobalID('Connection', message.connectionId) },
+          ...(message.workspaceId ? [workspace(message.workspaceId)] : []),
+        ]),
+      ),
+    ];
+    this.stopListening = () => listeners.forEach((stop) => stop());
+  }
+
+  private listenTo<K extends 'response-cache' | 'connections-changed' | 'connection-status'>(
+    topic: K,
+    logger: Logger,
+    handle: (message: Topics[K][0]) => void,
+  ): () => void {
+    const subscribe = this.pubsub.pubsub.subscribe as (topic: K) => AsyncIterableIterator<Topics[K][0]>;
+    const messages = subscribe.call(this.pubsub.pubsub, topic);
+    void (async () => {
+      try {
+        for await (const message of messages) handle(message);
+      } catch (error) {
+        logger.error({ err: error, topic }, 'the response cache stopped hearing invalidations');
+      }
+    })();
+    return () => void messages.return?.();
+  }
+
+  close(): void {
+    this.stopListening();
+  }
+}
