@@ -130,6 +130,8 @@ async function main(): Promise<void> {
     HEDDLE_ENCRYPTION_KEYS: `1:${randomBytes(32).toString('base64')}`,
     DATABASE_URL: databaseUrl,
     REDIS_URL,
+    // Every Heddle but heddle-cached computes each answer: the workloads measure the work.
+    HEDDLE_RESPONSE_CACHE: 'off',
   };
   // Each Heddle keeps its data directory (the embedded one its database) here until the end.
   const dataDirs: string[] = [];
@@ -156,8 +158,11 @@ async function main(): Promise<void> {
     counter = await startStatementCounter(databaseUrl);
     const heddle = await started(startService('heddle', 'src/main.ts', { ...heddleEnv, HEDDLE_DATA_DIR: dataDir() }, cpuProfile('heddle')));
     // Migrated by now: the others start against the same database, and the embedded one on its own.
-    const [counted, pglite] = await Promise.all([
+    const [counted, cached, pglite] = await Promise.all([
       started(startService('heddle (counted)', 'src/main.ts', { ...heddleEnv, HEDDLE_DATA_DIR: dataDir(), DATABASE_URL: counter.url })),
+      only.has('W1') || only.has('W2')
+        ? started(startService('heddle (response cache)', 'src/main.ts', { ...heddleEnv, HEDDLE_DATA_DIR: dataDir(), HEDDLE_RESPONSE_CACHE: 'on' }, cpuProfile('heddle-cached')))
+        : undefined,
       only.has('W6')
         ? started(startService('heddle on PGlite', 'src/main.ts', { ...heddleEnv, DATABASE_URL: '', REDIS_URL: '', HEDDLE_DATA_DIR: dataDir() }))
         : undefined,
@@ -204,7 +209,11 @@ async function main(): Promise<void> {
     if (only.has('W1') && yogaPrisma) {
       const targets = pointTargets(POINT_QUERY, (seed) => ({ id: seed.workspaceId }), `/workspaces/${point.workspaceId}`);
       // The step between bare Yoga and Heddle, W1 only: Heddle's statements through Heddle's authenticator and Prisma.
-      await runHttp('W1', { ...targets, 'yoga-prisma': graphqlTarget(yogaPrisma, POINT_QUERY, { id: point.workspaceId }, point.apiKey) });
+      await runHttp('W1', {
+        ...targets,
+        'yoga-prisma': graphqlTarget(yogaPrisma, POINT_QUERY, { id: point.workspaceId }, point.apiKey),
+        ...(cached ? { 'heddle-cached': graphqlTarget(cached, POINT_QUERY, { id: point.workspaceId }, point.apiKey) } : {}),
+      });
     }
     if (only.has('W3')) {
       for (const resolution of RESOLUTIONS) {
@@ -220,6 +229,7 @@ async function main(): Promise<void> {
       await runHttp('W2', {
         raw: getTarget(raw, `/organizations/${nested.organizationId}/tree`),
         heddle: graphqlTarget(heddle, NESTED_QUERY, { id: nested.organizationId }, nested.apiKey),
+        ...(cached ? { 'heddle-cached': graphqlTarget(cached, NESTED_QUERY, { id: nested.organizationId }, nested.apiKey) } : {}),
       });
     }
 
