@@ -31,7 +31,7 @@ import { maskHeddleError, useErrorCodes } from './errors.js';
 import { limitPlugins } from './limits.js';
 import { subscriptionLimitError } from './websocket-limits.js';
 import { responseCachePlugin, type RequestPrincipals } from './response-cache.js';
-import { ResponseCache } from '../platform/response-cache.js';
+import { announceWrite, ResponseCache } from '../platform/response-cache.js';
 
 export const GRAPHQL_PATH = '/graphql';
 
@@ -66,7 +66,12 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     if (applied.length) logger.info({ migrations: applied }, 'applied migrations');
     // This release's catalog may derive other MCP tools: stored lists follow it before anything is served.
     const rederived = await rederiveMcpTools(database.prisma, outbox);
-    if (rederived.length) logger.info({ workspaces: rederived.length }, 'MCP tools re-derived from this catalog');
+    if (rederived.length) {
+      logger.info({ workspaces: rederived.length }, 'MCP tools re-derived from this catalog');
+      // Instances of the older release may hold answers with the old tools.
+      const workspaces = await database.prisma.workspace.findMany({ where: { id: { in: rederived } }, select: { organizationId: true } });
+      announceWrite(pubsub, { organizationIds: [...new Set(workspaces.map((w) => w.organizationId))], entities: [] });
+    }
   } catch (error) {
     await Promise.all([database.close(), pubsub.close()]);
     throw error;

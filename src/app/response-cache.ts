@@ -5,7 +5,7 @@
 // callers share an answer only when they are the same principal with the same
 // rights. The caller is authenticated before a cached answer is served: a
 // revoked, expired or deleted credential never reads one.
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { useResponseCache } from '@graphql-yoga/plugin-response-cache';
 import type { Plugin } from 'graphql-yoga';
 import type { Authenticator, Principal } from '../auth/principal.js';
@@ -87,10 +87,15 @@ export function responseCachePlugin(deps: { cache: ResponseCache; authenticator:
     enabled: (request) => identities.has(request),
     buildResponseCacheKey({ documentString, variableValues, operationName, request }) {
       const identity = identities.get(request);
-      const digest = createHash('sha256')
-        .update(JSON.stringify([identity?.session ?? null, documentString, variableValues ?? null, operationName ?? null]))
-        .digest('base64url');
-      return ResponseCacheStore.keyOf(identity?.organizationIds ?? [], digest);
+      let text: string;
+      try {
+        text = JSON.stringify([identity?.session ?? null, documentString, variableValues ?? null, operationName ?? null]);
+      } catch {
+        // Variables too deep to serialise: not cached; validation answers them with BAD_USER_INPUT.
+        identities.delete(request);
+        return randomUUID();
+      }
+      return ResponseCacheStore.keyOf(identity?.organizationIds ?? [], createHash('sha256').update(text).digest('base64url'));
     },
   });
 }

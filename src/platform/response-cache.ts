@@ -81,6 +81,11 @@ function organizationsOf(key: string): string[] {
   return prefix ? prefix.split(',') : [];
 }
 
+/** Tells every instance's response cache of a committed write (also from an instance whose own cache is off). */
+export function announceWrite(pubsub: PubSubHandle, change: ResponseCacheInvalidation): void {
+  pubsub.pubsub.publish('response-cache', change);
+}
+
 /**
  * The response cache of this instance and its invalidations: applied here at
  * once, and sent to every other instance through the pub/sub.
@@ -99,7 +104,7 @@ export class ResponseCache {
   /** A committed write in these organizations (and on these rows): purged here before the caller is answered, then everywhere. */
   written(change: ResponseCacheInvalidation): void {
     this.apply(change);
-    this.pubsub.pubsub.publish('response-cache', change);
+    announceWrite(this.pubsub, change);
   }
 
   private apply({ organizationIds, entities }: ResponseCacheInvalidation): void {
