@@ -5,7 +5,7 @@
 import { expect } from 'vitest';
 import { graphql } from '../generated/index.js';
 import { describeEachBackend, ALL_BACKENDS } from '../support/backends.js';
-import { seedApiKey, seedOrganization, seedWorkspace } from '../support/fixtures.js';
+import { seedApiKey, seedIntegration, seedOrganization, seedWorkspace } from '../support/fixtures.js';
 import { test as world } from '../support/world.js';
 import { startTestApp } from '../support/app.js';
 
@@ -30,6 +30,14 @@ const Workspaces = graphql(`
     organization(id: $id) { workspaces(first: 10) { edges { node { slug } } } }
   }
 `);
+const AllowRedirects = graphql(`
+  mutation RcAllowRedirects($input: UpdateWorkspaceInput!) { updateWorkspace(input: $input) { __typename ...ErrorFields } }
+`);
+const CreateConnectSession = graphql(`
+  mutation RcCreateConnectSession($input: CreateConnectSessionInput!) {
+    createConnectSession(input: $input) { __typename ... on CreatedConnectSession { session { id } } ...ErrorFields }
+  }
+`);
 const RevokeKey = graphql(`
   mutation RcRevoke($input: RevokeApiKeyInput!) { revokeApiKey(input: $input) { __typename ...ErrorFields } }
 `);
@@ -47,6 +55,10 @@ const NEVER_CACHED = {
   actionExecutions: {
     document: graphql(`query RcExecutions($id: ID!) { workspace(id: $id) { actionExecutions(first: 5) { edges { node { status } } } } }`),
     table: 'ActionExecution',
+  },
+  connectSession: {
+    document: graphql(`query RcConnectSession($id: ID!) { node(id: $id) { ... on ConnectSession { status expiresAt } } }`),
+    table: 'ConnectSession',
   },
   explainResolution: {
     document: graphql(`query RcExplain($input: ResolveConnectionInput!) { explainResolution(input: $input) { __typename } }`),
@@ -104,8 +116,16 @@ describeEachBackend(
     });
 
     test('secrets, connect, executions, usage, audit and the viewer are computed every time', async ({ t, tenant, workspaceId, integration }) => {
+      const origin = 'https://app.example.com';
+      await t.request(AllowRedirects, { input: { id: workspaceId, allowedRedirectOrigins: [origin] } }, tenant.token);
+      await seedIntegration(t, tenant.token, { workspaceId, integrationName: 'stripe', alias: 'payments', connectionStrategy: 'PER_USER' });
+      const connect = (
+        await t.request(CreateConnectSession, { input: { workspaceId, externalId: 'cached', integration: 'payments', redirectUrl: `${origin}/back` } }, tenant.token)
+      ).data?.createConnectSession;
+      if (connect?.__typename !== 'CreatedConnectSession') throw new Error(JSON.stringify(connect));
       const variables = {
         viewer: {},
+        connectSession: { id: connect.session.id },
         usage: { id: tenant.organizationId },
         auditEvents: { id: tenant.organizationId },
         actionExecutions: { id: workspaceId },
@@ -115,6 +135,7 @@ describeEachBackend(
         const run = () => t.request(document as never, variables[name as keyof typeof variables] as never, tenant.token);
         const first = await run();
         expect(first.errors, name).toBeUndefined();
+        expect(first.data, name).toBeTruthy();
         expect(await statementsOn(table, run), name).toBeGreaterThan(0);
       }
     });
