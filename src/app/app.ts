@@ -1,6 +1,7 @@
 // Builds the Heddle process: one HTTP server on one port serving GraphQL over
-// HTTP and SSE (Yoga), graphql-ws on the same path, /healthz and /readyz, and
-// the hosted connect pages under /connect.
+// HTTP and SSE (Yoga), graphql-ws on the same path, /healthz, /readyz and
+// /metrics, and the hosted connect pages under /connect.
+import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { getOperationAST, GraphQLError } from 'graphql';
@@ -32,6 +33,8 @@ import { limitPlugins } from './limits.js';
 import { subscriptionLimitError } from './websocket-limits.js';
 import { responseCachePlugin, type RequestPrincipals } from './response-cache.js';
 import { announceWrite, ResponseCache } from '../platform/response-cache.js';
+import { metricsRegistry, watchInstance } from '../platform/metrics.js';
+import { useMetrics } from './metrics.js';
 
 export const GRAPHQL_PATH = '/graphql';
 
@@ -116,6 +119,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     plugins: [
       ...limitPlugins(config.limits, config.graphql),
       useErrorCodes(),
+      useMetrics(),
       useRequestLog(logger),
       ...(responseCache ? [responseCachePlugin({ cache: responseCache, authenticator, principals: requestPrincipals })] : []),
     ],
@@ -137,6 +141,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const httpServer = createServer((req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?')[0]!;
     if (path === '/healthz') return sendJson(res, 200, { status: 'ok' });
+    if (path === '/metrics') return serveMetrics(req, res, config.metricsToken);
     if (path === '/readyz') {
       return void Promise.all([database.ping(), pubsub.ping()]).then(
         () => sendJson(res, 200, { status: 'ok', database: database.kind, pubsub: pubsub.kind }),
@@ -244,6 +249,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
 
   let stopping: Promise<void> | undefined;
   let stopPruning = () => {};
+  let unwatch = () => {};
   const app: App = {
     config,
     services,
@@ -262,11 +268,19 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       responseCache?.listen(logger);
       apiKeyUsage.start();
       stopPruning = startExecutionPruning(services);
+      unwatch = watchInstance({
+        mcpSessions: () => mcp.sessionCount,
+        oldestUnpublishedEvent: async () =>
+          (await database.prisma.configEvent.aggregate({ where: { publishedAt: null }, _min: { occurredAt: true } }))._min.occurredAt,
+        databasePool: () => database.poolStats(),
+        redisClients: () => pubsub.redisClients(),
+      });
     },
     stop() {
       stopping ??= (async () => {
         outbox.stopRelay();
         stopPruning();
+        unwatch();
         responseCache?.close();
         const closed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
         // Stop accepting; close every websocket with a close frame (1001 Going Away).
@@ -322,6 +336,28 @@ function useRequestLog(logger: Logger): Plugin<Context> {
       };
     },
   };
+}
+
+/**
+ * GET /metrics for a scraper holding HEDDLE_METRICS_TOKEN as a bearer token.
+ * Without the variable the route does not exist (404): nothing leaks by default.
+ */
+function serveMetrics(req: IncomingMessage, res: ServerResponse, token: string | null): void {
+  if (!token) return sendJson(res, 404, { error: 'not found' });
+  if (!bearerMatches(req.headers.authorization, token)) {
+    res.setHeader('www-authenticate', 'Bearer');
+    return sendJson(res, 401, { error: 'missing or wrong metrics token' });
+  }
+  void metricsRegistry.metrics().then(
+    (text) => res.writeHead(200, { 'content-type': metricsRegistry.contentType }).end(text),
+    (error: Error) => sendJson(res, 500, { error: error.message }),
+  );
+}
+
+function bearerMatches(header: string | undefined, token: string): boolean {
+  const presented = Buffer.from(/^Bearer (.+)$/i.exec(header ?? '')?.[1] ?? '');
+  const expected = Buffer.from(token);
+  return presented.length === expected.length && timingSafeEqual(presented, expected);
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {

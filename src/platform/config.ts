@@ -128,6 +128,7 @@ const envSchema = z.object({
   HEDDLE_ACTION_TIMEOUT_MS: integer('must be an integer from 100 to 600000', 100, 600_000).default(30_000),
   HEDDLE_EXECUTION_RETENTION_DAYS: integer('must be an integer from 1 to 3650', 1, 3650).default(30),
   HEDDLE_PROVIDER_BASE_URLS: providerBaseUrls.default({}),
+  HEDDLE_METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   HEDDLE_RESPONSE_CACHE: z.enum(['on', 'off'], { message: 'must be on or off' }).default('on'),
   HEDDLE_RESPONSE_CACHE_TTL_MS: integer('must be an integer from 100 to 300000', 100, 300_000).default(10_000),
   // Unset: on outside production, off in production.
@@ -165,6 +166,8 @@ export type Config = {
   execution: ExecutionConfig;
   /** Integration name → base URL replacing the provider's public host (tests, staging, on-premises providers). */
   providerBaseUrls: Record<string, string>;
+  /** Bearer token for GET /metrics; unset: the endpoint answers 404. */
+  metricsToken: string | null;
   /** Read queries' answers kept per principal (src/app/response-cache.ts); null: off. */
   responseCache: { ttlMs: number } | null;
 };
@@ -322,6 +325,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       retentionDays: e.HEDDLE_EXECUTION_RETENTION_DAYS,
     },
     providerBaseUrls: e.HEDDLE_PROVIDER_BASE_URLS,
+    metricsToken: e.HEDDLE_METRICS_TOKEN ?? null,
     responseCache: e.HEDDLE_RESPONSE_CACHE === 'on' ? { ttlMs: e.HEDDLE_RESPONSE_CACHE_TTL_MS } : null,
   };
 }
