@@ -21,7 +21,7 @@ import { createMcpEndpoint, MCP_PATH_PREFIX } from '../modules/mcp/endpoint.js';
 import { startExecutionPruning } from '../modules/execution/execution.service.js';
 import { handleProxy, PROXY_PATH_PREFIX } from '../modules/execution/proxy.js';
 import { rederiveMcpTools } from '../modules/mcp/tools-sync.service.js';
-import { createLogger, type Logger } from '../platform/logger.js';
+import { createLogger, requestIdOf, wantsPrettyLogs, withRequestId, type Logger } from '../platform/logger.js';
 import { TokenRefresher } from '../modules/oauth/token-refresher.js';
 import { Outbox } from '../platform/outbox.js';
 import { openPubSub } from '../platform/pubsub.js';
@@ -54,7 +54,7 @@ export interface AppOptions {
 }
 
 export async function buildApp(config: Config, options: AppOptions = {}): Promise<App> {
-  const logger = options.logger ?? createLogger(config.logLevel);
+  const logger = options.logger ?? createLogger(config.logLevel, undefined, { pretty: wantsPrettyLogs(config.env) });
   const pubsub = await openPubSub(config.pubsub, logger);
   let database: Database;
   try {
@@ -139,6 +139,12 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   // Long-lived SSE responses are ended at shutdown instead of being waited for.
   const eventStreams = new Set<ServerResponse>();
   const httpServer = createServer((req: IncomingMessage, res: ServerResponse) => {
+    // Echoed to the caller and carried by every log line of this request.
+    const requestId = requestIdOf(req.headers['x-request-id']);
+    res.setHeader('x-request-id', requestId);
+    withRequestId(requestId, () => route(req, res));
+  });
+  function route(req: IncomingMessage, res: ServerResponse): void {
     const path = (req.url ?? '/').split('?')[0]!;
     if (path === '/healthz') return sendJson(res, 200, { status: 'ok' });
     if (path === '/metrics') return serveMetrics(req, res, config.metricsToken);
@@ -174,8 +180,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       eventStreams.add(res);
       res.once('close', () => eventStreams.delete(res));
     }
-    return yoga(req, res);
-  });
+    return void yoga(req, res);
+  }
 
   const wsServer = new WebSocketServer({
     server: httpServer,
