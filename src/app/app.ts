@@ -193,8 +193,15 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   });
   const wsHandle = useServer<Record<string, unknown>, { authorization?: string | null }>(
     {
-      execute: (args) => (args.rootValue as EnvelopedRoot).execute(args),
-      subscribe: (args) => (args.rootValue as EnvelopedRoot).subscribe(args),
+      // Each operation on a socket is a request of its own for the logs.
+      execute: (args) => {
+        const root = args.rootValue as EnvelopedRoot;
+        return withRequestId(root.requestId, () => root.execute(args));
+      },
+      subscribe: (args) => {
+        const root = args.rootValue as EnvelopedRoot;
+        return withRequestId(root.requestId, () => root.subscribe(args));
+      },
       onConnect: async (ctx) => {
         try {
           // connection_init carries it from browsers; gateways such as Apollo Router
@@ -244,7 +251,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
           document,
           variableValues: payload.variables,
           contextValue: await contextFactory(),
-          rootValue: { execute, subscribe },
+          // The upgrade's X-Request-Id when well-formed (one per socket, from a gateway), else one per operation.
+          rootValue: { execute, subscribe, requestId: requestIdOf(ctx.extra.request.headers['x-request-id']) },
         };
       },
     },
@@ -308,6 +316,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
 }
 
 type EnvelopedRoot = {
+  requestId: string;
   execute: (args: unknown) => ReturnType<typeof import('graphql').execute>;
   subscribe: (args: unknown) => ReturnType<typeof import('graphql').subscribe>;
 };

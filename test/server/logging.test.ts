@@ -104,6 +104,24 @@ test("every log line of a request carries its request id: the caller's X-Request
   expect(lines.find((line) => line.operation === 'LoggingB')).toMatchObject({ requestId: 'concurrent-b' });
 });
 
+test('each graphql-ws operation logs under a request id of its own', async () => {
+  const token = await t.memberToken('socket@example.com');
+  const client = t.wsClient(token);
+  try {
+    for (const name of ['LoggingSocketOne', 'LoggingSocketTwo']) {
+      for await (const result of client.iterate({ query: `query ${name} { viewer { kind } }` })) expect(result.errors).toBeUndefined();
+    }
+  } finally {
+    await client.dispose();
+  }
+  const lines = out.text().trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+  const one = lines.find((line) => line.operation === 'LoggingSocketOne')?.requestId;
+  const two = lines.find((line) => line.operation === 'LoggingSocketTwo')?.requestId;
+  expect(one).toMatch(/^[0-9a-f-]{36}$/);
+  expect(two).toMatch(/^[0-9a-f-]{36}$/);
+  expect(one).not.toBe(two);
+});
+
 test('pretty lines only for a terminal outside production', () => {
   expect(wantsPrettyLogs('development', { isTTY: true })).toBe(true);
   expect(wantsPrettyLogs('production', { isTTY: true })).toBe(false);
