@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { MAX_OPERATION_NAMES } from '../../src/platform/metrics.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { unavailable } from '../support/backends.js';
+import { startSlackFake, type SlackFake } from '../support/fake-providers/slack.js';
 import { seedConnection, seedIntegration, seedOrganization, seedWorkspace } from '../support/fixtures.js';
 
 const METRICS_TOKEN = 'metrics-token-0123456789abcdef';
@@ -38,19 +39,26 @@ test('without HEDDLE_METRICS_TOKEN the endpoint does not exist', async () => {
 
 describe.skipIf(unavailable(backend))('GET /metrics (postgres + redis)', () => {
   let t: TestApp;
+  let slack: SlackFake;
   let owner: string;
   let workspaceId: string;
   const ids: string[] = [];
   beforeAll(async () => {
-    t = await startTestApp(backend, { env: { HEDDLE_METRICS_TOKEN: METRICS_TOKEN } });
+    slack = await startSlackFake();
+    t = await startTestApp(backend, { env: { HEDDLE_METRICS_TOKEN: METRICS_TOKEN, HEDDLE_PROVIDER_BASE_URLS: JSON.stringify({ slack: slack.apiUrl }) } });
     owner = await t.memberToken('metrics-owner@example.com');
     const organizationId = await seedOrganization(t, owner, 'metrics-org');
     workspaceId = await seedWorkspace(t, owner, organizationId, 'metrics-ws');
     const connectionId = await seedConnection(t, owner, { scope: 'WORKSPACE', workspaceId, integrationName: 'linear', displayName: 'Linear bot' });
     ids.push(organizationId, workspaceId, connectionId);
     await seedIntegration(t, owner, { workspaceId, integrationName: 'linear', alias: 'tracker', connectionStrategy: 'FIXED', connectionId });
+    const slackBot = await seedConnection(t, owner, { scope: 'WORKSPACE', workspaceId, integrationName: 'slack', displayName: 'Slack bot', credentials: { apiKey: 'xoxb-fake-slack-token' } });
+    await seedIntegration(t, owner, { workspaceId, integrationName: 'slack', alias: 'chat', connectionStrategy: 'FIXED', connectionId: slackBot });
   });
-  afterAll(() => t?.stop());
+  afterAll(async () => {
+    await t?.stop();
+    await slack?.close();
+  });
 
   test('answers 401 without a token and with a wrong one, 200 with it', async () => {
     expect((await scrape(t)).status).toBe(401);
@@ -115,6 +123,18 @@ describe.skipIf(unavailable(backend))('GET /metrics (postgres + redis)', () => {
     await subscription.return?.();
     await expect.poll(async () => await metricsText(t)).toMatch(/^heddle_graphql_active_subscriptions 0$/m);
     await client.dispose();
+  });
+
+  test('an action execution counts by integration, action and status', async () => {
+    const executed = await t.requestRaw<{ executeAction: { __typename: string; status?: string } }>(
+      'mutation MetricsExecute($input: ExecuteActionInput!) { executeAction(input: $input) { __typename ... on ActionExecution { status } } }',
+      { input: { workspaceId, integration: 'chat', action: 'send_message', input: { channel: '#general', text: 'metrics' } } },
+      owner,
+    );
+    expect(executed.data?.executeAction).toEqual({ __typename: 'ActionExecution', status: 'SUCCEEDED' });
+    const text = await metricsText(t);
+    expect(text).toMatch(/^heddle_action_executions_total\{integration="slack",action="send_message",status="SUCCEEDED"\} 1$/m);
+    expect(text).toMatch(/^heddle_resolutions_total\{strategy="FIXED",source="FIXED"\} 2$/m);
   });
 
   test('no label value holds an id, a variable or an operation name beyond the cap', async () => {
