@@ -34,7 +34,7 @@ import { subscriptionLimitError } from './websocket-limits.js';
 import { responseCachePlugin, type RequestPrincipals } from './response-cache.js';
 import { announceWrite, ResponseCache } from '../platform/response-cache.js';
 import { metricsRegistry, watchInstance } from '../platform/metrics.js';
-import { useMetrics } from './metrics.js';
+import { countRequestErrors, useMetrics } from './metrics.js';
 
 export const GRAPHQL_PATH = '/graphql';
 
@@ -239,10 +239,16 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
         try {
           document = parse(payload.query);
           const errors = validate(envelopedSchema, document);
-          if (errors.length) return errors;
+          if (errors.length) {
+            countRequestErrors(errors);
+            return errors;
+          }
         } catch (error) {
           // Syntax errors and the limits' rejections fail this operation, not the whole socket.
-          if (error instanceof GraphQLError) return [error];
+          if (error instanceof GraphQLError) {
+            countRequestErrors([error]);
+            return [error];
+          }
           throw error;
         }
         return {

@@ -3,7 +3,7 @@
 // client sends, which is caller input without a bound, and knows nothing of
 // Heddle's typed errors. This one times only operations that validated, keeps
 // at most MAX_OPERATION_NAMES names, and counts errors by stable code.
-import { getOperationAST, type DocumentNode, type ExecutionResult } from 'graphql';
+import { getOperationAST, type DocumentNode, type ExecutionResult, type GraphQLError } from 'graphql';
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 import type { Context } from '../modules/common/context.js';
 import {
@@ -13,6 +13,7 @@ import {
   graphqlOperationDuration,
   operationNameLabel,
 } from '../platform/metrics.js';
+import { maskHeddleError } from './errors.js';
 
 function operationLabels(document: DocumentNode, operationName?: string | null) {
   const operation = getOperationAST(document, operationName);
@@ -24,7 +25,13 @@ export function useMetrics(): Plugin<Context> {
     // Execution starts only once the document validated against the schema.
     onExecute({ args }) {
       const done = graphqlOperationDuration.startTimer(operationLabels(args.document, args.operationName));
-      return { onExecuteDone: () => void done() };
+      return {
+        onExecuteDone({ result }) {
+          done();
+          // HTTP answers are counted once processed (below); a socket's, here.
+          if (!('request' in args.contextValue) && !isAsyncIterable(result)) countRequestErrors(result.errors);
+        },
+      };
     },
     onSubscribe({ args }) {
       const done = graphqlOperationDuration.startTimer(operationLabels(args.document, args.operationName));
@@ -41,11 +48,15 @@ export function useMetrics(): Plugin<Context> {
     // Every HTTP and SSE answer, after masking: parse, validation and limit errors included.
     onResultProcess({ result }) {
       if (isAsyncIterable(result)) return;
-      for (const single of Array.isArray(result) ? result : [result]) {
-        for (const error of (single as ExecutionResult).errors ?? []) {
-          graphqlErrors.inc({ code: errorCodeLabel(error.extensions?.code), kind: 'request' });
-        }
-      }
+      for (const single of Array.isArray(result) ? result : [result]) countRequestErrors((single as ExecutionResult).errors);
     },
   };
+}
+
+/** Top-level errors by the code the client sees (graphql-ws results are counted before Yoga masks them). */
+export function countRequestErrors(errors: readonly GraphQLError[] | undefined): void {
+  for (const error of errors ?? []) {
+    const code = error.extensions?.code ?? (maskHeddleError(error, '') as Partial<GraphQLError>).extensions?.code;
+    graphqlErrors.inc({ code: errorCodeLabel(code), kind: 'request' });
+  }
 }

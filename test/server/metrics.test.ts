@@ -89,8 +89,16 @@ describe.skipIf(unavailable(backend))('GET /metrics (postgres + redis)', () => {
     );
     expect(anonymous.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
     expect((await t.requestRaw('query MetricsInvalid { noSuchField }', {}, owner)).errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
-    // An open subscription is counted while it lasts.
+    // graphql-ws answers count too: a document that does not validate, a bad argument.
     const client = t.wsClient(owner);
+    // graphql-ws hands a refused operation's errors to `error`, an executed one's to `next`.
+    const overSocket = (query: string) =>
+      new Promise<{ errors?: readonly { extensions?: Record<string, unknown> }[] }>((resolve) => {
+        client.subscribe({ query }, { next: resolve, error: (errors) => resolve({ errors: errors as never }), complete: () => {} });
+      });
+    expect((await overSocket('query MetricsWsInvalid { noSuchField }')).errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+    expect((await overSocket('query MetricsWsBadId { node(id: "not-a-global-id") { id } }')).errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    // An open subscription is counted while it lasts.
     const subscription = client.iterate({ query: `subscription MetricsSub($ws: ID!) { workspaceConfigChanged(workspaceId: $ws) { version } }`, variables: { ws: workspaceId } });
     void subscription.next();
     await expect.poll(async () => await metricsText(t)).toMatch(/^heddle_graphql_active_subscriptions 1$/m);
@@ -105,7 +113,8 @@ describe.skipIf(unavailable(backend))('GET /metrics (postgres + redis)', () => {
       /^heddle_resolutions_total\{strategy="FIXED",source="FIXED"\} 1$/m,
       /^heddle_graphql_errors_total\{code="CONFLICT",kind="typed"\} 1$/m,
       /^heddle_graphql_errors_total\{code="UNAUTHENTICATED",kind="request"\} 1$/m,
-      /^heddle_graphql_errors_total\{code="GRAPHQL_VALIDATION_FAILED",kind="request"\} 1$/m,
+      /^heddle_graphql_errors_total\{code="GRAPHQL_VALIDATION_FAILED",kind="request"\} 2$/m,
+      /^heddle_graphql_errors_total\{code="BAD_USER_INPUT",kind="request"\} 1$/m,
       /^# TYPE heddle_action_executions_total counter$/m,
       /^heddle_mcp_sessions 0$/m,
       /^heddle_outbox_lag_seconds \d/m,
@@ -119,6 +128,7 @@ describe.skipIf(unavailable(backend))('GET /metrics (postgres + redis)', () => {
     }
     // The invalid document was never executed: its name is no label.
     expect(text).not.toContain('MetricsInvalid');
+    expect(text).not.toContain('MetricsWsInvalid');
 
     await subscription.return?.();
     await expect.poll(async () => await metricsText(t)).toMatch(/^heddle_graphql_active_subscriptions 0$/m);
