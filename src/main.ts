@@ -3,7 +3,7 @@
 import { ConfigError, loadConfig, type Config } from './platform/config.js';
 import { DatabaseUnavailableError } from './platform/db/database.js';
 import { MigrationError } from './platform/db/migrate.js';
-import { createLogger } from './platform/logger.js';
+import { createLogger, wantsPrettyLogs } from './platform/logger.js';
 import { PubSubUnavailableError } from './platform/pubsub.js';
 import { buildApp, GRAPHQL_PATH, type App } from './app/app.js';
 
@@ -20,7 +20,7 @@ try {
   throw error;
 }
 
-const logger = createLogger(config.logLevel);
+const logger = createLogger(config.logLevel, undefined, { pretty: wantsPrettyLogs(config.env) });
 let app: App;
 try {
   app = await buildApp(config, { logger });

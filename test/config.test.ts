@@ -2,7 +2,8 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect, test } from 'vitest';
-import { ConfigError, loadConfig } from '../src/platform/config.js';
+import { ConfigError, envSchema, loadConfig } from '../src/platform/config.js';
+import { DOCUMENTS, documentedVariables, withEnvironmentTable } from '../scripts/environment-table.js';
 
 const dataDir = () => mkdtempSync(path.join(tmpdir(), 'heddle-config-'));
 
@@ -164,4 +165,21 @@ test('MCP settings: defaults, and allowed origins normalised the way browsers se
     maxSessionsPerKey: 3,
     sessionIdleMs: 60_000,
   });
+});
+
+test('docs/operations.md and README list every variable the schema reads, as the schema describes it (else: npm run docs:operations)', () => {
+  const variables = Object.keys(envSchema.shape);
+  // Every variable has its default and meaning next to its rule.
+  expect(documentedVariables().map((v) => v.name)).toEqual(variables);
+  for (const document of DOCUMENTS) {
+    const text = readFileSync(document, 'utf8');
+    for (const name of variables) expect(text, `${document} lacks ${name}`).toContain(`| \`${name}\` |`);
+    expect(withEnvironmentTable(text, document), `${document} is out of date: run npm run docs:operations`).toBe(text);
+  }
+});
+
+test('the metrics token is optional and at least 16 characters', () => {
+  expect(loadConfig({ HEDDLE_DATA_DIR: dataDir() }).metricsToken).toBeNull();
+  expect(loadConfig({ HEDDLE_DATA_DIR: dataDir(), HEDDLE_METRICS_TOKEN: 'a-long-enough-metrics-token' }).metricsToken).toBe('a-long-enough-metrics-token');
+  expect(() => loadConfig({ HEDDLE_DATA_DIR: dataDir(), HEDDLE_METRICS_TOKEN: 'short' })).toThrow('HEDDLE_METRICS_TOKEN must be at least 16 characters');
 });

@@ -1,6 +1,7 @@
 // Builds the Heddle process: one HTTP server on one port serving GraphQL over
-// HTTP and SSE (Yoga), graphql-ws on the same path, /healthz and /readyz, and
-// the hosted connect pages under /connect.
+// HTTP and SSE (Yoga), graphql-ws on the same path, /healthz, /readyz and
+// /metrics, and the hosted connect pages under /connect.
+import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { getOperationAST, GraphQLError } from 'graphql';
@@ -20,7 +21,7 @@ import { createMcpEndpoint, MCP_PATH_PREFIX } from '../modules/mcp/endpoint.js';
 import { startExecutionPruning } from '../modules/execution/execution.service.js';
 import { handleProxy, PROXY_PATH_PREFIX } from '../modules/execution/proxy.js';
 import { rederiveMcpTools } from '../modules/mcp/tools-sync.service.js';
-import { createLogger, type Logger } from '../platform/logger.js';
+import { createLogger, requestIdOf, wantsPrettyLogs, withRequestId, type Logger } from '../platform/logger.js';
 import { TokenRefresher } from '../modules/oauth/token-refresher.js';
 import { Outbox } from '../platform/outbox.js';
 import { openPubSub } from '../platform/pubsub.js';
@@ -32,6 +33,8 @@ import { limitPlugins } from './limits.js';
 import { subscriptionLimitError } from './websocket-limits.js';
 import { responseCachePlugin, type RequestPrincipals } from './response-cache.js';
 import { announceWrite, ResponseCache } from '../platform/response-cache.js';
+import { metricsRegistry, watchInstance } from '../platform/metrics.js';
+import { countRequestErrors, useMetrics } from './metrics.js';
 
 export const GRAPHQL_PATH = '/graphql';
 
@@ -51,7 +54,7 @@ export interface AppOptions {
 }
 
 export async function buildApp(config: Config, options: AppOptions = {}): Promise<App> {
-  const logger = options.logger ?? createLogger(config.logLevel);
+  const logger = options.logger ?? createLogger(config.logLevel, undefined, { pretty: wantsPrettyLogs(config.env) });
   const pubsub = await openPubSub(config.pubsub, logger);
   let database: Database;
   try {
@@ -116,6 +119,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     plugins: [
       ...limitPlugins(config.limits, config.graphql),
       useErrorCodes(),
+      useMetrics(),
       useRequestLog(logger),
       ...(responseCache ? [responseCachePlugin({ cache: responseCache, authenticator, principals: requestPrincipals })] : []),
     ],
@@ -135,8 +139,15 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   // Long-lived SSE responses are ended at shutdown instead of being waited for.
   const eventStreams = new Set<ServerResponse>();
   const httpServer = createServer((req: IncomingMessage, res: ServerResponse) => {
+    // Echoed to the caller and carried by every log line of this request.
+    const requestId = requestIdOf(req.headers['x-request-id']);
+    res.setHeader('x-request-id', requestId);
+    withRequestId(requestId, () => route(req, res));
+  });
+  function route(req: IncomingMessage, res: ServerResponse): void {
     const path = (req.url ?? '/').split('?')[0]!;
     if (path === '/healthz') return sendJson(res, 200, { status: 'ok' });
+    if (path === '/metrics') return serveMetrics(req, res, config.metricsToken);
     if (path === '/readyz') {
       return void Promise.all([database.ping(), pubsub.ping()]).then(
         () => sendJson(res, 200, { status: 'ok', database: database.kind, pubsub: pubsub.kind }),
@@ -169,8 +180,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       eventStreams.add(res);
       res.once('close', () => eventStreams.delete(res));
     }
-    return yoga(req, res);
-  });
+    return void yoga(req, res);
+  }
 
   const wsServer = new WebSocketServer({
     server: httpServer,
@@ -182,8 +193,15 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   });
   const wsHandle = useServer<Record<string, unknown>, { authorization?: string | null }>(
     {
-      execute: (args) => (args.rootValue as EnvelopedRoot).execute(args),
-      subscribe: (args) => (args.rootValue as EnvelopedRoot).subscribe(args),
+      // Each operation on a socket is a request of its own for the logs.
+      execute: (args) => {
+        const root = args.rootValue as EnvelopedRoot;
+        return withRequestId(root.requestId, () => root.execute(args));
+      },
+      subscribe: (args) => {
+        const root = args.rootValue as EnvelopedRoot;
+        return withRequestId(root.requestId, () => root.subscribe(args));
+      },
       onConnect: async (ctx) => {
         try {
           // connection_init carries it from browsers; gateways such as Apollo Router
@@ -221,10 +239,16 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
         try {
           document = parse(payload.query);
           const errors = validate(envelopedSchema, document);
-          if (errors.length) return errors;
+          if (errors.length) {
+            countRequestErrors(errors);
+            return errors;
+          }
         } catch (error) {
           // Syntax errors and the limits' rejections fail this operation, not the whole socket.
-          if (error instanceof GraphQLError) return [error];
+          if (error instanceof GraphQLError) {
+            countRequestErrors([error]);
+            return [error];
+          }
           throw error;
         }
         return {
@@ -233,7 +257,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
           document,
           variableValues: payload.variables,
           contextValue: await contextFactory(),
-          rootValue: { execute, subscribe },
+          // The upgrade's X-Request-Id when well-formed (one per socket, from a gateway), else one per operation.
+          rootValue: { execute, subscribe, requestId: requestIdOf(ctx.extra.request.headers['x-request-id']) },
         };
       },
     },
@@ -244,6 +269,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
 
   let stopping: Promise<void> | undefined;
   let stopPruning = () => {};
+  let unwatch = () => {};
   const app: App = {
     config,
     services,
@@ -262,11 +288,19 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       responseCache?.listen(logger);
       apiKeyUsage.start();
       stopPruning = startExecutionPruning(services);
+      unwatch = watchInstance({
+        mcpSessions: () => mcp.sessionCount,
+        oldestUnpublishedEvent: async () =>
+          (await database.prisma.configEvent.aggregate({ where: { publishedAt: null }, _min: { occurredAt: true } }))._min.occurredAt,
+        databasePool: () => database.poolStats(),
+        redisClients: () => pubsub.redisClients(),
+      });
     },
     stop() {
       stopping ??= (async () => {
         outbox.stopRelay();
         stopPruning();
+        unwatch();
         responseCache?.close();
         const closed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
         // Stop accepting; close every websocket with a close frame (1001 Going Away).
@@ -288,6 +322,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
 }
 
 type EnvelopedRoot = {
+  requestId: string;
   execute: (args: unknown) => ReturnType<typeof import('graphql').execute>;
   subscribe: (args: unknown) => ReturnType<typeof import('graphql').subscribe>;
 };
@@ -322,6 +357,28 @@ function useRequestLog(logger: Logger): Plugin<Context> {
       };
     },
   };
+}
+
+/**
+ * GET /metrics for a scraper holding HEDDLE_METRICS_TOKEN as a bearer token.
+ * Without the variable the route does not exist (404): nothing leaks by default.
+ */
+function serveMetrics(req: IncomingMessage, res: ServerResponse, token: string | null): void {
+  if (!token) return sendJson(res, 404, { error: 'not found' });
+  if (!bearerMatches(req.headers.authorization, token)) {
+    res.setHeader('www-authenticate', 'Bearer');
+    return sendJson(res, 401, { error: 'missing or wrong metrics token' });
+  }
+  void metricsRegistry.metrics().then(
+    (text) => res.writeHead(200, { 'content-type': metricsRegistry.contentType }).end(text),
+    (error: Error) => sendJson(res, 500, { error: error.message }),
+  );
+}
+
+function bearerMatches(header: string | undefined, token: string): boolean {
+  const presented = Buffer.from(/^Bearer (.+)$/i.exec(header ?? '')?.[1] ?? '');
+  const expected = Buffer.from(token);
+  return presented.length === expected.length && timingSafeEqual(presented, expected);
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {

@@ -92,49 +92,172 @@ const providerBaseUrls = z.string().transform((value, ctx) => {
 });
 const flag = z.enum(['true', 'false', '1', '0'], { message: 'must be true or false' }).transform((v) => v === 'true' || v === '1');
 
-const envSchema = z.object({
-  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
-  HOST: z.string().min(1).default('0.0.0.0'),
-  PORT: port.default(4000),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  HEDDLE_DATA_DIR: z.string().min(1).default('.heddle'),
-  DATABASE_URL: postgresUrl.optional(),
-  DATABASE_POOL_SIZE: integer('must be an integer from 1 to 1000', 1, 1000).default(10),
-  REDIS_URL: redisUrl.optional(),
-  HEDDLE_JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
-  HEDDLE_ENCRYPTION_KEYS: z.string().optional(),
-  HEDDLE_JWKS_URL: z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).optional(),
-  HEDDLE_JWT_ISSUER: z.string().min(1).optional(),
-  HEDDLE_JWT_AUDIENCE: z.string().min(1).optional(),
-  HEDDLE_SHUTDOWN_TIMEOUT_MS: positiveInt.default(4000),
-  HEDDLE_EVENT_RETENTION_HOURS: positiveInt.default(24 * 7),
-  HEDDLE_ROUTER_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
-  HEDDLE_PUBLIC_URL: publicUrl.optional(),
-  HEDDLE_CONNECT_IP_RATE_LIMIT: positiveInt.default(60),
-  HEDDLE_CONNECT_TOKEN_RATE_LIMIT: positiveInt.default(20),
-  HEDDLE_TRUST_PROXY_HOPS: integer('must be an integer from 0 to 10', 0, 10).default(0),
-  HEDDLE_MAX_DEPTH: positiveInt.default(15),
-  HEDDLE_MAX_ALIASES: count.default(15),
-  HEDDLE_MAX_TOKENS: positiveInt.default(2000),
-  HEDDLE_MAX_DIRECTIVES: count.default(50),
-  HEDDLE_MAX_COST: positiveInt.default(50_000),
-  HEDDLE_MAX_BODY_BYTES: positiveInt.default(1024 * 1024),
-  HEDDLE_WS_MAX_SUBSCRIPTIONS: positiveInt.default(100),
-  HEDDLE_WS_PING_INTERVAL_MS: positiveInt.default(15_000),
-  HEDDLE_MCP_ALLOWED_ORIGINS: originList.default([]),
-  HEDDLE_MCP_MAX_SESSIONS: positiveInt.default(1000),
-  HEDDLE_MCP_MAX_SESSIONS_PER_KEY: positiveInt.default(20),
-  HEDDLE_MCP_SESSION_IDLE_S: positiveInt.default(1800),
-  HEDDLE_ACTION_TIMEOUT_MS: integer('must be an integer from 100 to 600000', 100, 600_000).default(30_000),
-  HEDDLE_EXECUTION_RETENTION_DAYS: integer('must be an integer from 1 to 3650', 1, 3650).default(30),
-  HEDDLE_PROVIDER_BASE_URLS: providerBaseUrls.default({}),
-  HEDDLE_RESPONSE_CACHE: z.enum(['on', 'off'], { message: 'must be on or off' }).default('on'),
-  HEDDLE_RESPONSE_CACHE_TTL_MS: integer('must be an integer from 100 to 300000', 100, 300_000).default(10_000),
-  // Unset: on outside production, off in production.
-  HEDDLE_INTROSPECTION: flag.optional(),
-  HEDDLE_FIELD_SUGGESTIONS: flag.optional(),
-  // Unset: on in development only (error messages and stacks in extensions).
-  HEDDLE_EXPOSE_ERRORS: flag.optional(),
+/** Every variable Heddle reads; each one's meta is its row in docs/operations.md and README (npm run docs:operations). */
+export const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development').meta({
+    shownDefault: "`development`",
+    description: "`production` disables GraphiQL and refuses development secrets",
+  }),
+  HOST: z.string().min(1).default('0.0.0.0').meta({
+    shownDefault: "`0.0.0.0`",
+    description: "interface to listen on",
+  }),
+  PORT: port.default(4000).meta({
+    shownDefault: "`4000`",
+    description: "HTTP port: GraphQL over HTTP and SSE, graphql-ws, `/healthz`, `/readyz`, `/metrics`",
+  }),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').meta({
+    shownDefault: "`info`",
+    description: "pino level (`silent` … `trace`); logs are JSON lines, or pino-pretty's readable lines when stdout is a terminal and `NODE_ENV` is not `production`; every line written while a request is handled carries its `requestId` (the caller's `X-Request-Id` when well-formed, else a new one, echoed in the response's `X-Request-Id`)",
+  }),
+  HEDDLE_DATA_DIR: z.string().min(1).default('.heddle').meta({
+    shownDefault: "`./.heddle`",
+    description: "embedded PGlite database, the development JWT secret and encryption key",
+  }),
+  DATABASE_URL: postgresUrl.optional().meta({
+    shownDefault: "(unset: PGlite)",
+    description: "`postgresql://…`: use PostgreSQL through a `pg` pool instead",
+  }),
+  DATABASE_POOL_SIZE: integer('must be an integer from 1 to 1000', 1, 1000).default(10).meta({
+    shownDefault: "`10`",
+    description: "connections in that pool",
+  }),
+  REDIS_URL: redisUrl.optional().meta({
+    shownDefault: "(unset: in-process)",
+    description: "`redis://…`: Redis pub/sub, so several instances share events, and the `/connect` rate limits' counters",
+  }),
+  HEDDLE_JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional().meta({
+    shownDefault: "(dev secret)",
+    description: "HS256 secret for member sessions, at least 32 characters; required in production",
+  }),
+  HEDDLE_ENCRYPTION_KEYS: z.string().optional().meta({
+    shownDefault: "(dev key)",
+    description: "master key ring for credentials: `1:<base64 32 bytes>,2:<…>`; the highest version encrypts new secrets; required in production",
+  }),
+  HEDDLE_JWKS_URL: z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).optional().meta({
+    shownDefault: "(unset)",
+    description: "http(s) URL of a JWKS: member sessions are verified against its keys instead of `HEDDLE_JWT_SECRET` (an identity provider's tokens); needs `HEDDLE_JWT_ISSUER` and `HEDDLE_JWT_AUDIENCE`",
+  }),
+  HEDDLE_JWT_ISSUER: z.string().min(1).optional().meta({
+    shownDefault: "(unset)",
+    description: "the `iss` member session tokens must carry; required with `HEDDLE_JWKS_URL`",
+  }),
+  HEDDLE_JWT_AUDIENCE: z.string().min(1).optional().meta({
+    shownDefault: "(unset)",
+    description: "the `aud` member session tokens must carry; required with `HEDDLE_JWKS_URL`",
+  }),
+  HEDDLE_SHUTDOWN_TIMEOUT_MS: positiveInt.default(4000).meta({
+    shownDefault: "`4000`",
+    description: "how long shutdown waits for in-flight requests",
+  }),
+  HEDDLE_EVENT_RETENTION_HOURS: positiveInt.default(24 * 7).meta({
+    shownDefault: "`168`",
+    description: "how long config events stay replayable; an older `sinceVersion` fails with `SINCE_VERSION_EXPIRED` (refetch, then resume)",
+  }),
+  HEDDLE_ROUTER_SECRET: z.string().min(16, 'must be at least 16 characters').optional().meta({
+    shownDefault: "(unset)",
+    description: "at least 16 characters: GraphQL (HTTP, SSE, graphql-ws) answers only requests with this value in `x-heddle-router-secret`, others get 401; health endpoints and `/connect` stay open (docs/federation.md, \"Router secret\")",
+  }),
+  HEDDLE_PUBLIC_URL: publicUrl.optional().meta({
+    shownDefault: "`http://localhost:{PORT}`",
+    description: "where browsers reach Heddle: connect links and the OAuth2 `redirect_uri` (`{HEDDLE_PUBLIC_URL}/connect/callback`); https in production (http only to localhost); may have a path prefix",
+  }),
+  HEDDLE_CONNECT_IP_RATE_LIMIT: positiveInt.default(60).meta({
+    shownDefault: "`60`",
+    description: "requests per minute to `/connect` from one client address (with `REDIS_URL`, one budget across all instances; else per instance)",
+  }),
+  HEDDLE_CONNECT_TOKEN_RATE_LIMIT: positiveInt.default(20).meta({
+    shownDefault: "`20`",
+    description: "requests per minute for one connect token (with `REDIS_URL`, one budget across all instances; else per instance)",
+  }),
+  HEDDLE_TRUST_PROXY_HOPS: integer('must be an integer from 0 to 10', 0, 10).default(0).meta({
+    shownDefault: "`0`",
+    description: "proxies in front of Heddle: the client address for rate limits is that many entries from the right of `X-Forwarded-For`",
+  }),
+  HEDDLE_MAX_DEPTH: positiveInt.default(15).meta({
+    shownDefault: "`15`",
+    description: "deepest field nesting in an operation (fragments do not count)",
+  }),
+  HEDDLE_MAX_ALIASES: count.default(15).meta({
+    shownDefault: "`15`",
+    description: "aliases in an operation",
+  }),
+  HEDDLE_MAX_TOKENS: positiveInt.default(2000).meta({
+    shownDefault: "`2000`",
+    description: "lexical tokens in a document",
+  }),
+  HEDDLE_MAX_DIRECTIVES: count.default(50).meta({
+    shownDefault: "`50`",
+    description: "directives in an operation",
+  }),
+  HEDDLE_MAX_COST: positiveInt.default(50_000).meta({
+    shownDefault: "`50000`",
+    description: "operation cost: each field 1; what is under a list or connection counts once per item (`first`/`last`, a list argument's length, else 20)",
+  }),
+  HEDDLE_MAX_BODY_BYTES: positiveInt.default(1024 * 1024).meta({
+    shownDefault: "`1048576`",
+    description: "request body (413 past it) and graphql-ws message (socket closed with 1009)",
+  }),
+  HEDDLE_WS_MAX_SUBSCRIPTIONS: positiveInt.default(100).meta({
+    shownDefault: "`100`",
+    description: "open subscriptions per graphql-ws connection (the next one fails with `SUBSCRIPTION_LIMIT`)",
+  }),
+  HEDDLE_WS_PING_INTERVAL_MS: positiveInt.default(15_000).meta({
+    shownDefault: "`15000`",
+    description: "graphql-ws's keepalive: a ping each interval; a socket that has not answered within the next interval is dropped, including a peer that stopped reading (it resumes with `sinceVersion`)",
+  }),
+  HEDDLE_MCP_ALLOWED_ORIGINS: originList.default([]).meta({
+    shownDefault: "(none)",
+    description: "comma list of browser origins (`https://app.example.com`) allowed to call `/mcp/…` besides Heddle's own; a request with any other `Origin` gets 403, one without `Origin` is not affected",
+  }),
+  HEDDLE_MCP_MAX_SESSIONS: positiveInt.default(1000).meta({
+    shownDefault: "`1000`",
+    description: "open MCP sessions per instance; a new one past it gets 503 `QUOTA_EXCEEDED`",
+  }),
+  HEDDLE_MCP_MAX_SESSIONS_PER_KEY: positiveInt.default(20).meta({
+    shownDefault: "`20`",
+    description: "open MCP sessions per credential (a server token, or one end user's tokens) per instance; a new one past it gets 429 `QUOTA_EXCEEDED`",
+  }),
+  HEDDLE_MCP_SESSION_IDLE_S: positiveInt.default(1800).meta({
+    shownDefault: "`1800`",
+    description: "an MCP session without a request for this many seconds is closed",
+  }),
+  HEDDLE_ACTION_TIMEOUT_MS: integer('must be an integer from 100 to 600000', 100, 600_000).default(30_000).meta({
+    shownDefault: "`30000`",
+    description: "one action execution or proxied call, retries and a token refresh included; the provider request is aborted then (`PROVIDER_TIMEOUT`)",
+  }),
+  HEDDLE_EXECUTION_RETENTION_DAYS: integer('must be an integer from 1 to 3650', 1, 3650).default(30).meta({
+    shownDefault: "`30`",
+    description: "how long action executions stay in the history; older ones are pruned hourly",
+  }),
+  HEDDLE_PROVIDER_BASE_URLS: providerBaseUrls.default({}).meta({
+    shownDefault: "(none)",
+    description: "JSON object from integration name to the base URL that replaces the provider's public host, e.g. `{\"slack\":\"http://127.0.0.1:9001\"}` (tests, staging, on-premises providers); bad JSON or a bad URL stops start-up",
+  }),
+  HEDDLE_METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional().meta({
+    shownDefault: "(unset: no `/metrics`)",
+    description: "at least 16 characters: `GET /metrics` answers Prometheus text to `Authorization: Bearer <token>` (401 otherwise); unset, the endpoint answers 404, so nothing leaks by default (see \"Metrics\")",
+  }),
+  HEDDLE_RESPONSE_CACHE: z.enum(['on', 'off'], { message: 'must be on or off' }).default('on').meta({
+    shownDefault: "`on`",
+    description: "`on`/`off`: the response cache of read queries (README, \"Response cache\")",
+  }),
+  HEDDLE_RESPONSE_CACHE_TTL_MS: integer('must be an integer from 100 to 300000', 100, 300_000).default(10_000).meta({
+    shownDefault: "`10000`",
+    description: "the longest a cached answer lives (100 to 300000): what bounds staleness when Redis is unreachable",
+  }),
+  HEDDLE_INTROSPECTION: flag.optional().meta({
+    shownDefault: "on, off in production",
+    description: "`true`/`false`: `__schema` and `__type` queries (GraphiQL needs them)",
+  }),
+  HEDDLE_FIELD_SUGGESTIONS: flag.optional().meta({
+    shownDefault: "on, off in production",
+    description: "`true`/`false`: \"Did you mean …\" in validation errors",
+  }),
+  HEDDLE_EXPOSE_ERRORS: flag.optional().meta({
+    shownDefault: "on in development only",
+    description: "`true`/`false`: unexpected errors carry their original message and stack in `extensions` (their message stays \"Unexpected error.\")",
+  }),
 });
 
 export type Config = {
@@ -165,6 +288,8 @@ export type Config = {
   execution: ExecutionConfig;
   /** Integration name → base URL replacing the provider's public host (tests, staging, on-premises providers). */
   providerBaseUrls: Record<string, string>;
+  /** Bearer token for GET /metrics; unset: the endpoint answers 404. */
+  metricsToken: string | null;
   /** Read queries' answers kept per principal (src/app/response-cache.ts); null: off. */
   responseCache: { ttlMs: number } | null;
 };
@@ -322,6 +447,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       retentionDays: e.HEDDLE_EXECUTION_RETENTION_DAYS,
     },
     providerBaseUrls: e.HEDDLE_PROVIDER_BASE_URLS,
+    metricsToken: e.HEDDLE_METRICS_TOKEN ?? null,
     responseCache: e.HEDDLE_RESPONSE_CACHE === 'on' ? { ttlMs: e.HEDDLE_RESPONSE_CACHE_TTL_MS } : null,
   };
 }

@@ -1,7 +1,11 @@
 // Structured logs (pino). Every line passes through `redactSecrets`: values
 // under secret-looking keys (authorization, tokens, passwords, credentials…)
 // are replaced at any depth, so no caller can leak one by logging an object.
+// A line written while a request is handled carries its `requestId`.
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { randomUUID } from 'node:crypto';
 import { pino, type Logger } from 'pino';
+import { PinoPretty } from 'pino-pretty';
 
 const SECRET_KEYS = new Set(
   [
@@ -33,13 +37,40 @@ export function redactSecrets(value: unknown, depth = 0): unknown {
   return out;
 }
 
-export function createLogger(level: string, destination?: NodeJS.WritableStream): Logger {
+const requestScope = new AsyncLocalStorage<{ requestId: string }>();
+
+/** An incoming X-Request-Id kept as is when well-formed (a gateway's or a client's), else a new one. */
+export function requestIdOf(header: string | string[] | undefined): string {
+  return typeof header === 'string' && /^[\w.:@/+=-]{1,128}$/.test(header) ? header : randomUUID();
+}
+
+/** Runs `work` (and everything it starts) as the handling of one request: every log line carries its id. */
+export function withRequestId<T>(requestId: string, work: () => T): T {
+  return requestScope.run({ requestId }, work);
+}
+
+/**
+ * `destination` (tests) receives JSON. Without one, stdout gets JSON, or
+ * pino-pretty's colored lines when `pretty` (a terminal outside production).
+ */
+export function createLogger(level: string, destination?: NodeJS.WritableStream, { pretty = false } = {}): Logger {
   const options: pino.LoggerOptions = {
     level,
     base: { service: 'heddle' },
+    // The request's id, from wherever in its handling the line is written.
+    mixin: () => {
+      const scope = requestScope.getStore();
+      return scope ? { requestId: scope.requestId } : {};
+    },
     formatters: { log: (object) => redactSecrets(object) as Record<string, unknown> },
   };
-  return destination ? pino(options, destination as pino.DestinationStream) : pino(options);
+  if (destination) return pino(options, destination as pino.DestinationStream);
+  return pretty ? pino(options, PinoPretty({ colorize: true, sync: true, ignore: 'pid,hostname,service' })) : pino(options);
+}
+
+/** Pretty lines for a person at a terminal; JSON for collectors, and always in production. */
+export function wantsPrettyLogs(env: string, stdout: { isTTY?: boolean } = process.stdout): boolean {
+  return env !== 'production' && stdout.isTTY === true;
 }
 
 export type { Logger };

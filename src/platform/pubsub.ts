@@ -92,6 +92,8 @@ export interface PubSubHandle {
   pubsub: PubSub<Topics>;
   /** The publishing connection, also for state every instance shares (connect rate limits); null in-process. */
   redis: Redis | null;
+  /** Each Redis client and whether it is ready (metrics); empty in-process. */
+  redisClients(): { client: string; ready: boolean }[];
   ping(): Promise<void>;
   close(): Promise<void>;
 }
@@ -102,7 +104,7 @@ export class PubSubUnavailableError extends Error {
 
 export async function openPubSub(config: Config['pubsub'], logger: Logger): Promise<PubSubHandle> {
   if (config.kind === 'memory') {
-    return { kind: 'memory', pubsub: createPubSub<Topics>(), redis: null, ping: async () => {}, close: async () => {} };
+    return { kind: 'memory', pubsub: createPubSub<Topics>(), redis: null, redisClients: () => [], ping: async () => {}, close: async () => {} };
   }
   await probeRedis(config.url);
   const publishClient = new Redis(config.url, { connectionName: 'heddle-publish' });
@@ -116,6 +118,10 @@ export async function openPubSub(config: Config['pubsub'], logger: Logger): Prom
     kind: 'redis',
     pubsub: createPubSub<Topics>({ eventTarget }),
     redis: publishClient,
+    redisClients: () => [
+      { client: 'publish', ready: publishClient.status === 'ready' },
+      { client: 'subscribe', ready: subscribeClient.status === 'ready' },
+    ],
     async ping() {
       await publishClient.ping();
     },

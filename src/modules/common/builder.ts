@@ -13,6 +13,7 @@ import { API_KEY_PERMISSIONS, mayExecute } from '../../auth/principal.js';
 import type PrismaTypes from '../../generated/pothos-types.js';
 import { getDatamodel } from '../../generated/pothos-types.js';
 import type { Context } from './context.js';
+import { errorCodeLabel, graphqlErrors } from '../../platform/metrics.js';
 import { ownershipOf } from '../../auth/registry.js';
 import './storable-text.plugin.js';
 
@@ -83,6 +84,8 @@ export const builder = new SchemaBuilder<{
   },
   errors: {
     directResult: true,
+    // A typed error answered as a member of the mutation's result union.
+    onResolvedError: (error) => graphqlErrors.inc({ code: errorCodeLabel((error as { code?: unknown }).code), kind: 'typed' }),
   },
 });
 

@@ -39,6 +39,7 @@ import type { Services } from '../common/context.js';
 import type { ConnectionResolution } from '../resolution/resolution.rules.js';
 import { decideConnection, readyResolution, usageOf } from '../resolution/resolution.service.js';
 import { resolutionUsageStatement } from '../usage/usage.service.js';
+import { actionExecutions } from '../../platform/metrics.js';
 import { createSend, resolveBaseUrl, type ProviderTarget } from './provider-http.js';
 import {
   forStorage,
@@ -146,6 +147,8 @@ export async function executeAction(deps: ExecutionDeps, caller: ExecutionCaller
     startedAt,
     finishedAt: new Date(),
   };
+  // Catalog names only: the action was found in the integration's catalog above.
+  actionExecutions.inc({ integration: integration.integrationName, action: request.action, status: record.status });
   if (call.error) deps.logger.info({ code: call.error.code, providerStatus: call.error.providerStatus, integration: integration.integrationName, action: request.action }, 'action failed at the provider');
 
   const id = claimed?.id ?? uuidv7();

@@ -21,6 +21,7 @@ import { Prisma, type Connection, type EndUser, type PrismaClient, type Workspac
 import type { Logger } from '../../platform/logger.js';
 import { needsRefresh, type TokenRefresher } from '../oauth/token-refresher.js';
 import { recordResolutionUsage, type ResolutionUsage } from '../usage/usage.service.js';
+import { resolutions } from '../../platform/metrics.js';
 import {
   ConnectionResolution,
   decideResolution,
@@ -195,6 +196,7 @@ export async function readyResolution(refresher: TokenRefresher, decision: Decis
     connection = outcome.connection;
     explanation.push(`connection "${connection.displayName}": ${outcome.note}`);
   }
+  resolutions.inc({ strategy: decision.workspaceIntegration.connectionStrategy, source: decision.source });
   return new ConnectionResolution(connection, decision.source, decision.workspaceIntegration, decision.endUser, explanation);
 }
 

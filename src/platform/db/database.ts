@@ -23,6 +23,8 @@ export interface Database {
   prisma: PrismaClient;
   session(): Promise<SqlSession>;
   ping(): Promise<void>;
+  /** The pg pool's clients (metrics); null on PGlite, a single connection. */
+  poolStats(): { total: number; idle: number; waiting: number } | null;
   close(): Promise<void>;
 }
 
@@ -65,6 +67,7 @@ async function openPglite(dataDir: string, options: { onQuery?: QueryListener })
     async ping() {
       await db.query('select 1');
     },
+    poolStats: () => null,
     async close() {
       await prisma.$disconnect();
       await db.close();
@@ -103,6 +106,7 @@ async function openPostgres(
     async ping() {
       await pool.query('select 1');
     },
+    poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     async close() {
       await prisma.$disconnect();
       await pool.end();
