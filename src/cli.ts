@@ -2,6 +2,7 @@
 // `--help` (anywhere) prints usage to stdout and exits 0; an unknown command, an
 // unknown option or a bad value prints one line naming it to stderr and exits 2;
 // a command that fails exits 1. A new command is one more `program.command(…)`.
+import { existsSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { ConfigError, loadConfig } from './platform/config.js';
 
@@ -44,16 +45,24 @@ program
   )
   .option('--batch-size <rows>', 'rows per transaction, 1 to 10000', wholeNumber(1, 10_000), 500)
   .action(async (options: { batchSize: number }) => {
-    const [{ createCredentialStore }, { rewrapDataKeys }, { openDatabase }] = await Promise.all([
+    const [{ createCredentialStore }, { rewrapDataKeys }, { openDatabase }, { startProgress }] = await Promise.all([
       import('./platform/crypto/credential-store.js'),
       import('./platform/crypto/rewrap.js'),
       import('./platform/db/database.js'),
+      import('./platform/progress.js'),
     ]);
     const config = loadConfig();
     const database = await openDatabase(config.database);
+    let progress: import('./platform/progress.js').Progress | undefined;
     try {
       const store = createCredentialStore(config.encryption.ring);
-      const report = await rewrapDataKeys(database.prisma, store, { batchSize: options.batchSize });
+      const report = await rewrapDataKeys(database.prisma, store, {
+        batchSize: options.batchSize,
+        onStart: (total) => (progress = startProgress({ total, unit: 'data keys' })),
+        onBatch: ({ rewrapped, failed }) => progress?.update({ done: rewrapped + failed, ok: rewrapped, failed }),
+      });
+      progress?.stop();
+      progress = undefined;
       process.stdout.write(
         `rewrapped ${report.rewrapped} data keys (connections, OAuth apps, connect sessions) to master key version ${report.keyVersion}; ` +
           `${report.failed.length} failed; ${report.remaining} remaining on older versions\n`,
@@ -61,12 +70,86 @@ program
       for (const failure of report.failed) process.stderr.write(`heddle: ${failure.table} ${failure.id}: ${failure.reason}\n`);
       if (report.failed.length || report.remaining) process.exitCode = 1;
     } finally {
+      progress?.stop();
       await database.close();
     }
   });
 
+program
+  .command('sync-users')
+  .description(
+    'Create or update end users from a JSON Lines file, one end user a line in the shape of a syncEndUsers item ' +
+      '({"externalId": "u1", "displayName": …, "email": …, "avatarUrl": …, "metadata": {…}, "directory": …}), ' +
+      'through the same rules as the syncEndUsers mutation, one transaction a batch, audited as SYSTEM. Idempotent: ' +
+      'running it again changes nothing. A line that is not JSON or fails validation is reported with its number and ' +
+      'skipped. Prints created, updated, unchanged and failed; exits 1 when a line failed.',
+  )
+  .requiredOption('--workspace <id>', "the workspace's id (as the API shows it, or its uuid)")
+  .requiredOption('--file <path>', 'the JSON Lines file', existingFile)
+  .option('--from-line <n>', 'start at this line (the first is 1), to resume an interrupted run', wholeNumber(1, Number.MAX_SAFE_INTEGER), 1)
+  // 1,000 is syncEndUsers' MAX_SYNC_BATCH.
+  .option('--batch-size <lines>', 'lines per transaction, 1 to 1000', wholeNumber(1, 1000), 500)
+  .action(async (options: { workspace: string; file: string; fromLine: number; batchSize: number }) => {
+    const [{ readFile }, { syncEndUsersAsSystem }, { openDatabase }, { startProgress }] = await Promise.all([
+      import('node:fs/promises'),
+      import('./modules/end-user/end-user.service.js'),
+      import('./platform/db/database.js'),
+      import('./platform/progress.js'),
+    ]);
+    const config = loadConfig();
+    const lines = (await readFile(options.file, 'utf8')).split('\n');
+    if (lines.at(-1) === '') lines.pop();
+    const counts = { CREATED: 0, UPDATED: 0, UNCHANGED: 0 };
+    const failures: { line: number; reason: string }[] = [];
+    const database = await openDatabase(config.database);
+    const progress = startProgress({ total: lines.length, unit: 'lines' });
+    let next = options.fromLine - 1; // index of the first line not yet stored
+    try {
+      for (; next < lines.length; next += options.batchSize) {
+        const items: unknown[] = [];
+        const lineOf: number[] = [];
+        lines.slice(next, next + options.batchSize).forEach((text, offset) => {
+          const line = next + offset + 1;
+          if (!text.trim()) return;
+          try {
+            items.push(JSON.parse(text));
+            lineOf.push(line);
+          } catch (error) {
+            failures.push({ line, reason: `not JSON: ${(error as Error).message}` });
+          }
+        });
+        const { results } = items.length ? await syncEndUsersAsSystem(database.prisma, options.workspace, items) : { results: [] };
+        for (const result of results) {
+          if (result.status !== 'FAILED') counts[result.status]++;
+          else failures.push({ line: lineOf[result.index]!, reason: result.fieldErrors.map((e) => [e.path.slice(1).join('.'), e.message].filter(Boolean).join(': ')).join('; ') });
+        }
+        const ok = counts.CREATED + counts.UPDATED + counts.UNCHANGED;
+        progress.update({ done: Math.min(next + options.batchSize, lines.length), ok, failed: failures.length });
+      }
+    } catch (error) {
+      progress.stop();
+      if (next > options.fromLine - 1) process.stderr.write(`heddle: lines ${options.fromLine}-${next} are stored; resume with --from-line ${next + 1}\n`);
+      throw error;
+    } finally {
+      progress.stop();
+      await database.close();
+    }
+    failures.sort((a, b) => a.line - b.line);
+    process.stdout.write(
+      `sync-users: lines ${options.fromLine}-${lines.length}: ${counts.CREATED} created, ${counts.UPDATED} updated, ` +
+        `${counts.UNCHANGED} unchanged, ${failures.length} failed\n`,
+    );
+    for (const failure of failures) process.stderr.write(`heddle: line ${failure.line}: ${failure.reason}\n`);
+    if (failures.length) process.exitCode = 1;
+  });
+
 function duration(value: string): string {
   if (!/^[1-9]\d*[smhd]$/.test(value)) throw new InvalidArgumentError('Expected a whole number of s, m, h or d, such as 30m, 12h or 7d.');
+  return value;
+}
+
+function existingFile(value: string): string {
+  if (!existsSync(value)) throw new InvalidArgumentError(`No such file: ${value}.`);
   return value;
 }
 

@@ -5,7 +5,7 @@ import { describe, expect, test } from 'vitest';
 import { runCli } from './support/process.js';
 
 describe('--help prints usage to stdout and exits 0', () => {
-  test.each([[['--help']], [['help']], [['token', '--help']], [['help', 'token']], [['rewrap-keys', '--help']]])('heddle %j', async (args) => {
+  test.each([[['--help']], [['help']], [['token', '--help']], [['help', 'token']], [['rewrap-keys', '--help']], [['sync-users', '--help']]])('heddle %j', async (args) => {
     const { code, stdout, stderr } = await runCli(args, {});
     expect(code).toBe(0);
     expect(stderr).toBe('');
@@ -13,9 +13,11 @@ describe('--help prints usage to stdout and exits 0', () => {
   });
 
   test('the top-level usage lists every command, a command’s usage its options', async () => {
-    expect((await runCli(['--help'], {})).stdout).toMatch(/token[\s\S]*rewrap-keys/);
+    expect((await runCli(['--help'], {})).stdout).toMatch(/token[\s\S]*rewrap-keys[\s\S]*sync-users/);
     const token = (await runCli(['token', '--help'], {})).stdout;
     for (const option of ['--email', '--name', '--sub', '--expires-in']) expect(token).toContain(option);
+    const syncUsers = (await runCli(['sync-users', '--help'], {})).stdout;
+    for (const option of ['--workspace', '--file', '--from-line', '--batch-size']) expect(syncUsers).toContain(option);
   });
 });
 
@@ -26,6 +28,10 @@ describe('usage errors exit 2 with one line naming the command or option', () =>
     [['token', '--email', 'ops@example.com', '--colour'], '--colour'],
     [['token'], '--email'],
     [['frobnicate'], 'frobnicate'],
+    [['sync-users', '--file', 'package.json'], '--workspace'],
+    [['sync-users', '--workspace', 'w', '--file', 'no-such-file.jsonl'], '--file'],
+    [['sync-users', '--workspace', 'w', '--file', 'package.json', '--from-line', '0'], '--from-line'],
+    [['sync-users', '--workspace', 'w', '--file', 'package.json', '--batch-size', '1001'], '--batch-size'],
   ])('heddle %j names %s', async (args, named) => {
     const { code, stdout, stderr } = await runCli(args, {});
     expect(code).toBe(2);

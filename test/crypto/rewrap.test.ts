@@ -132,6 +132,8 @@ describeEachBackend(
       await load;
       expect(cli.stderr).toBe('');
       expect(cli.code).toBe(0);
+      // Not a terminal: plain progress lines, the last one counting every key.
+      expect(cli.stdout).toMatch(new RegExp(`^${CONNECTIONS}/${CONNECTIONS} data keys, ${CONNECTIONS} ok, 0 failed$`, 'm'));
       expect(cli.stdout).toContain(`rewrapped ${CONNECTIONS} data keys (connections, OAuth apps, connect sessions) to master key version 2; 0 failed; 0 remaining`);
       expect(failures).toEqual([]);
       expect(resolutions).toBeGreaterThan(CONNECTIONS);

@@ -1,10 +1,12 @@
 // End-user changes, each committed with its audit entry. Sync and upsert
 // share one implementation (end-user-sync.service.ts).
 import { requireDirectory, requireEndUser, requireWorkspace } from '../../auth/registry.js';
-import type { Prisma } from '../../generated/prisma/client.js';
+import { ANONYMOUS, type Principal } from '../../auth/principal.js';
+import type { Prisma, PrismaClient } from '../../generated/prisma/client.js';
+import { decodeId, isUuid } from '../../platform/ids.js';
 import { foreignKeyViolation, goneIsNotFound } from '../../platform/db/errors.js';
 import { NotFoundError } from '../../platform/errors.js';
-import { auditChange, auditedTransaction, targetOf } from '../audit/audit.service.js';
+import { auditChange, auditedTransaction, newMutationAudit, runAuditedMutation, targetOf } from '../audit/audit.service.js';
 import type { Context } from '../common/context.js';
 import type { Tx } from '../../platform/outbox.js';
 import { announceConnectionsChanged } from '../realtime/connection-status.js';
@@ -26,15 +28,7 @@ export async function syncEndUsers(
   endUserQuery: EndUserQuery,
 ): Promise<{ results: SyncItemResult[]; removed: number }> {
   const workspace = await requireWorkspace(ctx, input.workspaceId, ['input', 'workspaceId']);
-  const { valid, failed } = validateRecords(input.users, ['input', 'users']);
-  // removeMissing keeps every externalId the call names, even on an item that
-  // failed validation: a typo in one field must not delete the user and its connections.
-  const keep = input.users.map((user) => (user as { externalId?: unknown })?.externalId).filter((id): id is string => typeof id === 'string');
-  const applied = await ctx.prisma.$transaction(async (tx) => {
-    const outcome = await applyEndUserRecords(tx, workspace.id, valid, { removeMissing: input.removeMissing, keep });
-    await auditChange(tx, ctx.principal, { target: targetOf('Workspace', workspace) });
-    return outcome;
-  }, SYNC_TRANSACTION);
+  const applied = await syncIntoWorkspace(ctx, workspace, input.users, { removeMissing: input.removeMissing, pathPrefix: ['input', 'users'] });
   const rows = new Map(
     (
       await ctx.prisma.endUser.findMany({
@@ -44,7 +38,48 @@ export async function syncEndUsers(
     ).map((row) => [row.id, row]),
   );
   const stored = applied.results.map((r) => ({ ...r, endUser: r.endUser && (rows.get(r.endUser.id) ?? null) }));
-  return { results: [...stored, ...failed].sort((a, b) => a.index - b.index), removed: applied.removed };
+  return { results: stored, removed: applied.removed };
+}
+
+/**
+ * syncEndUsers' change once the workspace is known: validation, the write and
+ * the audit entry in one transaction; every item's result in input order.
+ */
+async function syncIntoWorkspace(
+  deps: { prisma: PrismaClient; principal: Principal },
+  workspace: { id: string; organizationId: string },
+  users: readonly unknown[],
+  options: { removeMissing: boolean; pathPrefix: string[] },
+): Promise<{ results: SyncItemResult[]; removed: number }> {
+  const { valid, failed } = validateRecords(users, options.pathPrefix);
+  // removeMissing keeps every externalId the call names, even on an item that
+  // failed validation: a typo in one field must not delete the user and its connections.
+  const keep = users.map((user) => (user as { externalId?: unknown })?.externalId).filter((id): id is string => typeof id === 'string');
+  const applied = await deps.prisma.$transaction(async (tx) => {
+    const outcome = await applyEndUserRecords(tx, workspace.id, valid, { removeMissing: options.removeMissing, keep });
+    await auditChange(tx, deps.principal, { target: targetOf('Workspace', workspace) });
+    return outcome;
+  }, SYNC_TRANSACTION);
+  return { results: [...applied.results, ...failed].sort((a, b) => a.index - b.index), removed: applied.removed };
+}
+
+/**
+ * `heddle sync-users`: one batch (at most MAX_SYNC_BATCH) through syncEndUsers'
+ * rules, by an operator with database access rather than a principal, so it
+ * is audited as a syncEndUsers call by SYSTEM. `workspaceId` is the
+ * Workspace's global id or its uuid.
+ */
+export async function syncEndUsersAsSystem(
+  prisma: PrismaClient,
+  workspaceId: string,
+  users: readonly unknown[],
+): Promise<{ results: SyncItemResult[] }> {
+  const id = decodeId(workspaceId, 'Workspace') ?? (isUuid(workspaceId) ? workspaceId : null);
+  const workspace = id && (await prisma.workspace.findUnique({ where: { id }, select: { id: true, organizationId: true } }));
+  if (!workspace) throw new NotFoundError('workspace', ['workspace']);
+  return runAuditedMutation(newMutationAudit('syncEndUsers'), () =>
+    syncIntoWorkspace({ prisma, principal: ANONYMOUS }, workspace, users, { removeMissing: false, pathPrefix: [] }),
+  );
 }
 
 /** Creates the end user, or updates the fields given: the same implementation as syncEndUsers, with a batch of one. */

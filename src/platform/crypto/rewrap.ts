@@ -22,6 +22,8 @@ export interface RewrapOptions {
   batchSize?: number;
   /** Passes over the tables while concurrent writes leave rows behind. */
   maxPasses?: number;
+  /** Before the first batch: how many rows are not on the newest version (rows sealed meanwhile come on top). */
+  onStart?: (total: number) => void;
   onBatch?: (progress: { rewrapped: number; failed: number }) => void;
 }
 
@@ -75,6 +77,10 @@ const SEALED_TABLES: SealedTable[] = [
 
 export async function rewrapDataKeys(prisma: PrismaClient, store: CredentialStore, options: RewrapOptions = {}): Promise<RewrapReport> {
   const report: RewrapReport = { keyVersion: store.keyVersion, rewrapped: 0, failed: [], remaining: 0 };
+  if (options.onStart) {
+    const counts = await Promise.all(SEALED_TABLES.map((table) => table.count(prisma, store.keyVersion, [])));
+    options.onStart(counts.reduce((sum, count) => sum + count, 0));
+  }
   for (const table of SEALED_TABLES) {
     const failedIds = new Set<string>();
     for (let pass = 0; pass < (options.maxPasses ?? 3); pass++) {

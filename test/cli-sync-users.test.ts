@@ -1,0 +1,141 @@
+// `heddle sync-users` as an operator runs it: a separate process with direct
+// database access, against the service's PostgreSQL database, importing
+// end users through syncEndUsers' rules in batches, with progress lines when
+// stdout is not a terminal.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
+import { decodeId } from '../src/platform/ids.js';
+import { createPostgresDatabase, startTestApp, type TestApp } from './support/app.js';
+import { seedOrganization, seedWorkspace } from './support/fixtures.js';
+import { runCli, spawnHeddle } from './support/process.js';
+
+let database: Awaited<ReturnType<typeof createPostgresDatabase>>;
+let t: TestApp;
+let token: string;
+let organizationId: string;
+let db: pg.Client;
+const dir = mkdtempSync(path.join(tmpdir(), 'heddle-sync-users-'));
+
+beforeAll(async () => {
+  database = await createPostgresDatabase();
+  t = await startTestApp({ database: 'postgres', pubsub: 'memory' }, { databaseUrl: database.url });
+  token = await t.memberToken('sync-users@example.com');
+  organizationId = await seedOrganization(t, token, `sync-users-${Date.now()}`);
+  db = new pg.Client({ connectionString: database.url });
+  await db.connect();
+}, 60_000);
+
+afterAll(async () => {
+  await db?.end();
+  await t?.stop();
+  await database?.drop();
+});
+
+let workspaces = 0;
+const newWorkspace = () => seedWorkspace(t, token, organizationId, `ws-${++workspaces}`);
+
+function jsonlFile(name: string, lines: string[]): string {
+  const file = path.join(dir, name);
+  writeFileSync(file, lines.map((line) => line + '\n').join(''));
+  return file;
+}
+
+const userLine = (i: number) =>
+  JSON.stringify({ externalId: `user-${i}`, displayName: `User ${i}`, email: `user${i}@example.com`, metadata: { plan: i % 2 ? 'pro' : 'free' } });
+
+async function endUsersOf(workspaceId: string): Promise<{ rows: number; distinct: number }> {
+  const { rows } = await db.query(
+    'SELECT count(*)::int AS rows, count(DISTINCT "externalId")::int AS distinct FROM "EndUser" WHERE "workspaceId" = $1',
+    [decodeId(workspaceId, 'Workspace')],
+  );
+  return rows[0];
+}
+
+const PROGRESS_LINE = /^(\d+)\/(\d+) lines, (\d+) ok, (\d+) failed$/gm;
+const env = () => ({ DATABASE_URL: database.url });
+
+test('imports 10,000 end users with progress lines and a summary, audited as SYSTEM', async () => {
+  const workspaceId = await newWorkspace();
+  const file = jsonlFile('ten-thousand.jsonl', Array.from({ length: 10_000 }, (_, i) => userLine(i)));
+  const started = Date.now();
+  const cli = await runCli(['sync-users', '--workspace', workspaceId, '--file', file, '--batch-size', '1000'], env());
+  expect(cli.stderr).toBe('');
+  expect(cli.code).toBe(0);
+  expect(Date.now() - started).toBeLessThan(60_000);
+
+  const progress = [...cli.stdout.matchAll(PROGRESS_LINE)].map((m) => ({ done: Number(m[1]), total: Number(m[2]), ok: Number(m[3]) }));
+  expect(progress.length).toBeGreaterThanOrEqual(2);
+  expect(progress[0]!.done).toBeLessThan(10_000);
+  expect(progress.at(-1)).toEqual({ done: 10_000, total: 10_000, ok: 10_000 });
+  expect(cli.stdout).toContain('sync-users: lines 1-10000: 10000 created, 0 updated, 0 unchanged, 0 failed');
+  expect(await endUsersOf(workspaceId)).toEqual({ rows: 10_000, distinct: 10_000 });
+
+  const audit = await db.query(
+    `SELECT count(*)::int AS n FROM "AuditEvent" WHERE "action" = 'syncEndUsers' AND "actorType" = 'SYSTEM' AND "outcome" = 'SUCCESS' AND "targetId" = $1`,
+    [workspaceId],
+  );
+  expect(audit.rows[0].n).toBe(10);
+}, 90_000);
+
+test('bad lines are reported with their numbers and reasons; the others are imported', async () => {
+  const workspaceId = await newWorkspace();
+  const file = jsonlFile('bad.jsonl', [
+    userLine(1),
+    '{"externalId": "user-2",',
+    userLine(3),
+    JSON.stringify({ externalId: 'user-4', email: 'not an address' }),
+    '',
+    userLine(5),
+  ]);
+  const cli = await runCli(['sync-users', '--workspace', workspaceId, '--file', file], env());
+  expect(cli.code).toBe(1);
+  expect(cli.stdout).toContain('sync-users: lines 1-6: 3 created, 0 updated, 0 unchanged, 2 failed');
+  expect(cli.stderr.split('\n')).toEqual([
+    expect.stringMatching(/^heddle: line 2: not JSON: /),
+    'heddle: line 4: email: must be an email address',
+    '',
+  ]);
+  expect(await endUsersOf(workspaceId)).toEqual({ rows: 3, distinct: 3 });
+}, 60_000);
+
+test('a killed run resumed with --from-line leaves no duplicates; running again changes nothing', async () => {
+  const workspaceId = await newWorkspace();
+  const TOTAL = 3000;
+  const file = jsonlFile('interrupted.jsonl', Array.from({ length: TOTAL }, (_, i) => userLine(i)));
+  const cli = spawnHeddle(env(), ['src/cli.ts', 'sync-users', '--workspace', workspaceId, '--file', file, '--batch-size', '50']);
+  // Progress lines are printed after their batch committed: what they count is stored.
+  await vi.waitFor(() => expect(cli.stdout()).toMatch(PROGRESS_LINE), { timeout: 30_000, interval: 20 });
+  cli.child.kill('SIGKILL');
+  await cli.exited;
+  const done = Math.max(...[...cli.stdout().matchAll(PROGRESS_LINE)].map((m) => Number(m[1])));
+  expect(done).toBeLessThan(TOTAL);
+  const before = await endUsersOf(workspaceId);
+  expect(before.rows).toBeGreaterThanOrEqual(done);
+  expect(before.rows).toBeLessThan(TOTAL);
+
+  const resumed = await runCli(['sync-users', '--workspace', workspaceId, '--file', file, '--from-line', String(done + 1)], env());
+  expect(resumed.stderr).toBe('');
+  expect(resumed.code).toBe(0);
+  // Batches committed after the last progress line (before the kill) are found unchanged.
+  expect(resumed.stdout).toContain(
+    `sync-users: lines ${done + 1}-${TOTAL}: ${TOTAL - before.rows} created, 0 updated, ${before.rows - done} unchanged, 0 failed`,
+  );
+  expect(await endUsersOf(workspaceId)).toEqual({ rows: TOTAL, distinct: TOTAL });
+
+  const again = await runCli(['sync-users', '--workspace', workspaceId, '--file', file], env());
+  expect(again.code).toBe(0);
+  expect(again.stdout).toContain(`sync-users: lines 1-${TOTAL}: 0 created, 0 updated, ${TOTAL} unchanged, 0 failed`);
+  expect(await endUsersOf(workspaceId)).toEqual({ rows: TOTAL, distinct: TOTAL });
+}, 90_000);
+
+describe('usage', () => {
+  test('an unknown workspace fails with exit 1 naming it', async () => {
+    const file = jsonlFile('one.jsonl', [userLine(1)]);
+    const cli = await runCli(['sync-users', '--workspace', '00000000-0000-0000-0000-000000000001', '--file', file], env());
+    expect(cli.code).toBe(1);
+    expect(cli.stderr).toContain('heddle: workspace not found');
+  }, 30_000);
+});
