@@ -2,9 +2,11 @@
 // database access, against the service's PostgreSQL database, importing
 // end users through syncEndUsers' rules in batches, with progress lines when
 // stdout is not a terminal.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { decodeId } from '../src/platform/ids.js';
@@ -130,6 +132,21 @@ test('a killed run resumed with --from-line leaves no duplicates; running again 
   expect(again.stdout).toContain(`sync-users: lines 1-${TOTAL}: 0 created, 0 updated, ${TOTAL} unchanged, 0 failed`);
   expect(await endUsersOf(workspaceId)).toEqual({ rows: TOTAL, distinct: TOTAL });
 }, 90_000);
+
+// util-linux `script` runs the command on a pseudo-terminal.
+test.skipIf(!existsSync('/usr/bin/script'))('on a terminal the progress is a bar, then the summary', async () => {
+  const workspaceId = await newWorkspace();
+  const file = jsonlFile('tty.jsonl', Array.from({ length: 300 }, (_, i) => userLine(i)));
+  const command = [process.execPath, '--import', 'tsx', 'src/cli.ts', 'sync-users', '--workspace', workspaceId, '--file', file, '--batch-size', '100'];
+  const { stdout } = await promisify(execFile)('/usr/bin/script', ['-qec', command.join(' '), '/dev/null'], {
+    cwd: path.resolve(import.meta.dirname, '..'),
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: 'test', HEDDLE_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'heddle-proc-')), ...env() },
+  });
+  expect(stdout).toMatch(/\x1b\[/); // drawn with terminal control sequences
+  expect(stdout).toMatch(/=+ 100% \| 300\/300 lines, 300 ok, 0 failed/);
+  expect(stdout).not.toMatch(PROGRESS_LINE);
+  expect(stdout).toContain('sync-users: lines 1-300: 300 created, 0 updated, 0 unchanged, 0 failed');
+}, 60_000);
 
 describe('usage', () => {
   test('an unknown workspace fails with exit 1 naming it', async () => {
