@@ -9,6 +9,7 @@ import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { ApiKeyUsage } from '../auth/api-key-usage.js';
 import { createAuthenticator, type Principal } from '../auth/principal.js';
+import { PrincipalCache } from '../auth/principal-cache.js';
 import { routerTrust } from '../auth/router-secret.js';
 import type { Config } from '../platform/config.js';
 import { createConnectHandler } from '../modules/connect/handler.js';
@@ -75,8 +76,9 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const refresher = new TokenRefresher({ prisma: database.prisma, credentials, pubsub, logger, lockRows: database.kind === 'postgres' });
   let boundPort = config.port;
   const publicUrl = () => config.connect.publicUrl ?? `http://localhost:${boundPort}`;
-  const services: Services = { config, prisma: database.prisma, pubsub, outbox, credentials, refresher, apiKeyUsage, logger, publicUrl };
-  const authenticator = createAuthenticator({ prisma: database.prisma, jwt: config.jwt, apiKeyUsage });
+  const principals = new PrincipalCache(pubsub, config.authCacheTtlMs);
+  const services: Services = { config, prisma: database.prisma, pubsub, outbox, credentials, refresher, apiKeyUsage, principals, logger, publicUrl };
+  const authenticator = createAuthenticator({ prisma: database.prisma, jwt: config.jwt, apiKeyUsage, principals });
   const mcp = createMcpEndpoint({
     prisma: database.prisma,
     pubsub,
@@ -243,6 +245,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       app.url = `http://${host}:${port}`;
       outbox.startRelay({ retentionHours: config.eventRetentionHours });
       apiKeyUsage.start();
+      principals.start();
       stopPruning = startExecutionPruning(services);
     },
     stop() {
@@ -259,6 +262,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
         await closed;
         clearTimeout(timer);
         await apiKeyUsage.stop();
+        principals.stop();
         await pubsub.close();
         await database.close();
       })();

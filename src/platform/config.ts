@@ -90,6 +90,9 @@ const providerBaseUrls = z.string().transform((value, ctx) => {
   }
   return urls;
 });
+/** The longest a cached principal is trusted without reading the database again (src/auth/principal-cache.ts). */
+export const MAX_AUTH_CACHE_TTL_MS = 5000;
+
 const flag = z.enum(['true', 'false', '1', '0'], { message: 'must be true or false' }).transform((v) => v === 'true' || v === '1');
 
 const envSchema = z.object({
@@ -127,6 +130,7 @@ const envSchema = z.object({
   HEDDLE_MCP_SESSION_IDLE_S: positiveInt.default(1800),
   HEDDLE_ACTION_TIMEOUT_MS: integer('must be an integer from 100 to 600000', 100, 600_000).default(30_000),
   HEDDLE_EXECUTION_RETENTION_DAYS: integer('must be an integer from 1 to 3650', 1, 3650).default(30),
+  HEDDLE_AUTH_CACHE_TTL_MS: integer('must be an integer from 0 to 5000', 0, MAX_AUTH_CACHE_TTL_MS).default(MAX_AUTH_CACHE_TTL_MS),
   HEDDLE_PROVIDER_BASE_URLS: providerBaseUrls.default({}),
   // Unset: on outside production, off in production.
   HEDDLE_INTROSPECTION: flag.optional(),
@@ -161,6 +165,8 @@ export type Config = {
   connect: ConnectConfig;
   mcp: McpConfig;
   execution: ExecutionConfig;
+  /** Authenticated principals kept in process: each is read again from the database at least this often; 0: never kept. */
+  authCacheTtlMs: number;
   /** Integration name → base URL replacing the provider's public host (tests, staging, on-premises providers). */
   providerBaseUrls: Record<string, string>;
 };
@@ -317,6 +323,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       timeoutMs: e.HEDDLE_ACTION_TIMEOUT_MS,
       retentionDays: e.HEDDLE_EXECUTION_RETENTION_DAYS,
     },
+    authCacheTtlMs: e.HEDDLE_AUTH_CACHE_TTL_MS,
     providerBaseUrls: e.HEDDLE_PROVIDER_BASE_URLS,
   };
 }

@@ -49,11 +49,27 @@ export type AccessRevokedMessage =
   /** An MCP server was deleted, or (serverTokenOnly) its token rotated: its MCP sessions end. */
   | { kind: 'mcpServer'; mcpServerId: string; serverTokenOnly: boolean };
 
+/**
+ * What an authenticated principal was read from changed, though nobody lost
+ * access (that is access-revoked): every instance drops the principals it
+ * cached from it (src/auth/principal-cache.ts), which revocations do too.
+ */
+export type PrincipalChangedMessage =
+  /** A user's memberships: a role changed, an organization created or joined, ownership moved. */
+  | { kind: 'user'; userId: string }
+  /** An end user moved to another directory (its peers changed). */
+  | { kind: 'endUser'; endUserId: string }
+  /** A directory was deleted: its end users moved to the workspace's default one. */
+  | { kind: 'directory'; directoryId: string }
+  /** A sync moved or removed end users of the workspace. */
+  | { kind: 'workspaceEndUsers'; workspaceId: string };
+
 export type Topics = {
   'workspace-config': [workspaceId: string, event: ConfigEventMessage];
   'mcp-tools': [mcpServerId: string, event: ConfigEventMessage];
   'connections-changed': [message: ConnectionsChangedMessage];
   'access-revoked': [message: AccessRevokedMessage];
+  'principal-changed': [message: PrincipalChangedMessage];
   'connection-status': [event: ConnectionStatusMessage];
   'connect-session': [event: ConnectSessionMessage];
 };
@@ -85,6 +101,12 @@ export interface PubSubHandle {
   pubsub: PubSub<Topics>;
   /** The publishing connection, also for state every instance shares (connect rate limits); null in-process. */
   redis: Redis | null;
+  /**
+   * Calls `listener` each time the subscribing connection is back after it was
+   * lost (its subscriptions restored): messages published meanwhile were missed.
+   * Never in-process. Returns the function that removes the listener.
+   */
+  onResubscribed(listener: () => void): () => void;
   ping(): Promise<void>;
   close(): Promise<void>;
 }
@@ -95,7 +117,14 @@ export class PubSubUnavailableError extends Error {
 
 export async function openPubSub(config: Config['pubsub'], logger: Logger): Promise<PubSubHandle> {
   if (config.kind === 'memory') {
-    return { kind: 'memory', pubsub: createPubSub<Topics>(), redis: null, ping: async () => {}, close: async () => {} };
+    return {
+      kind: 'memory',
+      pubsub: createPubSub<Topics>(),
+      redis: null,
+      onResubscribed: () => () => {},
+      ping: async () => {},
+      close: async () => {},
+    };
   }
   await probeRedis(config.url);
   const publishClient = new Redis(config.url, { connectionName: 'heddle-publish' });
@@ -105,10 +134,26 @@ export async function openPubSub(config: Config['pubsub'], logger: Logger): Prom
     client.on('error', (error: Error) => logger.warn({ err: error.message }, 'redis connection error'));
   }
   const eventTarget = createRedisEventTarget<never>({ publishClient, subscribeClient });
+  const resubscribed = new Set<() => void>();
+  let lost = false;
+  subscribeClient.on('close', () => (lost = true));
+  subscribeClient.on('ready', () => {
+    if (!lost) return;
+    lost = false;
+    // ioredis sends the SUBSCRIBEs right after 'ready'; a PING answered after them means they hold.
+    void subscribeClient
+      .ping()
+      .catch(() => {})
+      .then(() => resubscribed.forEach((listener) => listener()));
+  });
   return {
     kind: 'redis',
     pubsub: createPubSub<Topics>({ eventTarget }),
     redis: publishClient,
+    onResubscribed(listener) {
+      resubscribed.add(listener);
+      return () => resubscribed.delete(listener);
+    },
     async ping() {
       await publishClient.ping();
     },

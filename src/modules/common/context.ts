@@ -2,6 +2,7 @@
 import type { Principal } from '../../auth/principal.js';
 import type { Config } from '../../platform/config.js';
 import type { ApiKeyUsage } from '../../auth/api-key-usage.js';
+import type { PrincipalCache } from '../../auth/principal-cache.js';
 import type { CredentialStore } from '../../platform/crypto/credential-store.js';
 import type { PrismaClient } from '../../generated/prisma/client.js';
 import type { Logger } from '../../platform/logger.js';
@@ -18,6 +19,8 @@ export interface Services {
   credentials: CredentialStore;
   refresher: TokenRefresher;
   apiKeyUsage: ApiKeyUsage;
+  /** Principals authenticated recently; services announce the changes that make them stale. */
+  principals: PrincipalCache;
   logger: Logger;
   /** Heddle's public base URL without a trailing slash: HEDDLE_PUBLIC_URL, else http://localhost:{bound port}. */
   publicUrl(): string;

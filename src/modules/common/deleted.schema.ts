@@ -59,7 +59,7 @@ export function deleteMutation<Row extends { id: string }>(
         const target = targetOf(decodeGlobalId(globalId)!.typename, row);
         await deleteRow(ctx, { label: labelOf(options.type), path, target }, (tx) => options.remove(tx, row));
         options.afterCommit?.(ctx, row);
-        if (options.revokes) announceAccessRevoked(ctx.pubsub, options.revokes(row));
+        if (options.revokes) announceAccessRevoked(ctx, options.revokes(row));
         return new Deleted(globalId);
       },
     }),

@@ -75,5 +75,8 @@ deleteMutation('deleteDirectory', {
   type: 'Directory',
   find: requireDirectory,
   remove: removeDirectory,
-  afterCommit: (ctx, directory) => announceConnectionsChanged(ctx.pubsub, { workspaceId: directory.workspaceId, endUserId: null }),
+  afterCommit: (ctx, directory) => {
+    announceConnectionsChanged(ctx.pubsub, { workspaceId: directory.workspaceId, endUserId: null });
+    ctx.principals.announce({ kind: 'directory', directoryId: directory.id });
+  },
 });

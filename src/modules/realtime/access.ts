@@ -4,6 +4,7 @@
 // announced on the pub/sub, so this holds on every instance; expiry is a timer.
 import { GraphQLError } from 'graphql';
 import type { Principal } from '../../auth/principal.js';
+import type { PrincipalCache } from '../../auth/principal-cache.js';
 import type { AccessRevokedMessage, PubSubHandle } from '../../platform/pubsub.js';
 
 export class AccessLostError extends GraphQLError {
@@ -12,9 +13,14 @@ export class AccessLostError extends GraphQLError {
   }
 }
 
-/** Announces, after the change committed, that a principal lost access. */
-export function announceAccessRevoked(pubsub: PubSubHandle, message: AccessRevokedMessage): void {
-  pubsub.pubsub.publish('access-revoked', message);
+/**
+ * Announces, after the change committed, that a principal lost access: this
+ * instance drops its cached principals at once (before the mutation answers),
+ * every instance ends the subscriptions and drops its cached principals.
+ */
+export function announceAccessRevoked(services: { pubsub: PubSubHandle; principals: PrincipalCache }, message: AccessRevokedMessage): void {
+  services.principals.apply({ topic: 'access-revoked', message });
+  services.pubsub.pubsub.publish('access-revoked', message);
 }
 
 /** What a subscription or an MCP session reaches: its workspace, and an MCP server (mcpToolsChanged, MCP sessions). */
