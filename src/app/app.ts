@@ -252,6 +252,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       stopping ??= (async () => {
         outbox.stopRelay();
         stopPruning();
+        // Its unsubscribes must reach Redis before the pub/sub closes.
+        principals.stop();
         const closed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
         // Stop accepting; close every websocket with a close frame (1001 Going Away).
         await wsHandle.dispose();
@@ -262,7 +264,6 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
         await closed;
         clearTimeout(timer);
         await apiKeyUsage.stop();
-        principals.stop();
         await pubsub.close();
         await database.close();
       })();

@@ -77,7 +77,9 @@ export class PrincipalCache implements PrincipalStore {
     if (cached) this.entries.delete(tokenHash);
     const generation = this.generation;
     const principal = await load();
-    if (principal.kind !== 'anonymous' && this.ttlMs > 0 && generation === this.generation) this.entries.set(tokenHash, principal);
+    // Kept only while changes are followed (between start and stop), and when none came during the read.
+    const following = this.stopListening.length > 0;
+    if (principal.kind !== 'anonymous' && this.ttlMs > 0 && following && generation === this.generation) this.entries.set(tokenHash, principal);
     return principal;
   }
 
@@ -89,10 +91,15 @@ export class PrincipalCache implements PrincipalStore {
     for (const tokenHash of stale) this.entries.delete(tokenHash);
   }
 
-  /** After a change committed: drops what it makes stale here at once, and on every other instance through the pub/sub. */
-  announce(message: PrincipalChangedMessage): void {
+  /**
+   * After a change committed, before the mutation answers: drops what it makes
+   * stale here, and on every other instance through the pub/sub (delivered
+   * before this resolves, so the answer cannot overtake it).
+   */
+  async announce(message: PrincipalChangedMessage): Promise<void> {
     this.apply({ topic: 'principal-changed', message });
     this.pubsub.pubsub.publish('principal-changed', message);
+    await this.pubsub.delivered();
   }
 
   /** Applies the changes other instances announce, until stop(). */
@@ -107,9 +114,11 @@ export class PrincipalCache implements PrincipalStore {
     ];
   }
 
+  /** Stops following changes and keeps nothing from now on (call it before the pub/sub closes: it unsubscribes). */
   stop(): void {
     for (const stop of this.stopListening) stop();
     this.stopListening = [];
+    this.generation++;
     this.entries.clear();
   }
 

@@ -9,6 +9,7 @@ import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify, SignJWT, type JWT
 import type { Config } from '../platform/config.js';
 import { hashToken } from '../platform/crypto/tokens.js';
 import { prepared } from '../platform/db/prepared.js';
+import { safeUuid } from '../platform/ids.js';
 import { Prisma, type PrismaClient } from '../generated/prisma/client.js';
 import type { ApiKeyUsage } from './api-key-usage.js';
 import { UnauthenticatedError } from './errors.js';
@@ -122,18 +123,20 @@ export function createAuthenticator(deps: {
     } catch {
       throw new UnauthenticatedError('invalid or expired end-user token');
     }
-    // The end user must still exist; its directory decides its peers.
-    const user = await prisma.endUser.findUnique({
-      where: { id: String(claims.sub) },
-      select: { id: true, externalId: true, workspaceId: true, directoryId: true, workspace: { select: { organizationId: true } } },
-    });
+    // The end user must still exist; its directory decides its peers. One statement, its organization included.
+    const [user] = await prisma.$queryRaw<
+      { id: string; externalId: string; workspaceId: string; organizationId: string; directoryId: string | null }[]
+    >(prepared(Prisma.sql`
+      SELECT u."id", u."externalId", u."workspaceId", w."organizationId", u."directoryId"
+      FROM "EndUser" u JOIN "Workspace" w ON w."id" = u."workspaceId"
+      WHERE u."id" = ${safeUuid(String(claims.sub))}::uuid`));
     if (!user) throw new UnauthenticatedError('invalid or expired end-user token');
     return {
       kind: 'endUser',
       endUserId: user.id,
       externalId: user.externalId,
       workspaceId: user.workspaceId,
-      organizationId: user.workspace.organizationId,
+      organizationId: user.organizationId,
       directoryId: user.directoryId,
       expiresAt: expiryOf(claims.exp),
     };

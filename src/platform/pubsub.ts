@@ -107,9 +107,19 @@ export interface PubSubHandle {
    * Never in-process. Returns the function that removes the listener.
    */
   onResubscribed(listener: () => void): () => void;
+  /**
+   * Resolves once what this instance published so far has reached every
+   * subscribed connection (Redis answers a later PING after it), so that an
+   * answer sent next cannot overtake it; at once in-process or while Redis is
+   * unreachable, and after DELIVERY_WAIT_MS at the longest. Never rejects.
+   */
+  delivered(): Promise<void>;
   ping(): Promise<void>;
   close(): Promise<void>;
 }
+
+/** How long delivered() waits for Redis at the most. */
+export const DELIVERY_WAIT_MS = 500;
 
 export class PubSubUnavailableError extends Error {
   override name = 'PubSubUnavailableError';
@@ -122,6 +132,7 @@ export async function openPubSub(config: Config['pubsub'], logger: Logger): Prom
       pubsub: createPubSub<Topics>(),
       redis: null,
       onResubscribed: () => () => {},
+      delivered: async () => {},
       ping: async () => {},
       close: async () => {},
     };
@@ -153,6 +164,14 @@ export async function openPubSub(config: Config['pubsub'], logger: Logger): Prom
     onResubscribed(listener) {
       resubscribed.add(listener);
       return () => resubscribed.delete(listener);
+    },
+    async delivered() {
+      // Offline, ioredis would queue the PING until Redis is back: nothing is delivered meanwhile anyway.
+      if (publishClient.status !== 'ready') return;
+      let timer: NodeJS.Timeout | undefined;
+      const givenUp = new Promise<void>((resolve) => (timer = setTimeout(resolve, DELIVERY_WAIT_MS)));
+      await Promise.race([publishClient.ping().catch(() => {}), givenUp]);
+      clearTimeout(timer);
     },
     async ping() {
       await publishClient.ping();

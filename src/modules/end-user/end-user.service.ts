@@ -37,7 +37,7 @@ export async function syncEndUsers(
   }, SYNC_TRANSACTION);
   // Moved end users have other peers, removed ones none: their cached principals go.
   if (applied.removed > 0 || applied.results.some((r) => r.status === 'UPDATED')) {
-    ctx.principals.announce({ kind: 'workspaceEndUsers', workspaceId: workspace.id });
+    await ctx.principals.announce({ kind: 'workspaceEndUsers', workspaceId: workspace.id });
   }
   const rows = new Map(
     (
@@ -60,7 +60,7 @@ export async function upsertEndUser(ctx: Context, input: EndUserRecord & { works
     (tx) => applyEndUserRecords(tx, workspace.id, [{ index: 0, record }], { removeMissing: false, keep: [] }),
     ({ results }) => targetOf('EndUser', { id: results[0]!.endUser!.id, workspaceId: workspace.id }),
   );
-  if (results[0]!.status === 'UPDATED') ctx.principals.announce({ kind: 'endUser', endUserId: results[0]!.endUser!.id });
+  if (results[0]!.status === 'UPDATED') await ctx.principals.announce({ kind: 'endUser', endUserId: results[0]!.endUser!.id });
   const stored = await ctx.prisma.endUser.findUnique({ ...query, where: { id: results[0]!.endUser!.id } });
   if (!stored) throw new NotFoundError('end user', ['input', 'externalId']); // deleted since it was stored
   return stored;
@@ -88,7 +88,7 @@ export async function setEndUserDirectory(ctx: Context, input: { endUserId: stri
     })
     .catch(goneIsNotFound('end user', ['input', 'endUserId']));
   announceConnectionsChanged(ctx.pubsub, { workspaceId: user.workspaceId, endUserId: user.id });
-  ctx.principals.announce({ kind: 'endUser', endUserId: user.id }); // its peers changed
+  await ctx.principals.announce({ kind: 'endUser', endUserId: user.id }); // its peers changed
   return updated;
 }
 

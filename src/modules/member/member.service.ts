@@ -90,7 +90,7 @@ export async function acceptInvite(ctx: Context, globalId: string, query: Member
     const member = await tx.member.create({ ...query, data: { organizationId: invite.organizationId, userId: principal.userId, role: invite.role } });
     return { result: member, target: ['Member', member] };
   });
-  ctx.principals.announce({ kind: 'user', userId: principal.userId });
+  await ctx.principals.announce({ kind: 'user', userId: principal.userId });
   return joined;
 }
 
@@ -104,7 +104,7 @@ export async function updateMemberRole(ctx: Context, input: { id: string; role: 
     if (member.role === 'OWNER') throw new ForbiddenError(OWNER_IS_FIXED, ['input', 'id']);
     return { result: await tx.member.update({ ...query, where: { id: member.id }, data: { role: input.role } }), target: ['Member', member] };
   });
-  ctx.principals.announce({ kind: 'user', userId: found.userId });
+  await ctx.principals.announce({ kind: 'user', userId: found.userId });
   return updated;
 }
 
@@ -130,7 +130,7 @@ export async function transferOwnership(ctx: Context, input: { organizationId: s
     const result = { organization: await tx.organization.findUniqueOrThrow({ ...query, where: { id: organization.id } }), demoted };
     return { result, target: ['Organization', organization] };
   });
-  for (const { userId } of [member, ...demoted]) ctx.principals.announce({ kind: 'user', userId });
+  await Promise.all([member, ...demoted].map(({ userId }) => ctx.principals.announce({ kind: 'user', userId })));
   return transferred;
 }
 

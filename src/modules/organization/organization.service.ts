@@ -24,7 +24,7 @@ export async function createOrganization(ctx: Context, input: { name: string; sl
     (organization) => targetOf('Organization', organization),
   ).catch((error: unknown) => slugConflict(error, input.slug));
   // The caller's cached principal has no role in it yet.
-  ctx.principals.announce({ kind: 'user', userId: principal.userId });
+  await ctx.principals.announce({ kind: 'user', userId: principal.userId });
   return organization;
 }
 

@@ -14,13 +14,14 @@ export class AccessLostError extends GraphQLError {
 }
 
 /**
- * Announces, after the change committed, that a principal lost access: this
- * instance drops its cached principals at once (before the mutation answers),
- * every instance ends the subscriptions and drops its cached principals.
+ * Announces, after the change committed, that a principal lost access: every
+ * instance ends its subscriptions and drops its cached principals; this one
+ * at once, the others before the mutation answers (the message is delivered).
  */
-export function announceAccessRevoked(services: { pubsub: PubSubHandle; principals: PrincipalCache }, message: AccessRevokedMessage): void {
+export async function announceAccessRevoked(services: { pubsub: PubSubHandle; principals: PrincipalCache }, message: AccessRevokedMessage): Promise<void> {
   services.principals.apply({ topic: 'access-revoked', message });
   services.pubsub.pubsub.publish('access-revoked', message);
+  await services.pubsub.delivered();
 }
 
 /** What a subscription or an MCP session reaches: its workspace, and an MCP server (mcpToolsChanged, MCP sessions). */
