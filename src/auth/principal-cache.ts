@@ -57,10 +57,13 @@ function changes(message: PrincipalChangedMessage, principal: AuthenticatedPrinc
   }
 }
 
+/** What a read in flight heard: the changes applied meanwhile, or that everything was dropped. */
+type Heard = { changes: PrincipalChange[]; everything: boolean };
+
 export class PrincipalCache implements PrincipalStore {
   private readonly entries: LRUCache<string, AuthenticatedPrincipal>;
-  /** Grows with every change applied: a read that began before one is not cached (it may predate the change). */
-  private generation = 0;
+  /** Reads in flight: one that a change applied meanwhile names is not cached (it may predate the change). */
+  private readonly reading = new Set<Heard>();
   private stopListening: (() => void)[] = [];
 
   constructor(
@@ -75,17 +78,24 @@ export class PrincipalCache implements PrincipalStore {
     const cached = this.entries.get(tokenHash) as (P & AuthenticatedPrincipal) | undefined;
     if (cached && (!cached.expiresAt || cached.expiresAt.getTime() > Date.now())) return cached;
     if (cached) this.entries.delete(tokenHash);
-    const generation = this.generation;
-    const principal = await load();
-    // Kept only while changes are followed (between start and stop), and when none came during the read.
+    const heard: Heard = { changes: [], everything: false };
+    this.reading.add(heard);
+    let principal: P;
+    try {
+      principal = await load();
+    } finally {
+      this.reading.delete(heard);
+    }
+    // Kept only while changes are followed (between start and stop), and when none that names it came during the read.
     const following = this.stopListening.length > 0;
-    if (principal.kind !== 'anonymous' && this.ttlMs > 0 && following && generation === this.generation) this.entries.set(tokenHash, principal);
+    if (principal.kind === 'anonymous' || this.ttlMs === 0 || !following || heard.everything) return principal;
+    if (!heard.changes.some((change) => isStaleAfter(change, principal as AuthenticatedPrincipal))) this.entries.set(tokenHash, principal);
     return principal;
   }
 
   /** Drops, on this instance, what `change` makes stale. */
   apply(change: PrincipalChange): void {
-    this.generation++;
+    for (const heard of this.reading) heard.changes.push(change);
     const stale: string[] = [];
     this.entries.forEach((principal, tokenHash) => isStaleAfter(change, principal) && stale.push(tokenHash));
     for (const tokenHash of stale) this.entries.delete(tokenHash);
@@ -107,10 +117,7 @@ export class PrincipalCache implements PrincipalStore {
     this.stopListening = [
       this.follow('access-revoked'),
       this.follow('principal-changed'),
-      this.pubsub.onResubscribed(() => {
-        this.generation++;
-        this.entries.clear();
-      }),
+      this.pubsub.onResubscribed(() => this.clear()),
     ];
   }
 
@@ -118,7 +125,11 @@ export class PrincipalCache implements PrincipalStore {
   stop(): void {
     for (const stop of this.stopListening) stop();
     this.stopListening = [];
-    this.generation++;
+    this.clear();
+  }
+
+  private clear(): void {
+    for (const heard of this.reading) heard.everything = true;
     this.entries.clear();
   }
 

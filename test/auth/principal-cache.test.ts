@@ -4,6 +4,10 @@
 // another (`peer`); in-process, both are the same instance.
 import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, test as vitest } from 'vitest';
+import { PrincipalCache } from '../../src/auth/principal-cache.js';
+import type { Principal } from '../../src/auth/principal.js';
+import { createLogger } from '../../src/platform/logger.js';
+import { openPubSub } from '../../src/platform/pubsub.js';
 import { graphql } from '../generated/index.js';
 import { createPostgresDatabase, startTestApp, type TestApp } from '../support/app.js';
 import { ALL_BACKENDS, describeEachBackend, unavailable, type Backend } from '../support/backends.js';
@@ -214,4 +218,31 @@ describe.skipIf(skip)('cached principals while Redis is down', () => {
     // Well before its TTL would have dropped it: the reconnection did.
     expect(Date.now() - key.cachedAt).toBeLessThan(TTL_MS - 1000);
   }, 20_000);
+});
+
+describe('a read that a change overtakes', () => {
+  const key = (apiKeyId: string): Principal => ({ kind: 'apiKey', apiKeyId, organizationId: 'org', workspaceIds: null, permissions: [], expiresAt: null });
+
+  /** Reads `principal` for `tokenHash` while `during` runs, then tells whether the next request reads it again. */
+  async function readAgainAfter(during: (cache: PrincipalCache) => void, principal = key('k1')) {
+    const cache = new PrincipalCache(await openPubSub({ kind: 'memory' }, createLogger('silent')), 5000);
+    cache.start();
+    let finish!: () => void;
+    const inFlight = cache.principalOf('hash', () => new Promise<Principal>((resolve) => (finish = () => resolve(principal))));
+    during(cache);
+    finish();
+    await inFlight;
+    let reads = 0;
+    await cache.principalOf('hash', async () => (reads++, principal));
+    cache.stop();
+    return reads === 1;
+  }
+
+  vitest('is not kept when the change names it: it may predate the change', async () => {
+    expect(await readAgainAfter((cache) => cache.apply({ topic: 'access-revoked', message: { kind: 'apiKey', apiKeyId: 'k1' } }))).toBe(true);
+  });
+
+  vitest("is kept when the change names someone else (other instances' traffic does not empty the cache)", async () => {
+    expect(await readAgainAfter((cache) => cache.apply({ topic: 'access-revoked', message: { kind: 'apiKey', apiKeyId: 'k2' } }))).toBe(false);
+  });
 });
