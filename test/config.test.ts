@@ -51,6 +51,7 @@ test.each([
   [{ HEDDLE_MCP_MAX_SESSIONS: '0' }, 'HEDDLE_MCP_MAX_SESSIONS'],
   [{ HEDDLE_MCP_MAX_SESSIONS_PER_KEY: 'many' }, 'HEDDLE_MCP_MAX_SESSIONS_PER_KEY'],
   [{ HEDDLE_MCP_SESSION_IDLE_S: '0' }, 'HEDDLE_MCP_SESSION_IDLE_S'],
+  [{ HEDDLE_AUTH_CACHE_TTL_MS: '5001' }, 'HEDDLE_AUTH_CACHE_TTL_MS'],
   [{ HEDDLE_PROVIDER_BASE_URLS: '{slack: "http://127.0.0.1:9001"}' }, 'HEDDLE_PROVIDER_BASE_URLS'],
   [{ HEDDLE_PROVIDER_BASE_URLS: '["http://127.0.0.1:9001"]' }, 'HEDDLE_PROVIDER_BASE_URLS'],
   [{ HEDDLE_PROVIDER_BASE_URLS: '{"slack":"127.0.0.1:9001"}' }, 'HEDDLE_PROVIDER_BASE_URLS'],
@@ -59,6 +60,11 @@ test.each([
 ])('%o is refused with a message naming %s', (env, variable) => {
   expect(() => loadConfig({ HEDDLE_DATA_DIR: dataDir(), ...env })).toThrow(ConfigError);
   expect(() => loadConfig({ HEDDLE_DATA_DIR: dataDir(), ...env })).toThrow(new RegExp(`^${variable} `));
+});
+
+test('HEDDLE_AUTH_CACHE_TTL_MS: 5 s unless lower (0 keeps no principal)', () => {
+  expect(loadConfig({ HEDDLE_DATA_DIR: dataDir() }).authCacheTtlMs).toBe(5000);
+  expect(loadConfig({ HEDDLE_DATA_DIR: dataDir(), HEDDLE_AUTH_CACHE_TTL_MS: '0' }).authCacheTtlMs).toBe(0);
 });
 
 test('HEDDLE_PROVIDER_BASE_URLS maps integrations to base URLs (trailing slashes dropped); unset, none is replaced', () => {

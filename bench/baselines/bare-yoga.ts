@@ -50,6 +50,8 @@ async function prismaContext(): Promise<(request: Request) => Promise<Context>> 
     prisma,
     jwt: { secret: 'api keys only: no member sessions here', isDevelopmentSecret: false },
     apiKeyUsage: new ApiKeyUsage(prisma, createLogger('warn')),
+    // Every request reads its key, as before Heddle cached principals: the baseline stays what it measured.
+    principals: { principalOf: (_tokenHash, load) => load() },
   });
   return async (request) => {
     const principal = await authenticator.authenticate(request.headers.get('authorization'));

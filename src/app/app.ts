@@ -10,6 +10,7 @@ import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { ApiKeyUsage } from '../auth/api-key-usage.js';
 import { createAuthenticator, type Principal } from '../auth/principal.js';
+import { PrincipalCache } from '../auth/principal-cache.js';
 import { routerTrust } from '../auth/router-secret.js';
 import type { Config } from '../platform/config.js';
 import { createConnectHandler } from '../modules/connect/handler.js';
@@ -86,8 +87,21 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   let boundPort = config.port;
   const publicUrl = () => config.connect.publicUrl ?? `http://localhost:${boundPort}`;
   const responseCache = config.responseCache && new ResponseCache(pubsub, config.responseCache.ttlMs);
-  const services: Services = { config, prisma: database.prisma, pubsub, outbox, credentials, refresher, apiKeyUsage, logger, responseCache, publicUrl };
-  const authenticator = createAuthenticator({ prisma: database.prisma, jwt: config.jwt, apiKeyUsage });
+  const principals = new PrincipalCache(pubsub, config.authCacheTtlMs);
+  const services: Services = {
+    config,
+    prisma: database.prisma,
+    pubsub,
+    outbox,
+    credentials,
+    refresher,
+    apiKeyUsage,
+    principals,
+    logger,
+    responseCache,
+    publicUrl,
+  };
+  const authenticator = createAuthenticator({ prisma: database.prisma, jwt: config.jwt, apiKeyUsage, principals });
   const requestPrincipals: RequestPrincipals = new WeakMap();
   const mcp = createMcpEndpoint({
     prisma: database.prisma,
@@ -287,6 +301,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       outbox.startRelay({ retentionHours: config.eventRetentionHours });
       responseCache?.listen(logger);
       apiKeyUsage.start();
+      principals.start();
       stopPruning = startExecutionPruning(services);
       unwatch = watchInstance({
         mcpSessions: () => mcp.sessionCount,
@@ -302,6 +317,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
         stopPruning();
         unwatch();
         responseCache?.close();
+        // Its unsubscribes must reach Redis before the pub/sub closes.
+        principals.stop();
         const closed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
         // Stop accepting; close every websocket with a close frame (1001 Going Away).
         await wsHandle.dispose();

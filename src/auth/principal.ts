@@ -3,10 +3,13 @@
 //   hdl_…  an API key (hash looked up; revoked or expired keys fail at once)
 //   a JWT  signed by Heddle for an end user (issueEndUserToken), or a member
 //          session (HS256 with HEDDLE_JWT_SECRET, or the configured JWKS).
+// A credential seen recently is answered from the PrincipalCache, without a
+// statement; changes and revocations drop it there (principal-cache.ts).
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify, SignJWT, type JWTVerifyGetKey } from 'jose';
 import type { Config } from '../platform/config.js';
 import { hashToken } from '../platform/crypto/tokens.js';
 import { prepared } from '../platform/db/prepared.js';
+import { safeUuid } from '../platform/ids.js';
 import { Prisma, type PrismaClient } from '../generated/prisma/client.js';
 import type { ApiKeyUsage } from './api-key-usage.js';
 import { UnauthenticatedError } from './errors.js';
@@ -73,25 +76,36 @@ export interface Authenticator {
   authenticate(authorization: string | null | undefined): Promise<Principal>;
 }
 
-export function createAuthenticator(deps: { prisma: PrismaClient; jwt: Config['jwt']; apiKeyUsage: ApiKeyUsage }): Authenticator {
+type Authenticated<K extends Principal['kind']> = Extract<Principal, { kind: K }>;
+
+/** Where principals are kept between requests: the token's hash and how to read it when absent (principal-cache.ts). */
+export interface PrincipalStore {
+  principalOf<P extends Principal>(tokenHash: string, load: () => Promise<P>): Promise<P>;
+}
+
+export function createAuthenticator(deps: {
+  prisma: PrismaClient;
+  jwt: Config['jwt'];
+  apiKeyUsage: ApiKeyUsage;
+  principals: PrincipalStore;
+}): Authenticator {
   const { prisma } = deps;
   const secret = new TextEncoder().encode(deps.jwt.secret);
   const jwks: JWTVerifyGetKey | null = deps.jwt.jwksUrl ? createRemoteJWKSet(new URL(deps.jwt.jwksUrl)) : null;
 
-  async function apiKey(plainKey: string): Promise<Principal> {
-    // Every request of a backend comes here: one statement, its workspace list included.
+  async function apiKey(keyHash: string): Promise<Authenticated<'apiKey'>> {
+    // Every request of a backend whose key is not cached comes here: one statement, its workspace list included.
     const [key] = await prisma.$queryRaw<
       { id: string; organizationId: string; permissions: string[]; expiresAt: Date | null; revokedAt: Date | null; workspaceIds: string[] }[]
     >(prepared(Prisma.sql`
       SELECT k."id", k."organizationId", k."permissions", k."expiresAt", k."revokedAt",
         COALESCE(array_agg(w."workspaceId"::text) FILTER (WHERE w."workspaceId" IS NOT NULL), '{}') AS "workspaceIds"
       FROM "ApiKey" k LEFT JOIN "ApiKeyWorkspace" w ON w."apiKeyId" = k."id"
-      WHERE k."keyHash" = ${hashToken(plainKey)}
+      WHERE k."keyHash" = ${keyHash}
       GROUP BY k."id"`));
     if (!key || key.revokedAt || (key.expiresAt && key.expiresAt <= new Date())) {
       throw new UnauthenticatedError('invalid, revoked or expired API key');
     }
-    deps.apiKeyUsage.touch(key.id);
     return {
       kind: 'apiKey',
       apiKeyId: key.id,
@@ -102,31 +116,33 @@ export function createAuthenticator(deps: { prisma: PrismaClient; jwt: Config['j
     };
   }
 
-  async function endUser(token: string): Promise<Principal> {
+  async function endUser(token: string): Promise<Authenticated<'endUser'>> {
     let claims;
     try {
       ({ payload: claims } = await jwtVerify(token, secret, { algorithms: ['HS256'], typ: END_USER_TOKEN_KIND }));
     } catch {
       throw new UnauthenticatedError('invalid or expired end-user token');
     }
-    // The end user must still exist; its directory decides its peers.
-    const user = await prisma.endUser.findUnique({
-      where: { id: String(claims.sub) },
-      select: { id: true, externalId: true, workspaceId: true, directoryId: true, workspace: { select: { organizationId: true } } },
-    });
+    // The end user must still exist; its directory decides its peers. One statement, its organization included.
+    const [user] = await prisma.$queryRaw<
+      { id: string; externalId: string; workspaceId: string; organizationId: string; directoryId: string | null }[]
+    >(prepared(Prisma.sql`
+      SELECT u."id", u."externalId", u."workspaceId", w."organizationId", u."directoryId"
+      FROM "EndUser" u JOIN "Workspace" w ON w."id" = u."workspaceId"
+      WHERE u."id" = ${safeUuid(String(claims.sub))}::uuid`));
     if (!user) throw new UnauthenticatedError('invalid or expired end-user token');
     return {
       kind: 'endUser',
       endUserId: user.id,
       externalId: user.externalId,
       workspaceId: user.workspaceId,
-      organizationId: user.workspace.organizationId,
+      organizationId: user.organizationId,
       directoryId: user.directoryId,
       expiresAt: expiryOf(claims.exp),
     };
   }
 
-  async function member(token: string): Promise<Principal> {
+  async function member(token: string): Promise<Authenticated<'member'>> {
     let claims: { sub?: string; email?: unknown; name?: unknown; exp?: number };
     try {
       const options = { issuer: deps.jwt.issuer, audience: deps.jwt.audience };
@@ -168,9 +184,14 @@ export function createAuthenticator(deps: { prisma: PrismaClient; jwt: Config['j
       const match = /^Bearer\s+(\S+)$/i.exec(authorization.trim());
       if (!match) throw new UnauthenticatedError('Authorization must be "Bearer <token>"');
       const token = match[1]!;
-      if (token.startsWith(API_KEY_PREFIX)) return apiKey(token);
-      if (isEndUserToken(token)) return endUser(token);
-      return member(token);
+      const tokenHash = hashToken(token);
+      if (token.startsWith(API_KEY_PREFIX)) {
+        const key = await deps.principals.principalOf(tokenHash, () => apiKey(tokenHash));
+        deps.apiKeyUsage.touch(key.apiKeyId); // lastUsedAt, cached or not
+        return key;
+      }
+      if (isEndUserToken(token)) return deps.principals.principalOf(tokenHash, () => endUser(token));
+      return deps.principals.principalOf(tokenHash, () => member(token));
     },
   };
 }

@@ -90,6 +90,9 @@ const providerBaseUrls = z.string().transform((value, ctx) => {
   }
   return urls;
 });
+/** The longest a cached principal is trusted without reading the database again (src/auth/principal-cache.ts). */
+export const MAX_AUTH_CACHE_TTL_MS = 5000;
+
 const flag = z.enum(['true', 'false', '1', '0'], { message: 'must be true or false' }).transform((v) => v === 'true' || v === '1');
 
 /** Every variable Heddle reads; each one's meta is its row in docs/operations.md and README (npm run docs:operations). */
@@ -230,6 +233,10 @@ export const envSchema = z.object({
     shownDefault: "`30`",
     description: "how long action executions stay in the history; older ones are pruned hourly",
   }),
+  HEDDLE_AUTH_CACHE_TTL_MS: integer('must be an integer from 0 to 5000', 0, MAX_AUTH_CACHE_TTL_MS).default(MAX_AUTH_CACHE_TTL_MS).meta({
+    shownDefault: "`5000`",
+    description: "how long an authenticated credential (API key, member session, end-user token) is cached per instance, at most 5000 (0: not cached); revocations and role changes reach every instance at once over Redis, this bounds what a lost message leaves",
+  }),
   HEDDLE_PROVIDER_BASE_URLS: providerBaseUrls.default({}).meta({
     shownDefault: "(none)",
     description: "JSON object from integration name to the base URL that replaces the provider's public host, e.g. `{\"slack\":\"http://127.0.0.1:9001\"}` (tests, staging, on-premises providers); bad JSON or a bad URL stops start-up",
@@ -286,6 +293,8 @@ export type Config = {
   connect: ConnectConfig;
   mcp: McpConfig;
   execution: ExecutionConfig;
+  /** Authenticated principals kept in process: each is read again from the database at least this often; 0: never kept. */
+  authCacheTtlMs: number;
   /** Integration name → base URL replacing the provider's public host (tests, staging, on-premises providers). */
   providerBaseUrls: Record<string, string>;
   /** Bearer token for GET /metrics; unset: the endpoint answers 404. */
@@ -446,6 +455,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       timeoutMs: e.HEDDLE_ACTION_TIMEOUT_MS,
       retentionDays: e.HEDDLE_EXECUTION_RETENTION_DAYS,
     },
+    authCacheTtlMs: e.HEDDLE_AUTH_CACHE_TTL_MS,
     providerBaseUrls: e.HEDDLE_PROVIDER_BASE_URLS,
     metricsToken: e.HEDDLE_METRICS_TOKEN ?? null,
     responseCache: e.HEDDLE_RESPONSE_CACHE === 'on' ? { ttlMs: e.HEDDLE_RESPONSE_CACHE_TTL_MS } : null,

@@ -54,12 +54,27 @@ export interface ResponseCacheInvalidation {
   organizationIds: string[];
   entities: { typename: string; id: string }[];
 }
+/**
+ * What an authenticated principal was read from changed, though nobody lost
+ * access (that is access-revoked): every instance drops the principals it
+ * cached from it (src/auth/principal-cache.ts), which revocations do too.
+ */
+export type PrincipalChangedMessage =
+  /** A user's memberships: a role changed, an organization created or joined, ownership moved. */
+  | { kind: 'user'; userId: string }
+  /** An end user moved to another directory (its peers changed). */
+  | { kind: 'endUser'; endUserId: string }
+  /** A directory was deleted: its end users moved to the workspace's default one. */
+  | { kind: 'directory'; directoryId: string }
+  /** A sync moved or removed end users of the workspace. */
+  | { kind: 'workspaceEndUsers'; workspaceId: string };
 
 export type Topics = {
   'workspace-config': [workspaceId: string, event: ConfigEventMessage];
   'mcp-tools': [mcpServerId: string, event: ConfigEventMessage];
   'connections-changed': [message: ConnectionsChangedMessage];
   'access-revoked': [message: AccessRevokedMessage];
+  'principal-changed': [message: PrincipalChangedMessage];
   'connection-status': [event: ConnectionStatusMessage];
   'connect-session': [event: ConnectSessionMessage];
   'response-cache': [message: ResponseCacheInvalidation];
@@ -94,9 +109,25 @@ export interface PubSubHandle {
   redis: Redis | null;
   /** Each Redis client and whether it is ready (metrics); empty in-process. */
   redisClients(): { client: string; ready: boolean }[];
+  /**
+   * Calls `listener` each time the subscribing connection is back after it was
+   * lost (its subscriptions restored): messages published meanwhile were missed.
+   * Never in-process. Returns the function that removes the listener.
+   */
+  onResubscribed(listener: () => void): () => void;
+  /**
+   * Resolves once what this instance published so far has reached every
+   * subscribed connection (Redis answers a later PING after it), so that an
+   * answer sent next cannot overtake it; at once in-process or while Redis is
+   * unreachable, and after DELIVERY_WAIT_MS at the longest. Never rejects.
+   */
+  delivered(): Promise<void>;
   ping(): Promise<void>;
   close(): Promise<void>;
 }
+
+/** How long delivered() waits for Redis at the most. */
+export const DELIVERY_WAIT_MS = 500;
 
 export class PubSubUnavailableError extends Error {
   override name = 'PubSubUnavailableError';
@@ -104,7 +135,16 @@ export class PubSubUnavailableError extends Error {
 
 export async function openPubSub(config: Config['pubsub'], logger: Logger): Promise<PubSubHandle> {
   if (config.kind === 'memory') {
-    return { kind: 'memory', pubsub: createPubSub<Topics>(), redis: null, redisClients: () => [], ping: async () => {}, close: async () => {} };
+    return {
+      kind: 'memory',
+      pubsub: createPubSub<Topics>(),
+      redis: null,
+      redisClients: () => [],
+      onResubscribed: () => () => {},
+      delivered: async () => {},
+      ping: async () => {},
+      close: async () => {},
+    };
   }
   await probeRedis(config.url);
   const publishClient = new Redis(config.url, { connectionName: 'heddle-publish' });
@@ -114,6 +154,18 @@ export async function openPubSub(config: Config['pubsub'], logger: Logger): Prom
     client.on('error', (error: Error) => logger.warn({ err: error.message }, 'redis connection error'));
   }
   const eventTarget = createRedisEventTarget<never>({ publishClient, subscribeClient });
+  const resubscribed = new Set<() => void>();
+  let lost = false;
+  subscribeClient.on('close', () => (lost = true));
+  subscribeClient.on('ready', () => {
+    if (!lost) return;
+    lost = false;
+    // ioredis sends the SUBSCRIBEs right after 'ready'; a PING answered after them means they hold.
+    void subscribeClient
+      .ping()
+      .catch(() => {})
+      .then(() => resubscribed.forEach((listener) => listener()));
+  });
   return {
     kind: 'redis',
     pubsub: createPubSub<Topics>({ eventTarget }),
@@ -122,6 +174,18 @@ export async function openPubSub(config: Config['pubsub'], logger: Logger): Prom
       { client: 'publish', ready: publishClient.status === 'ready' },
       { client: 'subscribe', ready: subscribeClient.status === 'ready' },
     ],
+    onResubscribed(listener) {
+      resubscribed.add(listener);
+      return () => resubscribed.delete(listener);
+    },
+    async delivered() {
+      // Offline, ioredis would queue the PING until Redis is back: nothing is delivered meanwhile anyway.
+      if (publishClient.status !== 'ready') return;
+      let timer: NodeJS.Timeout | undefined;
+      const givenUp = new Promise<void>((resolve) => (timer = setTimeout(resolve, DELIVERY_WAIT_MS)));
+      await Promise.race([publishClient.ping().catch(() => {}), givenUp]);
+      clearTimeout(timer);
+    },
     async ping() {
       await publishClient.ping();
     },

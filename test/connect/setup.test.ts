@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { print } from 'graphql';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createCredentialStore, parseKeyRing } from '../../src/platform/crypto/credential-store.js';
+import { createCredentialStore, parseKeyRing, WITH_SEALED_COLUMNS } from '../../src/platform/crypto/credential-store.js';
 import { rewrapDataKeys } from '../../src/platform/crypto/rewrap.js';
 import { hashToken } from '../../src/platform/crypto/tokens.js';
 import { clientCredentialsOf } from '../../src/modules/oauth/oauth-app.rules.js';
@@ -88,7 +88,7 @@ describe('OAuth apps', () => {
     for (const form of [CLIENT_SECRET, Buffer.from(CLIENT_SECRET).toString('hex'), Buffer.from(CLIENT_SECRET).toString('base64')]) {
       expect(await databaseText(t)).not.toContain(form);
     }
-    const row = await t.app.database.prisma.oAuthApp.findFirstOrThrow({ where: { integrationName: 'gmail' } });
+    const row = await t.app.database.prisma.oAuthApp.findFirstOrThrow({ where: { integrationName: 'gmail' }, omit: WITH_SEALED_COLUMNS });
     expect(clientCredentialsOf(t.app.services.credentials, row)).toEqual({ clientId: 'acme-gmail', clientSecret: CLIENT_SECRET });
   });
 
@@ -110,7 +110,7 @@ describe('OAuth apps', () => {
     const K2 = randomBytes(32).toString('base64');
     const report = await rewrapDataKeys(t.app.database.prisma, createCredentialStore(parseKeyRing(`1:${K1},2:${K2}`)));
     expect(report).toMatchObject({ keyVersion: 2, failed: [], remaining: 0 });
-    const row = await t.app.database.prisma.oAuthApp.findFirstOrThrow({ where: { integrationName: 'gmail' } });
+    const row = await t.app.database.prisma.oAuthApp.findFirstOrThrow({ where: { integrationName: 'gmail' }, omit: WITH_SEALED_COLUMNS });
     expect(row.keyVersion).toBe(2);
     expect(clientCredentialsOf(createCredentialStore(parseKeyRing(`2:${K2}`)), row).clientSecret).toBe(CLIENT_SECRET);
   });

@@ -3,7 +3,7 @@
 // new keys in its ring; afterwards the new key alone opens every secret.
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { createCredentialStore, openConnectionSecret, parseKeyRing } from '../../src/platform/crypto/credential-store.js';
+import { createCredentialStore, openConnectionSecret, parseKeyRing, WITH_SEALED_COLUMNS } from '../../src/platform/crypto/credential-store.js';
 import { rewrapDataKeys } from '../../src/platform/crypto/rewrap.js';
 import { graphql } from '../generated/index.js';
 import { ALL_BACKENDS, describeEachBackend } from '../support/backends.js';
@@ -41,7 +41,7 @@ async function seed(t: TestApp): Promise<{ workspaceId: string; reader: string }
 
 async function expectEveryRowOpensWith(t: TestApp, ring: string, version: number) {
   const store = createCredentialStore(parseKeyRing(ring));
-  const rows = await t.app.database.prisma.connection.findMany({ orderBy: { displayName: 'asc' } });
+  const rows = await t.app.database.prisma.connection.findMany({ orderBy: { displayName: 'asc' }, omit: WITH_SEALED_COLUMNS });
   expect(rows).toHaveLength(CONNECTIONS);
   for (const row of rows) {
     expect(row.keyVersion).toBe(version);

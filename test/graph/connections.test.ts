@@ -1,4 +1,5 @@
 import { expect } from 'vitest';
+import { WITH_SEALED_COLUMNS } from '../../src/platform/crypto/credential-store.js';
 import { graphql } from '../generated/index.js';
 import { ALL_BACKENDS, describeEachBackend } from '../support/backends.js';
 import { seedWorkspace } from '../support/fixtures.js';
@@ -71,7 +72,7 @@ describeEachBackend('connections', (_backend, test) => {
       expiresAt: '2030-01-01T00:00:00.000Z',
     });
     expect(JSON.stringify(created)).not.toContain(CANARY);
-    const rows = await t.app.database.prisma.connection.findMany({ where: { displayName: 'Shared inbox' } });
+    const rows = await t.app.database.prisma.connection.findMany({ where: { displayName: 'Shared inbox' }, omit: WITH_SEALED_COLUMNS });
     expect(rows).toHaveLength(1);
     expect(rows[0]!.secretCiphertext).not.toBeNull();
     expect(JSON.stringify(rows[0], (_k, v) => (v instanceof Uint8Array ? Buffer.from(v).toString('latin1') : v))).not.toContain(CANARY);

@@ -3,6 +3,7 @@
 // ciphertext moved to another row does not decrypt.
 import { afterAll, expect } from 'vitest';
 import type { Connection } from '../../src/generated/prisma/client.js';
+import { WITH_SEALED_COLUMNS } from '../../src/platform/crypto/credential-store.js';
 import { graphql } from '../generated/index.js';
 import { ALL_BACKENDS, describeEachBackend } from '../support/backends.js';
 import type { TestApp } from '../support/app.js';
@@ -132,7 +133,7 @@ describeEachBackend(
 
     test('swapping two connections’ ciphertexts makes both fail to decrypt, and each failed read is audited', async ({ t, workspaceId, readerKey: reader }) => {
       const prisma = t.app.database.prisma;
-      const [a, b] = await Promise.all(['api-key-a', 'api-key-b'].map((displayName) => prisma.connection.findFirstOrThrow({ where: { displayName } })));
+      const [a, b] = await Promise.all(['api-key-a', 'api-key-b'].map((displayName) => prisma.connection.findFirstOrThrow({ where: { displayName }, omit: WITH_SEALED_COLUMNS })));
       const swap = (to: Connection, from: Connection) =>
         prisma.connection.update({ where: { id: to.id }, data: { secretCiphertext: from.secretCiphertext, wrappedDataKey: from.wrappedDataKey, keyVersion: from.keyVersion } });
       await swap(a!, b!);

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { openConnectionSecret } from '../../src/platform/crypto/credential-store.js';
+import { openConnectionSecret, WITH_SEALED_COLUMNS } from '../../src/platform/crypto/credential-store.js';
 import { TokenRefresher, tokenUrlOf } from '../../src/modules/oauth/token-refresher.js';
 import type { ConnectionStatusMessage } from '../../src/platform/pubsub.js';
 import { graphql } from '../generated/index.js';
@@ -99,7 +99,7 @@ async function seedOAuthIntegration(
 const resolve = (f: Fixture, integration: string, t = f.t) => t.request(Resolve, { input: { workspaceId: f.workspaceId, integration } }, f.reader);
 
 async function storedSecret(t: TestApp, connectionId: string) {
-  const row = await t.app.database.prisma.connection.findUniqueOrThrow({ where: { id: rowId(connectionId) } });
+  const row = await t.app.database.prisma.connection.findUniqueOrThrow({ where: { id: rowId(connectionId) }, omit: WITH_SEALED_COLUMNS });
   return { row, secret: openConnectionSecret(t.app.services.credentials, row) };
 }
 

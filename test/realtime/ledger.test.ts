@@ -3,8 +3,7 @@
 // workspaces go through the first process while subscribers sit on the second;
 // Redis is killed and restarted in the middle. Every subscriber must end up
 // with versions 1..N of its workspace: no gap, no duplicate.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
+import type { ChildProcess } from 'node:child_process';
 import { createClient } from 'graphql-ws';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import WebSocket from 'ws';
@@ -12,25 +11,10 @@ import { signMemberToken } from '../../src/auth/principal.js';
 import { createPostgresDatabase, TEST_JWT_SECRET } from '../support/app.js';
 import { unavailable } from '../support/backends.js';
 import { spawnHeddle, type HeddleProcess } from '../support/process.js';
+import { freePort, killRedis, startRedis } from '../support/redis.js';
 
 const skip = unavailable({ name: 'postgres + redis', database: 'postgres', pubsub: 'redis' });
 const CHANGES = 200;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-function startRedis(port: number): Promise<ChildProcess> {
-  const redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  return new Promise((resolve, reject) => {
-    redis.stdout!.on('data', (chunk: Buffer) => /Ready to accept connections/.test(chunk.toString()) && resolve(redis));
-    redis.once('exit', (code) => reject(new Error(`redis-server exited with ${code}`)));
-  });
-}
 
 async function gql<T>(url: string, token: string, query: string, variables: Record<string, unknown> = {}): Promise<T> {
   const response = await fetch(`${url}/graphql`, {
@@ -132,10 +116,7 @@ test.skipIf(skip)(
         name: `change ${i}`,
       });
     for (let i = 0; i < CHANGES; i++) {
-      if (i === CHANGES / 2) {
-        redis!.kill('SIGKILL');
-        await new Promise((r) => redis!.once('exit', r));
-      }
+      if (i === CHANGES / 2) await killRedis(redis!);
       if (i === (CHANGES * 3) / 4) redis = await startRedis(redisPort);
       await change(i);
     }

@@ -61,7 +61,7 @@ export async function revokeApiKey(ctx: Context, globalId: string, query: ApiKey
     (tx) => tx.apiKey.update({ ...query, where: { id: key.id }, data: { revokedAt: key.revokedAt ?? new Date() } }),
     () => targetOf('ApiKey', key),
   ).catch(goneIsNotFound('API key', ['input', 'id']));
-  announceAccessRevoked(ctx.pubsub, { kind: 'apiKey', apiKeyId: key.id });
+  await announceAccessRevoked(ctx, { kind: 'apiKey', apiKeyId: key.id });
   return revoked;
 }
 

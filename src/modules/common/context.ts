@@ -2,6 +2,7 @@
 import type { Principal } from '../../auth/principal.js';
 import type { Config } from '../../platform/config.js';
 import type { ApiKeyUsage } from '../../auth/api-key-usage.js';
+import type { PrincipalCache } from '../../auth/principal-cache.js';
 import type { CredentialStore } from '../../platform/crypto/credential-store.js';
 import type { PrismaClient } from '../../generated/prisma/client.js';
 import type { Logger } from '../../platform/logger.js';
@@ -19,6 +20,8 @@ export interface Services {
   credentials: CredentialStore;
   refresher: TokenRefresher;
   apiKeyUsage: ApiKeyUsage;
+  /** Principals authenticated recently; services announce the changes that make them stale. */
+  principals: PrincipalCache;
   logger: Logger;
   /** The GraphQL response cache, told of every committed write; null when HEDDLE_RESPONSE_CACHE=off. */
   responseCache: ResponseCache | null;

@@ -37,8 +37,8 @@ export function deleteMutation<Row extends { id: string }>(
     find: (ctx: Context, globalId: string, path: string[]) => Promise<Row>;
     /** Deletes the row inside the transaction; a count of 0 means another call deleted it first. */
     remove: (tx: Tx, row: Row) => Promise<Removal>;
-    /** Announcements once the delete committed. */
-    afterCommit?: (ctx: Context, row: Row) => void;
+    /** Announcements once the delete committed (awaited before the mutation answers). */
+    afterCommit?: (ctx: Context, row: Row) => void | Promise<void>;
     /** Who loses access with the row: their open subscriptions end once the delete is done. */
     revokes?: (row: Row) => AccessRevokedMessage;
   },
@@ -58,8 +58,8 @@ export function deleteMutation<Row extends { id: string }>(
         const row = await options.find(ctx, globalId, path);
         const target = targetOf(decodeGlobalId(globalId)!.typename, row);
         await deleteRow(ctx, { label: labelOf(options.type), path, target }, (tx) => options.remove(tx, row));
-        options.afterCommit?.(ctx, row);
-        if (options.revokes) announceAccessRevoked(ctx.pubsub, options.revokes(row));
+        await options.afterCommit?.(ctx, row);
+        if (options.revokes) await announceAccessRevoked(ctx, options.revokes(row));
         return new Deleted(globalId);
       },
     }),

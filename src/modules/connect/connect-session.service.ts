@@ -20,7 +20,7 @@ import {
 } from './connect.rules.js';
 import type { Principal } from '../../auth/principal.js';
 import { getIntegration } from '../catalog/catalog.js';
-import { openSealedColumns, type ConnectionSecret } from '../../platform/crypto/credential-store.js';
+import { openSealedColumns, WITH_SEALED_COLUMNS, type ConnectionSecret } from '../../platform/crypto/credential-store.js';
 import type { Connection, Prisma } from '../../generated/prisma/client.js';
 import { publishConnectionStatus } from '../realtime/connection-status.js';
 import { encodeGlobalID } from '../../platform/ids.js';
@@ -46,12 +46,15 @@ export function availability(session: SessionView, now = new Date()): 'open' | '
 export const findSessionByToken = (services: Services, tokenHash: string) =>
   services.prisma.connectSession.findUnique({ ...VIEW, where: { tokenHash } });
 
+/** The callback's read: with the sealed PKCE verifier (codeVerifierOf). */
 export const findSessionByState = (services: Services, stateHash: string) =>
-  services.prisma.connectSession.findUnique({ ...VIEW, where: { stateHash } });
+  services.prisma.connectSession.findUnique({ ...VIEW, omit: WITH_SEALED_COLUMNS, where: { stateHash } });
 
+/** The organization's OAuth client for the flow, its sealed client secret included (clientCredentialsOf). */
 export const oauthAppFor = (services: Services, session: Pick<SessionView, 'organizationId' | 'integrationName'>) =>
   services.prisma.oAuthApp.findUnique({
     where: { organizationId_integrationName: { organizationId: session.organizationId, integrationName: session.integrationName } },
+    omit: WITH_SEALED_COLUMNS,
   });
 
 /** The PKCE verifier sealed when the flow started. */

@@ -75,5 +75,8 @@ deleteMutation('deleteDirectory', {
   type: 'Directory',
   find: requireDirectory,
   remove: removeDirectory,
-  afterCommit: (ctx, directory) => announceConnectionsChanged(ctx.pubsub, { workspaceId: directory.workspaceId, endUserId: null }),
+  afterCommit: async (ctx, directory) => {
+    announceConnectionsChanged(ctx.pubsub, { workspaceId: directory.workspaceId, endUserId: null });
+    await ctx.principals.announce({ kind: 'directory', directoryId: directory.id }); // its end users' peers changed
+  },
 });

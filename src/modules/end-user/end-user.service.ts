@@ -29,6 +29,10 @@ export async function syncEndUsers(
 ): Promise<{ results: SyncItemResult[]; removed: number }> {
   const workspace = await requireWorkspace(ctx, input.workspaceId, ['input', 'workspaceId']);
   const applied = await syncIntoWorkspace(ctx, workspace, input.users, { removeMissing: input.removeMissing, pathPrefix: ['input', 'users'] });
+  // Moved end users have other peers, removed ones none: their cached principals go.
+  if (applied.removed > 0 || applied.results.some((r) => r.status === 'UPDATED')) {
+    await ctx.principals.announce({ kind: 'workspaceEndUsers', workspaceId: workspace.id });
+  }
   const rows = new Map(
     (
       await ctx.prisma.endUser.findMany({
@@ -91,6 +95,7 @@ export async function upsertEndUser(ctx: Context, input: EndUserRecord & { works
     (tx) => applyEndUserRecords(tx, workspace.id, [{ index: 0, record }], { removeMissing: false, keep: [] }),
     ({ results }) => targetOf('EndUser', { id: results[0]!.endUser!.id, workspaceId: workspace.id }),
   );
+  if (results[0]!.status === 'UPDATED') await ctx.principals.announce({ kind: 'endUser', endUserId: results[0]!.endUser!.id });
   const stored = await ctx.prisma.endUser.findUnique({ ...query, where: { id: results[0]!.endUser!.id } });
   if (!stored) throw new NotFoundError('end user', ['input', 'externalId']); // deleted since it was stored
   return stored;
@@ -118,6 +123,7 @@ export async function setEndUserDirectory(ctx: Context, input: { endUserId: stri
     })
     .catch(goneIsNotFound('end user', ['input', 'endUserId']));
   announceConnectionsChanged(ctx.pubsub, { workspaceId: user.workspaceId, endUserId: user.id });
+  await ctx.principals.announce({ kind: 'endUser', endUserId: user.id }); // its peers changed
   return updated;
 }
 

@@ -67,7 +67,7 @@ export async function updateMcpServer(
 export async function rotateMcpServerToken(ctx: Context, globalId: string): Promise<{ serverId: string; token: string }> {
   const token = newToken();
   const server = await changeServer(ctx, globalId, token.data);
-  announceAccessRevoked(ctx.pubsub, { kind: 'mcpServer', mcpServerId: server.id, serverTokenOnly: true });
+  await announceAccessRevoked(ctx, { kind: 'mcpServer', mcpServerId: server.id, serverTokenOnly: true });
   return { serverId: server.id, token: token.plain };
 }
 

@@ -1,6 +1,7 @@
 // Membership changes: invites, roles and ownership. Changes of one
 // organization's membership are serialised by a row lock on the organization
-// (checks then writes, no races) and commit with their audit entry.
+// (checks then writes, no races) and commit with their audit entry; then the
+// users whose roles changed are announced (their cached principals go).
 import { requireInvite, requireMember, requireOrganization } from '../../auth/registry.js';
 import type { Prisma } from '../../generated/prisma/client.js';
 import { ConflictError, ForbiddenError, NotFoundError } from '../../platform/errors.js';
@@ -74,7 +75,7 @@ export async function acceptInvite(ctx: Context, globalId: string, query: Member
   // Someone else's invite is NOT_FOUND, exactly like a missing one.
   const addressed = await ctx.prisma.invite.findFirst({ where: { id, email: principal.email }, select: { organizationId: true } });
   if (!addressed) throw new NotFoundError('invite', ['input', 'id']);
-  return underOrganizationLock(ctx, addressed.organizationId, async (tx) => {
+  const joined = await underOrganizationLock(ctx, addressed.organizationId, async (tx) => {
     // Read again under the lock: a concurrent accept of the same invite has committed by now.
     const invite = await tx.invite.findUnique({ where: { id } });
     if (!invite) throw new NotFoundError('invite', ['input', 'id']);
@@ -89,19 +90,22 @@ export async function acceptInvite(ctx: Context, globalId: string, query: Member
     const member = await tx.member.create({ ...query, data: { organizationId: invite.organizationId, userId: principal.userId, role: invite.role } });
     return { result: member, target: ['Member', member] };
   });
+  await ctx.principals.announce({ kind: 'user', userId: principal.userId });
+  return joined;
 }
 
 /** The OWNER keeps its role (FORBIDDEN): ownership moves only by transferOwnership. */
 export async function updateMemberRole(ctx: Context, input: { id: string; role: 'ADMIN' | 'MEMBER' }, query: MemberQuery) {
   const found = await requireMember(ctx, input.id, ['input', 'id']);
-  return underOrganizationLock(ctx, found.organizationId, async (tx) => {
+  const updated = await underOrganizationLock(ctx, found.organizationId, async (tx) => {
     // Read again under the lock: a removal or an ownership transfer that committed since wins.
     const member = await tx.member.findUnique({ where: { id: found.id } });
     if (!member) throw new NotFoundError('member', ['input', 'id']);
     if (member.role === 'OWNER') throw new ForbiddenError(OWNER_IS_FIXED, ['input', 'id']);
-    const updated = await tx.member.update({ ...query, where: { id: member.id }, data: { role: input.role } });
-    return { result: updated, target: ['Member', member] };
+    return { result: await tx.member.update({ ...query, where: { id: member.id }, data: { role: input.role } }), target: ['Member', member] };
   });
+  await ctx.principals.announce({ kind: 'user', userId: found.userId });
+  return updated;
 }
 
 /** The member becomes OWNER and the current OWNER becomes ADMIN: exactly one OWNER at every commit. */
@@ -110,18 +114,24 @@ export async function transferOwnership(ctx: Context, input: { organizationId: s
   const member = await requireMember(ctx, input.memberId, ['input', 'memberId']);
   if (member.organizationId !== organization.id) throw new NotFoundError('member', ['input', 'memberId']);
   const principal = ctx.principal;
-  return underOrganizationLock(ctx, organization.id, async (tx) => {
+  const { organization: transferred, demoted } = await underOrganizationLock(ctx, organization.id, async (tx) => {
     // The role was read when the request began: a transfer that committed since wins.
     if (principal.kind === 'member') {
       const caller = await tx.member.findUnique({ where: { organizationId_userId: { organizationId: organization.id, userId: principal.userId } } });
       if (caller?.role !== 'OWNER') throw new ForbiddenError('only the current OWNER transfers ownership', ['input', 'organizationId']);
     }
-    await tx.member.updateMany({ where: { organizationId: organization.id, role: 'OWNER', id: { not: member.id } }, data: { role: 'ADMIN' } });
+    const demoted = await tx.member.updateManyAndReturn({
+      where: { organizationId: organization.id, role: 'OWNER', id: { not: member.id } },
+      data: { role: 'ADMIN' },
+      select: { userId: true },
+    });
     const { count } = await tx.member.updateMany({ where: { id: member.id }, data: { role: 'OWNER' } });
     if (count === 0) throw new NotFoundError('member', ['input', 'memberId']); // removed since it was found
-    const result = await tx.organization.findUniqueOrThrow({ ...query, where: { id: organization.id } });
+    const result = { organization: await tx.organization.findUniqueOrThrow({ ...query, where: { id: organization.id } }), demoted };
     return { result, target: ['Organization', organization] };
   });
+  await Promise.all([member, ...demoted].map(({ userId }) => ctx.principals.announce({ kind: 'user', userId })));
+  return transferred;
 }
 
 /** Never the OWNER, even one promoted since the lookup. */

@@ -8,7 +8,7 @@
 // flight is the whole guard (a transaction would stall every other query while
 // the token endpoint answers).
 import { getIntegration } from '../catalog/catalog.js';
-import { openConnectionSecret, type CredentialStore } from '../../platform/crypto/credential-store.js';
+import { openConnectionSecret, WITH_SEALED_COLUMNS, type CredentialStore } from '../../platform/crypto/credential-store.js';
 import { Prisma, type Connection, type OAuthApp, type PrismaClient } from '../../generated/prisma/client.js';
 import type { Logger } from '../../platform/logger.js';
 import { publishConnectionStatus } from '../realtime/connection-status.js';
@@ -107,7 +107,7 @@ export class TokenRefresher {
 
     const secret = openConnectionSecret(this.options.credentials, row);
     // Connections made through hosted connect refresh with their OAuth app's current client.
-    const app = row.oauthAppId ? await db.oAuthApp.findUnique({ where: { id: row.oauthAppId } }) : null;
+    const app = row.oauthAppId ? await db.oAuthApp.findUnique({ where: { id: row.oauthAppId }, omit: WITH_SEALED_COLUMNS }) : null;
     const client = secret.clientId || !app ? { clientId: secret.clientId, clientSecret: secret.clientSecret } : clientCredentialsOf(this.options.credentials, app);
     const tokenUrl = tokenUrlOf(row, app);
     const expired = refused ? 'the provider refused its access token' : `its access token expires at ${row.expiresAt!.toISOString()}`;
@@ -128,7 +128,8 @@ export class TokenRefresher {
       { organizationId: row.organizationId, connectionId: row.id },
       { ...secret, accessToken: result.accessToken, refreshToken: result.refreshToken ?? secret.refreshToken },
     );
-    const refreshed = await db.connection.update({ where: { id: row.id }, data: { ...sealed, expiresAt: result.expiresAt } });
+    // The caller opens the refreshed secret: read back with it.
+    const refreshed = await db.connection.update({ where: { id: row.id }, data: { ...sealed, expiresAt: result.expiresAt }, omit: WITH_SEALED_COLUMNS });
     return { outcome: { ok: true, connection: refreshed, note: `${expired}: refreshed` } };
   }
 }

@@ -18,11 +18,14 @@ function slugConflict(error: unknown, slug: string | null | undefined): never {
 export async function createOrganization(ctx: Context, input: { name: string; slug: string }, query: OrganizationQuery) {
   const { principal } = ctx;
   if (principal.kind !== 'member') throw new NotFoundError('user');
-  return auditedTransaction(
+  const organization = await auditedTransaction(
     ctx,
     (tx) => tx.organization.create({ ...query, data: { ...input, members: { create: { userId: principal.userId, role: 'OWNER' } } } }),
     (organization) => targetOf('Organization', organization),
   ).catch((error: unknown) => slugConflict(error, input.slug));
+  // The caller's cached principal has no role in it yet.
+  await ctx.principals.announce({ kind: 'user', userId: principal.userId });
+  return organization;
 }
 
 export async function updateOrganization(ctx: Context, input: { id: string; name?: string | null; slug?: string | null }, query: OrganizationQuery) {

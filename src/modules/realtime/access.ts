@@ -4,6 +4,7 @@
 // announced on the pub/sub, so this holds on every instance; expiry is a timer.
 import { GraphQLError } from 'graphql';
 import type { Principal } from '../../auth/principal.js';
+import type { PrincipalCache } from '../../auth/principal-cache.js';
 import type { AccessRevokedMessage, PubSubHandle } from '../../platform/pubsub.js';
 
 export class AccessLostError extends GraphQLError {
@@ -12,9 +13,15 @@ export class AccessLostError extends GraphQLError {
   }
 }
 
-/** Announces, after the change committed, that a principal lost access. */
-export function announceAccessRevoked(pubsub: PubSubHandle, message: AccessRevokedMessage): void {
-  pubsub.pubsub.publish('access-revoked', message);
+/**
+ * Announces, after the change committed, that a principal lost access: every
+ * instance ends its subscriptions and drops its cached principals; this one
+ * at once, the others before the mutation answers (the message is delivered).
+ */
+export async function announceAccessRevoked(services: { pubsub: PubSubHandle; principals: PrincipalCache }, message: AccessRevokedMessage): Promise<void> {
+  services.principals.apply({ topic: 'access-revoked', message });
+  services.pubsub.pubsub.publish('access-revoked', message);
+  await services.pubsub.delivered();
 }
 
 /** What a subscription or an MCP session reaches: its workspace, and an MCP server (mcpToolsChanged, MCP sessions). */

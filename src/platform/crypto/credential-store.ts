@@ -44,6 +44,18 @@ export interface CredentialStore {
   rewrap(binding: SecretBinding, sealed: SealedSecret): SealedSecret;
 }
 
+const SEALED = { secretCiphertext: true, wrappedDataKey: true } as const;
+
+/**
+ * Prisma's global omit (the client is built with it, src/platform/db/database.ts):
+ * the sealed columns of every model that has them stay in the database unless
+ * a read on the credential path asks for them with `omit: WITH_SEALED_COLUMNS`.
+ */
+export const SEALED_COLUMNS_OMITTED = { connection: SEALED, oAuthApp: SEALED, connectSession: SEALED } as const;
+
+/** The `omit` of a credential read: the sealed columns too. */
+export const WITH_SEALED_COLUMNS = { secretCiphertext: false, wrappedDataKey: false } as const;
+
 /** The columns of a row that hold its sealed secret (null: none stored). */
 export interface SealedColumns {
   secretCiphertext: Uint8Array | null;
@@ -53,6 +65,10 @@ export interface SealedColumns {
 
 /** Opens the secret stored in a row's sealed columns; null when the row holds none. */
 export function openSealedColumns<T extends object>(store: CredentialStore, binding: SecretBinding, row: SealedColumns): T | null {
+  // Read without them (the global omit), they are undefined rather than null: a bug, not "no secret".
+  if (row.secretCiphertext === undefined || row.wrappedDataKey === undefined) {
+    throw new Error('the sealed columns were not read: the credential read must ask for them (omit: WITH_SEALED_COLUMNS)');
+  }
   if (!row.secretCiphertext || !row.wrappedDataKey || row.keyVersion === null) return null;
   return store.open<T>(binding, {
     secretCiphertext: new Uint8Array(row.secretCiphertext),

@@ -8,6 +8,7 @@ import pg from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { redactUrl, type Config } from '../config.js';
 import { PrismaClient } from '../../generated/prisma/client.js';
+import { SEALED_COLUMNS_OMITTED } from '../crypto/credential-store.js';
 import { preparedStatementName } from './prepared.js';
 
 /** Plain SQL on one dedicated session: used by migrations and health checks. */
@@ -41,9 +42,11 @@ export async function openDatabase(
   return config.kind === 'pglite' ? openPglite(config.dataDir, options) : openPostgres(config, options);
 }
 
+/** Sealed credential columns are read only where a credential read asks for them (credential-store.ts). */
 function createPrisma(adapter: SqlDriverAdapterFactory, onQuery?: QueryListener): PrismaClient {
-  if (!onQuery) return new PrismaClient({ adapter });
-  const prisma = new PrismaClient({ adapter, log: [{ emit: 'event' as const, level: 'query' as const }] });
+  const omit = SEALED_COLUMNS_OMITTED;
+  if (!onQuery) return new PrismaClient({ adapter, omit });
+  const prisma = new PrismaClient({ adapter, omit, log: [{ emit: 'event' as const, level: 'query' as const }] });
   prisma.$on('query', (e) => onQuery({ query: e.query, duration: e.duration }));
   return prisma as unknown as PrismaClient;
 }
