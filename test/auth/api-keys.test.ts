@@ -22,6 +22,9 @@ const RevokeApiKey = graphql(`
 const Viewer = graphql(`
   query AkViewer { viewer { kind organizations(first: 5) { edges { node { slug workspaces(first: 10) { totalCount } } } } } }
 `);
+const DeleteWorkspace = graphql(`
+  mutation AkDeleteWorkspace($input: DeleteWorkspaceInput!) { deleteWorkspace(input: $input) { __typename ...ErrorFields } }
+`);
 const Workspace = graphql(`
   query AkWorkspace($id: ID!) { workspace(id: $id) { slug } }
 `);
@@ -139,6 +142,20 @@ test('a workspace-restricted key lists only its workspaces and gets SCOPE_DENIED
   expect(outside.errors?.[0]?.extensions?.code).toBe('SCOPE_DENIED');
   const viewer = await t.request(Viewer, undefined, plainKey);
   expect(viewer.data?.viewer.organizations.edges[0]?.node.workspaces.totalCount).toBe(1);
+});
+
+test("a key restricted to workspaces is revoked when the last of them is deleted, never widened to the organization", async () => {
+  const doomed = [await seedWorkspace(t, owner, orgId, 'doomed-a'), await seedWorkspace(t, owner, orgId, 'doomed-b')];
+  const { plainKey } = await createKey({ name: 'doomed only', workspaceIds: doomed });
+  const visible = async () => (await t.request(Viewer, undefined, plainKey)).data?.viewer.organizations.edges[0]?.node.workspaces.totalCount;
+  expect(await visible()).toBe(2);
+  expect((await t.request(DeleteWorkspace, { input: { id: doomed[0]! } }, owner)).data?.deleteWorkspace.__typename).toBe('Deleted');
+  expect(await visible()).toBe(1); // still restricted, to the one left
+  expect((await t.request(Workspace, { id: prodId }, plainKey)).errors?.[0]?.extensions?.code).toBe('SCOPE_DENIED');
+  expect((await t.request(DeleteWorkspace, { input: { id: doomed[1]! } }, owner)).data?.deleteWorkspace.__typename).toBe('Deleted');
+  const after = await t.request(Workspace, { id: prodId }, plainKey);
+  expect(after.data?.workspace ?? null).toBeNull();
+  expect(after.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
 });
 
 test('a revoked key fails on its next request; an expired key fails', async () => {

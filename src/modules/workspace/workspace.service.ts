@@ -56,4 +56,19 @@ export async function updateWorkspace(ctx: Context, input: WorkspaceSettings, qu
 }
 
 /** One statement: the database cascades to every row that belongs to the workspace. */
-export const removeWorkspace = (tx: Tx, workspace: { id: string }) => tx.workspace.deleteMany({ where: { id: workspace.id } });
+/**
+ * Deletes the workspace. API keys restricted to it alone are revoked in the same
+ * transaction: their link rows go with it, and a key with no link left would read
+ * as organization-wide. The keys' rows are locked first, so two deletions of a
+ * key's last two workspaces see each other and the second one revokes it.
+ */
+export async function removeWorkspace(tx: Tx, workspace: { id: string }) {
+  await tx.$queryRaw`
+    SELECT 1 FROM "ApiKey" WHERE "id" IN (SELECT "apiKeyId" FROM "ApiKeyWorkspace" WHERE "workspaceId" = ${workspace.id}::uuid) FOR UPDATE`;
+  await tx.$executeRaw`
+    UPDATE "ApiKey" k SET "revokedAt" = now()
+    WHERE k."revokedAt" IS NULL
+      AND EXISTS (SELECT 1 FROM "ApiKeyWorkspace" l WHERE l."apiKeyId" = k."id" AND l."workspaceId" = ${workspace.id}::uuid)
+      AND NOT EXISTS (SELECT 1 FROM "ApiKeyWorkspace" l WHERE l."apiKeyId" = k."id" AND l."workspaceId" <> ${workspace.id}::uuid)`;
+  return tx.workspace.deleteMany({ where: { id: workspace.id } });
+}
