@@ -13,6 +13,8 @@ import { REGISTRY } from '../../src/auth/registry.js';
 import { schema } from '../../src/schema/index.js';
 import { startTestApp, TEST_JWT_SECRET, type TestApp } from '../support/app.js';
 import { submitConnectForm } from '../support/connect.js';
+import { ERROR_SELECTION } from '../support/errors.js';
+import { repeatUntilHeard } from '../support/events.js';
 import { startSlackFake, type SlackFake } from '../support/fake-providers/slack.js';
 import { missingId } from '../support/fixtures.js';
 
@@ -67,7 +69,7 @@ async function call<T = Record<string, any>>(query: string, variables: Record<st
 
 /** Runs `name(input:)` as the owner and returns the id of what it returned. */
 async function make(name: string, inputType: string, input: Record<string, unknown>, token = w.tokens.OWNER): Promise<string> {
-  const data = await call(`mutation($input: ${inputType}!) { r: ${name}(input: $input) { __typename ... on Node { id } ... on Error { code message } } }`, { input }, token);
+  const data = await call(`mutation($input: ${inputType}!) { r: ${name}(input: $input) { __typename ... on Node { id } ${ERROR_SELECTION} } }`, { input }, token);
   if (!data.r.id) throw new Error(`${name}: ${JSON.stringify(data.r)}`);
   return data.r.id;
 }
@@ -87,7 +89,7 @@ const makeEndUser = () => make('upsertEndUser', 'UpsertEndUserInput', { workspac
 const makeSpace = () => make('createSpace', 'CreateSpaceInput', { workspaceId: w.ws1, uid: fresh('space') });
 const makeMcpServer = async () => {
   const data = await call(
-    `mutation($input: CreateMcpServerInput!) { r: createMcpServer(input: $input) { ... on McpServerWithToken { server { id } } ... on Error { code message } } }`,
+    `mutation($input: CreateMcpServerInput!) { r: createMcpServer(input: $input) { ... on McpServerWithToken { server { id } } ${ERROR_SELECTION} } }`,
     { input: { workspaceId: w.ws1, name: fresh('mcp') } },
     w.tokens.OWNER,
   );
@@ -103,7 +105,7 @@ const makeInvite = (organizationId: string, email: string, role = 'MEMBER') =>
 
 async function apiKey(organizationId: string, workspaceIds?: string[]): Promise<{ id: string; plainKey: string }> {
   const data = await call(
-    `mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { ... on CreatedApiKey { plainKey apiKey { id } } ... on Error { code message } } }`,
+    `mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { ... on CreatedApiKey { plainKey apiKey { id } } ${ERROR_SELECTION} } }`,
     // EXECUTE and PROXY so that the rows of executeAction show the tenancy decision, not the missing permission.
     { input: { organizationId, name: 'k', workspaceIds, permissions: ['EXECUTE', 'PROXY'] } },
     w.tokens.OWNER,
@@ -131,7 +133,7 @@ type Row =
       expect: string;
       query: string;
       variables: () => Record<string, unknown>;
-      /** Makes the change the subscription should hear, once it is open. */
+      /** Makes a change the subscription should hear (made again until it hears one). */
       trigger?: () => Promise<unknown>;
     };
 
@@ -151,7 +153,7 @@ const POLICY: Record<string, Row> = {
   integrations:               query('ok  ok  ok  ok  ok  ok  ok  ok  ok   UA  UA', '{ integrations { name } }', () => ({})),
   integration:                query('ok  ok  ok  ok  ok  ok  ok  ok  ok   UA  UA', '{ integration(name: "slack") { name } }', () => ({})),
   explainResolution:          query('ok  ok  ok  NF  ok  ok  SD  FB  UA   UA  UA',
-    'query($input: ResolveConnectionInput!) { explainResolution(input: $input) { __typename ... on Error { code } } }',
+    `query($input: ResolveConnectionInput!) { explainResolution(input: $input) { __typename ${ERROR_SELECTION} } }`,
     () => ({ input: { workspaceId: w.ws1, integration: 'fixed-slack' } })),
 
   workspaceConfigChanged: {
@@ -281,7 +283,7 @@ function classify(errors: readonly { extensions?: Record<string, unknown>; messa
 
 function mutationDocument(field: string): string {
   const inputType = (schema.getMutationType()!.getFields()[field]!.args[0]!.type as { toString(): string }).toString();
-  return `mutation($input: ${inputType}) { r: ${field}(input: $input) { __typename ... on Error { code message } } }`;
+  return `mutation($input: ${inputType}) { r: ${field}(input: $input) { __typename ${ERROR_SELECTION} } }`;
 }
 
 /** The input with every global id swapped for a well-formed id of the same type that does not exist. */
@@ -314,9 +316,7 @@ function subscribeOnce(
     connectionParams: token ? { authorization: `Bearer ${token}` } : {},
     retryAttempts: 0,
   });
-  let triggerTimer: NodeJS.Timeout | undefined;
-  let triggered: Promise<unknown> | undefined;
-  return new Promise<string>((resolve) => {
+  const answer = new Promise<string>((resolve) => {
     const timer = setTimeout(() => resolve('timeout'), 5000);
     const done = (outcome: string) => {
       clearTimeout(timer);
@@ -332,15 +332,12 @@ function subscribeOnce(
         complete: () => done('completed'),
       },
     );
-    // graphql-ws does not acknowledge a subscribe: give it a moment to be registered.
-    if (trigger) triggerTimer = setTimeout(() => (triggered = trigger()), 300);
-  }).finally(async () => {
-    // A refused principal answers before the trigger fires: its change must not
-    // run on into the next rows (a connection briefly in ERROR fails resolveConnection).
-    clearTimeout(triggerTimer);
-    await triggered;
-    await client.dispose();
   });
+  // graphql-ws does not acknowledge a subscribe: the trigger's change is made again until the subscription
+  // answers (a refused principal answers at once). None runs on into the next rows (a connection briefly in
+  // ERROR fails resolveConnection).
+  const answered = trigger ? repeatUntilHeard(answer, trigger, { timeout: 6000 }) : answer;
+  return answered.finally(() => client.dispose());
 }
 
 beforeAll(async () => {

@@ -8,10 +8,11 @@ import { createRequire } from 'node:module';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { graphql } from '../generated/index.js';
-import { startTestApp, subscribeWs, type TestApp } from '../support/app.js';
+import { nextWhere, startTestApp, subscribeWs, type TestApp } from '../support/app.js';
 import { ALL_BACKENDS, describeEachBackend } from '../support/backends.js';
 import { describeWithChromium, launchChromium } from '../support/browser.js';
 import { seedConnectWorld, type ConnectWorld } from '../support/connect.js';
+import { repeatUntilHeard } from '../support/events.js';
 
 const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
@@ -20,7 +21,7 @@ const Resolve = graphql(`
     resolveConnection(input: $input) {
       __typename
       ... on ConnectionResolution { source connection { id type scope status } endUser { externalId } }
-      ... on Error { code message }
+      ...ErrorFields
     }
   }
 `);
@@ -75,7 +76,8 @@ describeWithChromium('hosted connect in Chromium', () =>
         const client = t.wsClient(w.apiKey);
         const completed = subscribeWs(client, SessionCompleted, { ws: w.workspaceId });
         const status = subscribeWs(client, StatusChanged, { ws: w.workspaceId });
-        await new Promise((resolve) => setTimeout(resolve, 200));
+        // Both replay nothing: probe sessions complete until both hear one, so they are in place.
+        await repeatUntilHeard(Promise.all([completed.next(), status.next()]), () => w.completeProbeSession());
         const { url } = await w.session({ externalId: 'alice', integration: 'gmail' });
         const { context, page, errors } = await open();
 
@@ -103,8 +105,10 @@ describeWithChromium('hosted connect in Chromium', () =>
           endUser: { externalId: 'alice' },
           connection: { id: connectionId, type: 'OAUTH2', scope: 'USER', status: 'ACTIVE' },
         });
-        expect((await completed.next()).data?.connectSessionCompleted).toEqual({ status: 'SUCCEEDED', error: null, externalId: 'alice', connection: { id: connectionId } });
-        expect((await status.next()).data?.connectionStatusChanged).toEqual({ id: connectionId, status: 'ACTIVE' });
+        const aliceCompleted = await nextWhere(completed, (result) => result.data?.connectSessionCompleted.externalId !== 'probe');
+        expect(aliceCompleted.data?.connectSessionCompleted).toEqual({ status: 'SUCCEEDED', error: null, externalId: 'alice', connection: { id: connectionId } });
+        const aliceStatus = await nextWhere(status, (result) => result.data?.connectionStatusChanged.id === connectionId);
+        expect(aliceStatus.data?.connectionStatusChanged).toEqual({ id: connectionId, status: 'ACTIVE' });
         completed.stop();
         status.stop();
       });

@@ -16,7 +16,7 @@ const ResolveCredentials = graphql(`
     resolveConnection(input: $input) {
       __typename
       ... on ConnectionResolution { source connection { id type scope status } credentials { apiKey username password fields } }
-      ... on Error { code message }
+      ...ErrorFields
     }
   }
 `);

@@ -7,10 +7,10 @@ import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { hashToken } from '../../src/platform/crypto/tokens.js';
 import { graphql } from '../generated/index.js';
-import { databaseTables, startTestApp, subscribeWs, type TestApp } from '../support/app.js';
+import { databaseTables, nextWhere, startTestApp, subscribeWs, type TestApp } from '../support/app.js';
 import { ALL_BACKENDS, describeEachBackend } from '../support/backends.js';
 import { seedConnectWorld, UpdateWorkspace, type ConnectWorld } from '../support/connect.js';
-import { collectEvents } from '../support/events.js';
+import { collectEvents, repeatUntilHeard } from '../support/events.js';
 import { seedApiKey, seedConnectionStatus } from '../support/fixtures.js';
 import { CookieJar } from '../support/http-browser.js';
 
@@ -21,7 +21,7 @@ const Resolve = graphql(`
     resolveConnection(input: $input) {
       __typename
       ... on ConnectionResolution { source connection { id type scope status expiresAt } endUser { externalId } }
-      ... on Error { code message }
+      ...ErrorFields
     }
   }
 `);
@@ -30,13 +30,13 @@ const ResolveCredentials = graphql(`
     resolveConnection(input: $input) {
       __typename
       ... on ConnectionResolution { connection { id } credentials { accessToken refreshToken clientId clientSecret } }
-      ... on Error { code message }
+      ...ErrorFields
     }
   }
 `);
 const Explain = graphql(`
   mutation CfExplain($input: ResolveConnectionInput!) {
-    resolveConnection(input: $input) { ... on ConnectionResolution { explanation } ... on Error { code message } }
+    resolveConnection(input: $input) { ... on ConnectionResolution { explanation } ...ErrorFields }
   }
 `);
 const Session = graphql(`
@@ -119,9 +119,11 @@ describeEachBackend(
     });
 
     test('approving at the provider stores a USER connection for a new end user and sends the browser back with success', async () => {
-      const subscriber = subscribeWs(t.wsClient(w.apiKey), SessionCompleted, { ws: w.workspaceId });
-      await new Promise((resolve) => setTimeout(resolve, 200));
       const before = sessionEvents.events.length;
+      const subscriber = subscribeWs(t.wsClient(w.apiKey), SessionCompleted, { ws: w.workspaceId });
+      // It replays nothing: probe sessions complete until it hears one, so it is in place.
+      let probes = 0;
+      await repeatUntilHeard(subscriber.next(), () => w.completeProbeSession().then(() => probes++));
       const { landed, sessionId, url } = await connect('alice');
 
       expect(landed.origin).toBe(w.host.origin);
@@ -145,11 +147,11 @@ describeEachBackend(
       expect((await request(Session, { id: sessionId }, w.apiKey)).data?.node).toMatchObject({
         status: 'SUCCEEDED', error: null, externalId: 'alice', connection: { id: connectionId }, endUser: { externalId: 'alice' },
       });
-      expect((await subscriber.next()).data?.connectSessionCompleted).toEqual({
+      expect((await nextWhere(subscriber, (result) => result.data?.connectSessionCompleted.externalId !== 'probe')).data?.connectSessionCompleted).toEqual({
         status: 'SUCCEEDED', error: null, externalId: 'alice', connection: { id: connectionId, status: 'ACTIVE' },
       });
       subscriber.stop();
-      await expect.poll(() => sessionEvents.events.length).toBe(before + 1);
+      await expect.poll(() => sessionEvents.events.length).toBe(before + probes + 1);
       expect(statusEvents.events.map((e) => e.connectionId)).toContain(Buffer.from(connectionId, 'base64').toString().split(':')[1]);
       const audit = await t.app.database.prisma.auditEvent.findFirst({ where: { action: 'connect.succeeded' }, orderBy: { occurredAt: 'desc' } });
       expect(audit).toMatchObject({ actorType: 'END_USER', outcome: 'SUCCESS', targetId: connectionId });

@@ -16,7 +16,7 @@ const ResolveSecret = graphql(`
     resolveConnection(input: $input) {
       __typename
       ... on ConnectionResolution { credentials { apiKey } }
-      ... on Error { code message }
+      ...ErrorFields
     }
   }
 `);

@@ -40,8 +40,7 @@ const Execute = graphql(`
         durationMs
         startedAt
       }
-      ... on Error { code message }
-      ... on ValidationError { fieldErrors { path message } }
+      ...ErrorFields
       ... on ActionNotAllowedError { allowedActions }
     }
   }

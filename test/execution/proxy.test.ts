@@ -5,15 +5,16 @@
 // HTTP, since fetch would normalise it), PROXY permission, timeout, metering
 // and audit.
 import { request as httpRequest } from 'node:http';
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { expect } from 'vitest';
 import { graphql } from '../generated/index.js';
-import { startTestApp, type TestApp } from '../support/app.js';
+import type { TestApp } from '../support/app.js';
 import { ALL_BACKENDS, describeEachBackend } from '../support/backends.js';
 import { startGitHubFake, type GitHubFake } from '../support/fake-providers/github.js';
 import { startFakeServer, type FakeServer } from '../support/fake-providers/server.js';
 import { startSlackFake, type SlackFake } from '../support/fake-providers/slack.js';
-import { seedApiKey, seedConnection, seedIntegration, seedOrganization, seedWorkspace } from '../support/fixtures.js';
+import { seedApiKey, seedConnection, seedIntegration } from '../support/fixtures.js';
 import { issueEndUserToken } from '../support/mcp.js';
+import { test as world } from '../support/world.js';
 
 const CANARY = 'xoxb-proxy-canary-3b9e0d21';
 
@@ -36,9 +37,27 @@ function raw(base: string, method: string, path: string, headers: Record<string,
   });
 }
 
+/** The world with loopback fakes for the proxied providers (Linear's never answers), started before the app that calls them. */
+const proxyTest = world
+  .extend('fakes', { scope: 'file' }, async ({ teardown }) => {
+    const fakes = {
+      slack: await startSlackFake({ token: CANARY }),
+      github: await startGitHubFake({ token: 'gho_proxy-token' }),
+      silent: await startFakeServer(() => new Promise(() => {})),
+    };
+    teardown.add(() => Promise.all([fakes.slack.close(), fakes.github.close(), fakes.silent.close()]).then(() => {}));
+    return fakes;
+  })
+  .extend('appOptions', { scope: 'file' }, ({ fakes }) => ({
+    env: {
+      HEDDLE_PROVIDER_BASE_URLS: JSON.stringify({ slack: fakes.slack.apiUrl, github: fakes.github.url, linear: fakes.silent.url }),
+      HEDDLE_ACTION_TIMEOUT_MS: '500',
+    },
+  }));
+
 describeEachBackend(
   'the proxy',
-  (backend) => {
+  (_backend, test) => {
     let t: TestApp;
     let slack: SlackFake;
     let github: GitHubFake;
@@ -56,19 +75,8 @@ describeEachBackend(
       return answer;
     };
 
-    beforeAll(async () => {
-      slack = await startSlackFake({ token: CANARY });
-      github = await startGitHubFake({ token: 'gho_proxy-token' });
-      silent = await startFakeServer(() => new Promise(() => {}));
-      t = await startTestApp(backend, {
-        env: {
-          HEDDLE_PROVIDER_BASE_URLS: JSON.stringify({ slack: slack.apiUrl, github: github.url, linear: silent.url }),
-          HEDDLE_ACTION_TIMEOUT_MS: '500',
-        },
-      });
-      owner = await t.memberToken('owner@proxy.test');
-      orgId = await seedOrganization(t, owner, `proxy-${backend.database}`);
-      ws = await seedWorkspace(t, owner, orgId, 'proxied');
+    test.beforeAll(async ({ t: app, fakes, tenant, workspaceId }) => {
+      [t, { slack, github, silent }, owner, orgId, ws] = [app, fakes, tenant.token, tenant.organizationId, workspaceId];
       const bot = await seedConnection(t, owner, { scope: 'WORKSPACE', workspaceId: ws, integrationName: 'slack', credentials: { apiKey: CANARY } });
       await seedIntegration(t, owner, { workspaceId: ws, integrationName: 'slack', alias: 'chat', connectionStrategy: 'FIXED', connectionId: bot });
       const gh = await seedConnection(t, owner, { scope: 'WORKSPACE', workspaceId: ws, integrationName: 'github', credentials: { apiKey: 'gho_proxy-token' } });
@@ -78,10 +86,6 @@ describeEachBackend(
       proxyKey = await seedApiKey(t, owner, { organizationId: orgId, permissions: ['PROXY'] });
       plainKey = await seedApiKey(t, owner, { organizationId: orgId, permissions: ['EXECUTE'] });
     }, 60_000);
-    afterAll(async () => {
-      await t?.stop();
-      await Promise.all([slack?.close(), github?.close(), silent?.close()]);
-    });
 
     test('injects the credential, strips the caller’s Authorization and cookies, passes path, query and headers, returns the answer', async () => {
       const answer = await call('GET', '/proxy/chat/conversations.list?limit=1&types=public_channel,private_channel', {
@@ -168,4 +172,5 @@ describeEachBackend(
     });
   },
   ALL_BACKENDS.slice(0, 2),
+  proxyTest,
 );

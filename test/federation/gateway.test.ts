@@ -16,6 +16,7 @@ import { composeSupergraph } from '../../examples/hive-gateway/compose.js';
 import { gatewayConfig, HEDDLE_SUBGRAPH } from '../../examples/hive-gateway/gateway.config.js';
 import { startAccountsSubgraph, type Account } from '../support/accounts-subgraph.js';
 import { startTestApp, subscribeSse, subscribeWs, type TestApp } from '../support/app.js';
+import { ERROR_SELECTION } from '../support/errors.js';
 
 const ROUTER_SECRET = 'gateway-test-router-secret-0123456789';
 
@@ -72,20 +73,20 @@ describe('through Hive Gateway', () => {
 
     token = await heddle.memberToken('gateway@example.com');
     const org = await mutate(
-      'mutation($input: CreateOrganizationInput!) { createOrganization(input: $input) { ... on Organization { id } ... on Error { code } } }',
+      `mutation($input: CreateOrganizationInput!) { createOrganization(input: $input) { ... on Organization { id } ${ERROR_SELECTION} } }`,
       { input: { name: 'Acme', slug: 'acme' } },
       'createOrganization',
     );
     workspaceId = (
       await mutate(
-        'mutation($input: CreateWorkspaceInput!) { createWorkspace(input: $input) { ... on Workspace { id } ... on Error { code } } }',
+        `mutation($input: CreateWorkspaceInput!) { createWorkspace(input: $input) { ... on Workspace { id } ${ERROR_SELECTION} } }`,
         { input: { organizationId: org.id, name: 'Production', slug: 'prod' } },
         'createWorkspace',
       )
     ).id;
     endUserId = (
       await mutate(
-        'mutation($input: UpsertEndUserInput!) { upsertEndUser(input: $input) { ... on EndUser { id } ... on Error { code } } }',
+        `mutation($input: UpsertEndUserInput!) { upsertEndUser(input: $input) { ... on EndUser { id } ${ERROR_SELECTION} } }`,
         { input: { workspaceId, externalId: 'ada' } },
         'upsertEndUser',
       )
@@ -163,7 +164,7 @@ describe('through Hive Gateway', () => {
     );
     const rename = (name: string) =>
       mutate(
-        'mutation($input: UpdateWorkspaceInput!) { updateWorkspace(input: $input) { ... on Workspace { id configVersion } ... on Error { code } } }',
+        `mutation($input: UpdateWorkspaceInput!) { updateWorkspace(input: $input) { ... on Workspace { id configVersion } ${ERROR_SELECTION} } }`,
         { input: { id: workspaceId, name } },
         'updateWorkspace',
       );

@@ -3,15 +3,16 @@
 // (the existing row, UPDATED/UNCHANGED, CONFLICT or NOT_FOUND), never an
 // internal error, and the last committed write is whole. PostgreSQL only:
 // PGlite runs one statement at a time, so nothing races there.
-import { afterAll, beforeAll, expect, test } from 'vitest';
-import { startTestApp, type TestApp } from '../support/app.js';
+import { expect } from 'vitest';
+import type { TestApp } from '../support/app.js';
 import { describeEachBackend, ALL_BACKENDS } from '../support/backends.js';
+import { ERROR_SELECTION } from '../support/errors.js';
 
 const CALLS = 50;
 
 describeEachBackend(
   'concurrent identical mutations have one winner',
-  (backend) => {
+  (_backend, test) => {
     let t: TestApp;
     let owner: string;
     let orgId: string;
@@ -23,7 +24,7 @@ describeEachBackend(
     /** What a call answered: the result's typename, or the code of a top-level error. */
     type Answer = { kind: string; row: Record<string, any> };
     async function run(name: string, inputType: string, input: (i: number) => Record<string, unknown>, select = '', token = owner) {
-      const query = `mutation($input: ${inputType}!) { r: ${name}(input: $input) { __typename ... on Error { code message } ${select} } }`;
+      const query = `mutation($input: ${inputType}!) { r: ${name}(input: $input) { __typename ${ERROR_SELECTION} ${select} } }`;
       const results = await Promise.all(Array.from({ length: CALLS }, (_, i) => t.requestRaw<{ r: Record<string, any> }>(query, { input: input(i) }, token)));
       return results.map((result): Answer => ({
         kind: result.errors?.length ? `error ${String(result.errors[0]!.extensions?.code)}` : result.data!.r.__typename,
@@ -34,7 +35,7 @@ describeEachBackend(
 
     async function make(name: string, inputType: string, input: Record<string, unknown>, token = owner): Promise<string> {
       const result = await t.requestRaw<{ r: { id?: string } }>(
-        `mutation($input: ${inputType}!) { r: ${name}(input: $input) { __typename ... on Node { id } ... on Error { code message } } }`,
+        `mutation($input: ${inputType}!) { r: ${name}(input: $input) { __typename ... on Node { id } ${ERROR_SELECTION} } }`,
         { input },
         token,
       );
@@ -43,19 +44,9 @@ describeEachBackend(
       return id;
     }
 
-    beforeAll(async () => {
-      t = await startTestApp(backend);
-      owner = await t.memberToken('racer@example.com');
-      orgId = await make('createOrganization', 'CreateOrganizationInput', { name: 'Race', slug: fresh('race') });
-      workspaceId = await make('createWorkspace', 'CreateWorkspaceInput', { organizationId: orgId, name: 'Track', slug: 'track' });
-      const key = await t.requestRaw<{ createApiKey: { plainKey: string } }>(
-        `mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { ... on CreatedApiKey { plainKey } } }`,
-        { input: { organizationId: orgId, name: 'backend' } },
-        owner,
-      );
-      apiKey = key.data!.createApiKey.plainKey;
-    }, 60_000);
-    afterAll(() => t?.stop());
+    test.beforeAll(async ({ t: app, tenant, workspaceId: ws, apiKey: key }) => {
+      [t, owner, orgId, workspaceId, apiKey] = [app, tenant.token, tenant.organizationId, ws, key];
+    });
 
     const makeConnection = () =>
       make('createConnection', 'CreateConnectionInput', {

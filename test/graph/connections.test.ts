@@ -16,17 +16,17 @@ const CreateConnection = graphql(`
 `);
 const RenameConnection = graphql(`
   mutation CnRenameConnection($input: RenameConnectionInput!) {
-    renameConnection(input: $input) { __typename ... on Connection { displayName } ... on Error { code } }
+    renameConnection(input: $input) { __typename ... on Connection { displayName } ...ErrorFields }
   }
 `);
 const SetStatus = graphql(`
   mutation CnSetStatus($input: SetConnectionStatusInput!) {
-    setConnectionStatus(input: $input) { __typename ... on Connection { status statusReason } ... on Error { code } }
+    setConnectionStatus(input: $input) { __typename ... on Connection { status statusReason } ...ErrorFields }
   }
 `);
 const DeleteConnection = graphql(`
   mutation CnDeleteConnection($input: DeleteConnectionInput!) {
-    deleteConnection(input: $input) { __typename ... on Deleted { id } ... on Error { code } }
+    deleteConnection(input: $input) { __typename ... on Deleted { id } ...ErrorFields }
   }
 `);
 const Lists = graphql(`

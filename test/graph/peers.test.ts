@@ -3,23 +3,23 @@
 // Here: the rule's two renderings (peersWhere for Prisma, peersSql) agree on
 // every pair of end users, and the peers page forwards and backwards exactly
 // as the list they come from. The statement count is in statement-count.test.ts.
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { expect } from 'vitest';
 import { peersSql, peersWhere } from '../../src/auth/registry.js';
 import { Prisma } from '../../src/generated/prisma/client.js';
 import { decodeId } from '../../src/platform/ids.js';
 import { graphql } from '../generated/index.js';
-import { startTestApp, type TestApp } from '../support/app.js';
+import type { TestApp } from '../support/app.js';
 import { describeEachBackend, ALL_BACKENDS } from '../support/backends.js';
-import { seedEndUser, seedOrganization, seedWorkspace } from '../support/fixtures.js';
+import { seedEndUser, seedWorkspace } from '../support/fixtures.js';
 
 const CreateSpace = graphql(`
   mutation PeCreateSpace($input: CreateSpaceInput!) {
-    createSpace(input: $input) { __typename ... on Space { id } ... on Error { code message } }
+    createSpace(input: $input) { __typename ... on Space { id } ...ErrorFields }
   }
 `);
 const AddMembers = graphql(`
   mutation PeAddMembers($input: SpaceMembersInput!) {
-    addSpaceMembers(input: $input) { __typename ... on Error { code message } }
+    addSpaceMembers(input: $input) { __typename ...ErrorFields }
   }
 `);
 const PeersPage = graphql(`
@@ -38,25 +38,15 @@ const PeersPage = graphql(`
 
 describeEachBackend(
   'EndUser.peers',
-  (backend) => {
-    let t: TestApp;
-    let owner: string;
-    let orgId: string;
-    beforeAll(async () => {
-      t = await startTestApp(backend);
-      owner = await t.memberToken('peers@example.com');
-      orgId = await seedOrganization(t, owner, 'peers');
-    }, 60_000);
-    afterAll(() => t?.stop());
-
-    async function space(workspaceId: string, uid: string, members: string[]) {
+  (_backend, test) => {
+    async function space(t: TestApp, owner: string, workspaceId: string, uid: string, members: string[]) {
       const created = (await t.request(CreateSpace, { input: { workspaceId, uid } }, owner)).data!.createSpace;
       if (created.__typename !== 'Space') throw new Error(JSON.stringify(created));
       const added = (await t.request(AddMembers, { input: { spaceId: created.id, endUserIds: members } }, owner)).data!.addSpaceMembers;
       expect(added.__typename).not.toMatch(/Error$/);
     }
 
-    test('peersWhere and peersSql agree on every pair: directories, the default directory, spaces, other workspaces, oneself', async () => {
+    test('peersWhere and peersSql agree on every pair: directories, the default directory, spaces, other workspaces, oneself', async ({ t, tenant: { token: owner, organizationId: orgId } }) => {
       const ws = await seedWorkspace(t, owner, orgId, 'agree');
       const other = await seedWorkspace(t, owner, orgId, 'agree-other');
       const user = async (externalId: string, directory?: string, workspaceId = ws) => (await seedEndUser(t, owner, { workspaceId, externalId, directory })).id;
@@ -65,9 +55,9 @@ describeEachBackend(
       for (const [externalId, directory] of users) ids[externalId] = await user(externalId, directory);
       await user('elsewhere', undefined, other);
       await user('elsewhere-d1', 'd1', other);
-      await space(ws, 'shared', [ids.d1a!, ids.s1!]);
-      await space(ws, 'pair', [ids.s2!, ids.n1!]);
-      await space(ws, 'alone', [ids.d2!]);
+      await space(t, owner, ws, 'shared', [ids.d1a!, ids.s1!]);
+      await space(t, owner, ws, 'pair', [ids.s2!, ids.n1!]);
+      await space(t, owner, ws, 'alone', [ids.d2!]);
 
       const prisma = t.app.database.prisma;
       const rows = await prisma.endUser.findMany({
@@ -101,7 +91,7 @@ describeEachBackend(
       ]);
     });
 
-    test('peers page forwards and backwards like the list they come from, totalCount counting them all', async () => {
+    test('peers page forwards and backwards like the list they come from, totalCount counting them all', async ({ t, tenant: { token: owner, organizationId: orgId } }) => {
       const ws = await seedWorkspace(t, owner, orgId, 'paging');
       for (const name of ['me', 'p1', 'p2', 'p3', 'p4', 'p5', 'p6', 'p7']) await seedEndUser(t, owner, { workspaceId: ws, externalId: name });
       await seedEndUser(t, owner, { workspaceId: ws, externalId: 'stranger', directory: 'apart' });

@@ -2,37 +2,33 @@
 // VALIDATION_ERROR naming its path, for every string input at any depth, in
 // variables and in literals, on every backend and transport, and nothing is
 // written. JSON nested deeper than MAX_JSON_DEPTH is refused by its scalar.
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { expect } from 'vitest';
 import { MAX_JSON_DEPTH } from '../../src/modules/common/scalars.schema.js';
 import { UNSTORABLE_TEXT_MESSAGE } from '../../src/platform/validate.js';
 import { ALL_BACKENDS, describeEachBackend } from '../support/backends.js';
-import { databaseTables, startTestApp, type TestApp } from '../support/app.js';
-import { seedApiKey, seedIntegration, seedOrganization, seedWorkspace } from '../support/fixtures.js';
+import { databaseTables, type TestApp } from '../support/app.js';
+import { ERROR_SELECTION } from '../support/errors.js';
+import { seedIntegration } from '../support/fixtures.js';
 
 type Result = { data?: Record<string, any> | null; errors?: { message: string; path?: string[]; extensions?: Record<string, any> }[] };
 
 const NUL = 'a\u0000b';
 const LONE_SURROGATE = 'a\uD800b';
-const UNION = '__typename ... on Error { code message } ... on ValidationError { fieldErrors { path message } }';
+const UNION = `__typename ${ERROR_SELECTION}`;
 
 describeEachBackend(
   'unstorable text',
-  (backend) => {
+  (_backend, test) => {
     let t: TestApp;
     let owner: string;
     let key: string;
     let orgId: string;
     let workspaceId: string;
 
-    beforeAll(async () => {
-      t = await startTestApp(backend);
-      owner = await t.memberToken('nul@example.com');
-      orgId = await seedOrganization(t, owner, 'nul');
-      workspaceId = await seedWorkspace(t, owner, orgId, 'nul');
-      key = await seedApiKey(t, owner, { organizationId: orgId });
+    test.beforeAll(async ({ t: app, tenant, workspaceId: ws, apiKey }) => {
+      [t, owner, orgId, workspaceId, key] = [app, tenant.token, tenant.organizationId, ws, apiKey];
       await seedIntegration(t, owner, { workspaceId, integrationName: 'slack', alias: 'slack', connectionStrategy: 'PER_USER' });
     });
-    afterAll(() => t.stop());
 
     /** Runs a mutation and returns its result union member, asserting the database did not change. */
     async function mutate(name: string, inputType: string, input: Record<string, unknown>, token = owner) {

@@ -2,11 +2,11 @@
 // the server token and for end users, notifications/tools/list_changed across
 // instances, a PER_USER tool called without an end user, and 401/403/404.
 // tools/call running actions: tools-call.test.ts.
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { expect } from 'vitest';
 import { graphql } from '../generated/index.js';
-import { createPostgresDatabase, startTestApp, subscribeWs, type TestApp } from '../support/app.js';
+import { subscribeWs, type TestApp } from '../support/app.js';
 import { describeEachBackend } from '../support/backends.js';
-import { seedApiKey, seedConnection, seedConnectionStatus, seedIntegration, seedOrganization, seedWorkspace } from '../support/fixtures.js';
+import { seedConnection, seedConnectionStatus, seedIntegration, seedOrganization, seedWorkspace } from '../support/fixtures.js';
 import { catalogActions, connectMcp, initializeRaw, issueEndUserToken, rotateMcpToken, seedMcpServer, type SeededMcpServer } from '../support/mcp.js';
 import { signEndUserToken } from '../../src/auth/principal.js';
 import { getProvider } from '../../src/modules/catalog/providers.js';
@@ -26,11 +26,10 @@ const EndUsers = graphql(`
 const names = (alias: string, actions: { name: string }[]) => actions.map((a) => `${alias}__${a.name}`);
 const sorted = (list: string[]) => [...list].sort();
 
-describeEachBackend('MCP endpoint', (backend) => {
-  // On Redis the MCP client talks to `second` while changes go through `first`.
+describeEachBackend('MCP endpoint', (_backend, test) => {
+  // On Redis the MCP client talks to `second` (the world's peer) while changes go through `first`.
   let first: TestApp;
   let second: TestApp;
-  let drop: (() => Promise<void>) | undefined;
   let owner: string;
   let apiKey: string;
   let workspaceId: string;
@@ -44,15 +43,8 @@ describeEachBackend('MCP endpoint', (backend) => {
 
   const endUserToken = async (externalId: string) => (await issueEndUserToken(first, apiKey, { workspaceId, externalId })).token;
 
-  beforeAll(async () => {
-    const shared = backend.database === 'postgres' ? await createPostgresDatabase() : null;
-    drop = shared?.drop;
-    first = await startTestApp(backend, { databaseUrl: shared?.url });
-    second = backend.pubsub === 'redis' ? await startTestApp(backend, { databaseUrl: shared?.url }) : first;
-    owner = await first.memberToken('owner@mcp.test');
-    const organizationId = await seedOrganization(first, owner, 'mcp');
-    workspaceId = await seedWorkspace(first, owner, organizationId, 'agents');
-    apiKey = await seedApiKey(first, owner, { organizationId });
+  test.beforeAll(async ({ t, peer, tenant, workspaceId: ws, apiKey: key }) => {
+    [first, second, owner, workspaceId, apiKey] = [t, peer, tenant.token, ws, key];
     slackActions = await catalogActions(first, 'slack');
     githubActions = await catalogActions(first, 'github');
     gmailActions = await catalogActions(first, 'gmail');
@@ -68,11 +60,6 @@ describeEachBackend('MCP endpoint', (backend) => {
     await seedIntegration(first, owner, { workspaceId, integrationName: 'gmail', alias: 'mail', connectionStrategy: 'PER_USER' });
     server = await seedMcpServer(first, owner, { workspaceId });
   }, 60_000);
-  afterAll(async () => {
-    if (second !== first) await second?.stop();
-    await first?.stop();
-    await drop?.();
-  });
 
   test('the SDK client lists {alias}__{action} tools of FIXED and PER_USER_WITH_FALLBACK integrations, with the catalog entries', async () => {
     const mcp = await connectMcp(mcpUrl(), server.token);

@@ -2,12 +2,13 @@
 // shown once and stored only as a hash, and tools that follow the workspace's
 // integrations in every case, in the same transaction, with one
 // mcpToolsChanged event per change.
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { expect } from 'vitest';
 import { graphql } from '../generated/index.js';
-import { databaseText, startTestApp, subscribeWs, withoutAuthentication, type TestApp } from '../support/app.js';
-import { describeEachBackend } from '../support/backends.js';
+import { databaseText, subscribeWs, withoutAuthentication, type TestApp } from '../support/app.js';
+import { ALL_BACKENDS, describeEachBackend } from '../support/backends.js';
 import { seedConnection, seedIntegration, seedOrganization, seedWorkspace } from '../support/fixtures.js';
 import { catalogActions, seedMcpServer } from '../support/mcp.js';
+import { test as world } from '../support/world.js';
 
 const Server = graphql(`
   query MsServer($id: ID!) {
@@ -21,12 +22,12 @@ const Server = graphql(`
 `);
 const UpdateIntegration = graphql(`
   mutation MsUpdateIntegration($input: UpdateWorkspaceIntegrationInput!) {
-    updateWorkspaceIntegration(input: $input) { __typename ... on Error { code } }
+    updateWorkspaceIntegration(input: $input) { __typename ...ErrorFields }
   }
 `);
 const AddIntegration = graphql(`
   mutation MsAddIntegration($input: AddWorkspaceIntegrationInput!) {
-    addWorkspaceIntegration(input: $input) { __typename ... on Error { code } }
+    addWorkspaceIntegration(input: $input) { __typename ...ErrorFields }
   }
 `);
 const RemoveIntegration = graphql(`
@@ -34,7 +35,7 @@ const RemoveIntegration = graphql(`
 `);
 const UpdateServer = graphql(`
   mutation MsUpdateServer($input: UpdateMcpServerInput!) {
-    updateMcpServer(input: $input) { __typename ... on McpServer { name endUserAccess } ... on ValidationError { code fieldErrors { path } } }
+    updateMcpServer(input: $input) { __typename ... on McpServer { name endUserAccess } ...ErrorFields }
   }
 `);
 const DeleteServer = graphql(`mutation MsDelete($input: DeleteMcpServerInput!) { deleteMcpServer(input: $input) { __typename } }`);
@@ -57,12 +58,14 @@ type ServerView = {
   tools: { name: string; connectionStrategy: string; requiresEndUser: boolean; description: string; inputSchema: unknown }[];
 };
 
-describeEachBackend('MCP servers', (backend) => {
+let statements: string[] = [];
+const serversTest = world.extend('appOptions', { scope: 'file' }, { onQuery: (event: { query: string }) => void statements.push(event.query) });
+
+describeEachBackend('MCP servers', (_backend, test) => {
   let t: TestApp;
   let owner: string;
   let workspaceId: string;
   let slackConnection: string;
-  let statements: string[] = [];
 
   const view = async (id: string): Promise<ServerView> => {
     const result = await t.request(Server, { id }, owner);
@@ -70,13 +73,10 @@ describeEachBackend('MCP servers', (backend) => {
   };
   const toolNames = async (id: string) => (await view(id)).tools.map((tool) => tool.name);
 
-  beforeAll(async () => {
-    t = await startTestApp(backend, { onQuery: (event) => statements.push(event.query) });
-    owner = await t.memberToken('owner@servers.test');
-    workspaceId = await seedWorkspace(t, owner, await seedOrganization(t, owner, 'servers'), 'w');
+  test.beforeAll(async ({ t: app, tenant, workspaceId: ws }) => {
+    [t, owner, workspaceId] = [app, tenant.token, ws];
     slackConnection = await seedConnection(t, owner, { scope: 'WORKSPACE', workspaceId, integrationName: 'slack' });
   });
-  afterAll(() => t.stop());
 
   test('the token is returned once, starts with mcp_, and is stored nowhere in plaintext', async () => {
     const server = await seedMcpServer(t, owner, { workspaceId, name: 'secretive' });
@@ -188,7 +188,7 @@ describeEachBackend('MCP servers', (backend) => {
   test('a new server starts with the workspace’s current tools; server changes are config changes of the workspace', async () => {
     const ws = await seedWorkspace(t, owner, await seedOrganization(t, owner, 'config'), 'w');
     const connection = await seedConnection(t, owner, { scope: 'WORKSPACE', workspaceId: ws, integrationName: 'slack' });
-    await seedIntegration(t, owner, { workspaceId: ws, integrationName: 'slack', alias: 'chat', connectionStrategy: 'FIXED', connectionId: connection });
+    const integration = await seedIntegration(t, owner, { workspaceId: ws, integrationName: 'slack', alias: 'chat', connectionStrategy: 'FIXED', connectionId: connection });
     const since = (await t.request(WorkspaceServers, { id: ws }, owner)).data!.workspace!.configVersion;
     const server = await seedMcpServer(t, owner, { workspaceId: ws, name: 'first' });
     expect(await toolNames(server.id)).toEqual((await catalogActions(t, 'slack')).map((a) => `chat__${a.name}`).sort());
@@ -203,20 +203,23 @@ describeEachBackend('MCP servers', (backend) => {
     try {
       expect((await config.next()).data?.workspaceConfigChanged).toEqual({ version: since + 1, kind: 'MCP_SERVER_ADDED', mcpServer: { name: 'renamed' } });
       expect((await config.next()).data?.workspaceConfigChanged).toEqual({ version: since + 2, kind: 'MCP_SERVER_UPDATED', mcpServer: { name: 'renamed' } });
+      // A tools change, replayed to the tool subscription from version 0: once it arrives, the subscription is in place.
+      await t.request(UpdateIntegration, { input: { id: integration, alias: 'talk' } }, owner);
+      expect((await config.next()).data?.workspaceConfigChanged).toEqual({ version: since + 3, kind: 'INTEGRATION_UPDATED', mcpServer: null });
       const tools = subscribeWs(t.wsClient(owner), ToolsChanged, { id: server.id, since: 0 });
+      expect((await tools.next()).data?.mcpToolsChanged).toMatchObject({ version: 1 });
       const ended = tools.next().then(
         () => 'an event',
         (errors: unknown) => errors,
       );
-      await new Promise((resolve) => setTimeout(resolve, 200)); // let the subscription register
       await t.request(DeleteServer, { input: { id: server.id } }, owner);
-      expect((await config.next()).data?.workspaceConfigChanged).toEqual({ version: since + 3, kind: 'MCP_SERVER_REMOVED', mcpServer: null });
+      expect((await config.next()).data?.workspaceConfigChanged).toEqual({ version: since + 4, kind: 'MCP_SERVER_REMOVED', mcpServer: null });
       // Its tool subscription ends rather than staying open forever.
       expect(await ended).toEqual([{ message: 'subscription ended: the MCP server was deleted', extensions: { code: 'UNAUTHENTICATED' } }]);
     } finally {
       config.stop();
     }
     const listed = (await t.request(WorkspaceServers, { id: ws }, owner)).data!.workspace!;
-    expect(listed).toEqual({ configVersion: since + 3, mcpServers: { totalCount: 0, edges: [] } });
+    expect(listed).toEqual({ configVersion: since + 4, mcpServers: { totalCount: 0, edges: [] } });
   });
-});
+}, ALL_BACKENDS, serversTest);

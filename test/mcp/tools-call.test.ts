@@ -4,19 +4,20 @@
 // structuredContent against the tool's outputSchema), arguments validated
 // before any request, provider failures as tool errors with their code, and
 // end users acting with their own connection, recorded as MCP executions.
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { afterAll, expect } from 'vitest';
 import { graphql } from '../generated/index.js';
-import { databaseText, startTestApp, type TestApp } from '../support/app.js';
+import { databaseText, type TestApp } from '../support/app.js';
 import { ALL_BACKENDS, describeEachBackend } from '../support/backends.js';
 import { startSlackFake, type SlackFake } from '../support/fake-providers/slack.js';
-import { seedApiKey, seedConnection, seedIntegration, seedOrganization, seedWorkspace } from '../support/fixtures.js';
+import { seedConnection, seedIntegration } from '../support/fixtures.js';
 import { connectMcp, issueEndUserToken, seedMcpServer, type ConnectedMcpClient, type SeededMcpServer } from '../support/mcp.js';
+import { test as world } from '../support/world.js';
 
 const TOKEN = 'xoxb-mcp-canary-77e1c0a9';
 
 const Execute = graphql(`
   mutation McpExecute($input: ExecuteActionInput!) {
-    executeAction(input: $input) { __typename ... on ActionExecution { status output } ... on Error { code message } }
+    executeAction(input: $input) { __typename ... on ActionExecution { status output } ...ErrorFields }
   }
 `);
 const History = graphql(`
@@ -30,11 +31,19 @@ const Audit = graphql(`
 
 const textOf = (result: object) => ((result as { content?: unknown }).content as { type: string; text: string }[])[0]!.text;
 
+/** The world with a fake Slack that the app's provider calls reach. */
+const callTest = world
+  .extend('slack', { scope: 'file' }, async ({ teardown }): Promise<SlackFake> => {
+    const slack = await startSlackFake({ token: TOKEN });
+    teardown.add(() => slack.close());
+    return slack;
+  })
+  .extend('appOptions', { scope: 'file' }, ({ slack }) => ({ env: { HEDDLE_PROVIDER_BASE_URLS: JSON.stringify({ slack: slack.apiUrl }) } }));
+
 describeEachBackend(
   'MCP tools/call',
-  (backend) => {
+  (_backend, test) => {
     let t: TestApp;
-    let slack: SlackFake;
     let owner: string;
     let orgId: string;
     let ws: string;
@@ -42,24 +51,15 @@ describeEachBackend(
     let server: SeededMcpServer;
     let mcp: ConnectedMcpClient;
 
-    beforeAll(async () => {
-      slack = await startSlackFake({ token: TOKEN });
-      t = await startTestApp(backend, { env: { HEDDLE_PROVIDER_BASE_URLS: JSON.stringify({ slack: slack.apiUrl }) } });
-      owner = await t.memberToken('owner@mcp-call.test');
-      orgId = await seedOrganization(t, owner, `mcp-call-${backend.database}`);
-      ws = await seedWorkspace(t, owner, orgId, 'agents');
-      apiKey = await seedApiKey(t, owner, { organizationId: orgId });
+    test.beforeAll(async ({ t: app, tenant, workspaceId, apiKey: key }) => {
+      [t, owner, orgId, ws, apiKey] = [app, tenant.token, tenant.organizationId, workspaceId, key];
       const bot = await seedConnection(t, owner, { scope: 'WORKSPACE', workspaceId: ws, integrationName: 'slack', displayName: 'bot', credentials: { apiKey: TOKEN } });
       await seedIntegration(t, owner, { workspaceId: ws, integrationName: 'slack', alias: 'bot', connectionStrategy: 'FIXED', connectionId: bot });
       await seedIntegration(t, owner, { workspaceId: ws, integrationName: 'slack', alias: 'mine', connectionStrategy: 'PER_USER' });
       server = await seedMcpServer(t, owner, { workspaceId: ws, endUserAccess: 'OPEN' });
       mcp = await connectMcp(server.url, server.token);
     }, 60_000);
-    afterAll(async () => {
-      await mcp?.close();
-      await t?.stop();
-      await slack?.close();
-    });
+    afterAll(() => mcp?.close());
 
     test('tools/call and executeAction give the same result for the same call', async () => {
       const viaGraphql = await t.request(Execute, { input: { workspaceId: ws, integration: 'bot', action: 'list_channels', input: { limit: 2 } } }, owner);
@@ -74,7 +74,7 @@ describeEachBackend(
       expect(JSON.parse(textOf(viaMcp))).toEqual(output);
     });
 
-    test('arguments are validated before any request; a provider failure is a tool error with its code', async () => {
+    test('arguments are validated before any request; a provider failure is a tool error with its code', async ({ slack }) => {
       const before = slack.api.requests.length;
       const invalid = await mcp.client.callTool({ name: 'bot__send_message', arguments: { channel: 7 } });
       expect(invalid.isError).toBe(true);
@@ -127,4 +127,5 @@ describeEachBackend(
     });
   },
   ALL_BACKENDS.slice(0, 2),
+  callTest,
 );

@@ -24,7 +24,7 @@ const Resolve = graphql(`
         connection { id status expiresAt }
         credentials { accessToken refreshToken expiresAt }
       }
-      ... on Error { code message }
+      ...ErrorFields
       ... on ConnectionRequiredError { explanation }
     }
   }
@@ -34,7 +34,7 @@ const Explain = graphql(`
     explainResolution(input: $input) {
       __typename
       ... on ResolutionExplanation { source strategy wouldRefresh explanation connection { id status expiresAt } }
-      ... on Error { code message }
+      ...ErrorFields
     }
   }
 `);
@@ -105,16 +105,16 @@ async function storedSecret(t: TestApp, connectionId: string) {
 
 describeEachBackend(
   'OAuth2 refresh',
-  (backend) => {
+  (_backend, test) => {
     let t: TestApp;
     let f: Fixture;
     let server: TokenServer;
     let statusEvents: ReturnType<typeof collectEvents<'connection-status'>>;
     let events: ConnectionStatusMessage[];
 
-    beforeAll(async () => {
-      t = await startTestApp(backend);
-      f = await seedTenant(t, 'refresh');
+    test.beforeAll(async ({ t: app, tenant, workspaceId, readerKey }) => {
+      t = app;
+      f = { t, owner: tenant.token, reader: readerKey, orgId: tenant.organizationId, workspaceId };
       server = await startTokenServer();
       statusEvents = collectEvents(t.app.services.pubsub, 'connection-status');
       events = statusEvents.events;
@@ -126,7 +126,6 @@ describeEachBackend(
     afterAll(async () => {
       statusEvents.stop();
       await server.close();
-      await t.stop();
     });
 
     test('explainResolution answers the same decision with no side effect: no refresh, no usage, no audit entry, no stored token', async () => {

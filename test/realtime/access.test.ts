@@ -3,11 +3,13 @@
 // sinceVersion whose events were pruned; connection status changes stream.
 import { print } from 'graphql';
 import type { Client } from 'graphql-ws';
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { expect } from 'vitest';
 import { graphql } from '../generated/index.js';
-import { createPostgresDatabase, startTestApp, subscribeSse, subscribeWs, type TestApp } from '../support/app.js';
-import { describeEachBackend } from '../support/backends.js';
-import { seedConnection, seedOrganization, seedWorkspace } from '../support/fixtures.js';
+import { subscribeSse, subscribeWs, type TestApp } from '../support/app.js';
+import { ALL_BACKENDS, describeEachBackend } from '../support/backends.js';
+import { repeatUntilHeard } from '../support/events.js';
+import { seedConnection, seedConnectionStatus } from '../support/fixtures.js';
+import type { Tenant } from '../support/world.js';
 
 const ConfigChanged = graphql(`
   subscription AcConfig($ws: ID!, $since: Int) { workspaceConfigChanged(workspaceId: $ws, sinceVersion: $since) { version kind } }
@@ -36,71 +38,86 @@ const SetStatus = graphql(`
   mutation AcSetStatus($input: SetConnectionStatusInput!) { setConnectionStatus(input: $input) { __typename } }
 `);
 
-/** The first thing a subscription reports: an event, or its error code (and when). */
-function firstOutcome(client: Client, query: string, variables: Record<string, unknown>) {
-  return new Promise<{ data?: unknown; code?: unknown; at: number }>((resolve) => {
-    client.subscribe(
-      { query, variables },
-      {
-        next: (message) => resolve({ data: message.data, code: message.errors?.[0]?.extensions?.code, at: Date.now() }),
-        error: (error) => resolve({ code: Array.isArray(error) ? error[0]?.extensions?.code : String(error), at: Date.now() }),
-        complete: () => resolve({ code: 'COMPLETE', at: Date.now() }),
-      },
-    );
-  });
+type Outcome = { data?: unknown; code?: unknown; at: number };
+
+/** What a subscription reports, one outcome at a time: an event, or its error code (and when). */
+function outcomes(client: Client, query: string, variables: Record<string, unknown>): { next(): Promise<Outcome> } {
+  const arrived: Outcome[] = [];
+  const waiting: ((outcome: Outcome) => void)[] = [];
+  const report = (outcome: Omit<Outcome, 'at'>) => {
+    const stamped = { ...outcome, at: Date.now() };
+    const waiter = waiting.shift();
+    if (waiter) waiter(stamped);
+    else arrived.push(stamped);
+  };
+  client.subscribe(
+    { query, variables },
+    {
+      next: (message) => report({ data: message.data, code: message.errors?.[0]?.extensions?.code }),
+      error: (error) => report({ code: Array.isArray(error) ? error[0]?.extensions?.code : String(error) }),
+      complete: () => report({ code: 'COMPLETE' }),
+    },
+  );
+  return { next: () => (arrived.length ? Promise.resolve(arrived.shift()!) : new Promise((resolve) => waiting.push(resolve))) };
 }
 
+/** The first thing a subscription reports. */
+const firstOutcome = (client: Client, query: string, variables: Record<string, unknown>) => outcomes(client, query, variables).next();
 
-describeEachBackend('subscriptions end when access is lost', (backend) => {
-  // Two instances on one database: the revocation goes through the first, the subscriber sits on the second.
-  let first: TestApp;
-  let second: TestApp;
-  let drop: (() => Promise<void>) | undefined;
-  let owner: string;
-  let orgId: string;
-  let workspaceId: string;
-  beforeAll(async () => {
-    const shared = backend.database === 'postgres' ? await createPostgresDatabase() : null;
-    drop = shared?.drop;
-    first = await startTestApp(backend, { databaseUrl: shared?.url });
-    // Only Redis carries a revocation to another process; the in-process pub/sub cases use one instance.
-    second = backend.pubsub === 'redis' ? await startTestApp(backend, { databaseUrl: shared?.url }) : first;
-    owner = await first.memberToken('access@example.com');
-    orgId = await seedOrganization(first, owner, 'access');
-    workspaceId = await seedWorkspace(first, owner, orgId, 'watched');
-  });
+/** Changes the workspace's name; returns its new configVersion. */
+async function changeWorkspace(t: TestApp, owner: string, workspaceId: string): Promise<number> {
+  const result = await t.request(UpdateWorkspace, { input: { id: workspaceId, name: `Watched ${Date.now()}` } }, owner);
+  return (result.data!.updateWorkspace as { configVersion: number }).configVersion;
+}
+
+/**
+ * A config subscription that replays the workspace's latest change (`version`):
+ * once that arrives the subscription is in place, watching its principal's
+ * access. Resolves then, with the rest of what it reports.
+ */
+async function subscribedFrom(client: Client, workspaceId: string, version: number): Promise<{ next(): Promise<Outcome> }> {
+  const reported = outcomes(client, print(ConfigChanged), { ws: workspaceId, since: version - 1 });
+  expect(await reported.next()).toMatchObject({ data: { workspaceConfigChanged: { version } } });
+  return reported;
+}
+
+describeEachBackend('subscriptions end when access is lost', (backend, test) => {
+  // Two instances on one database (the world's `t` and `peer`): the revocation goes through the first, the
+  // subscriber sits on the second. Only Redis carries a revocation to another process; with the in-process
+  // pub/sub `peer` is `t`.
+
   /**
    * A new subscribe on a socket whose credential lost its rights is refused
    * with UNAUTHENTICATED: it sees no event when the workspace changes next.
    */
-  async function expectNewSubscribeRefused(client: Client, code = 'UNAUTHENTICATED') {
+  async function expectNewSubscribeRefused(
+    { t, tenant, workspaceId }: { t: TestApp; tenant: Tenant; workspaceId: string },
+    client: Client,
+    code = 'UNAUTHENTICATED',
+  ) {
     const outcome = firstOutcome(client, print(ConfigChanged), { ws: workspaceId });
-    await first.request(UpdateWorkspace, { input: { id: workspaceId, name: `Watched ${Date.now()}` } }, owner);
+    await changeWorkspace(t, tenant.token, workspaceId);
     expect((await outcome).code).toBe(code);
   }
-  afterAll(async () => {
-    if (second !== first) await second?.stop();
-    await first?.stop();
-    await drop?.();
-  });
 
-  test('revoking the API key behind an open subscription ends it within 1 s', async () => {
-    const created = (await first.request(CreateKey, { input: { organizationId: orgId, name: 'watcher' } }, owner)).data!.createApiKey;
+  test('revoking the API key behind an open subscription ends it within 1 s', async ({ t: first, peer: second, tenant, workspaceId }) => {
+    const owner = tenant.token;
+    const created = (await first.request(CreateKey, { input: { organizationId: tenant.organizationId, name: 'watcher' } }, owner)).data!.createApiKey;
     const { plainKey, apiKey } = created as { plainKey: string; apiKey: { id: string } };
     const client = second.wsClient(plainKey);
-    const outcome = firstOutcome(client, print(ConfigChanged), { ws: workspaceId });
-    await new Promise((r) => setTimeout(r, 300));
+    const subscription = await subscribedFrom(client, workspaceId, await changeWorkspace(first, owner, workspaceId));
     const revokedAt = Date.now();
     expect((await first.request(RevokeKey, { input: { id: apiKey.id } }, owner)).data!.revokeApiKey.__typename).toBe('ApiKey');
-    const ended = await outcome;
+    const ended = await subscription.next();
     expect(ended.code).toBe('UNAUTHENTICATED');
     expect(ended.at - revokedAt).toBeLessThan(1000);
     // The socket stays open; what it asks next is refused.
-    await expectNewSubscribeRefused(client);
+    await expectNewSubscribeRefused({ t: first, tenant, workspaceId }, client);
   });
 
-  test('over SSE, revoking the API key ends the open stream and refuses the next request', async () => {
-    const created = (await first.request(CreateKey, { input: { organizationId: orgId, name: 'sse watcher' } }, owner)).data!.createApiKey;
+  test('over SSE, revoking the API key ends the open stream and refuses the next request', async ({ t: first, peer: second, tenant, workspaceId }) => {
+    const owner = tenant.token;
+    const created = (await first.request(CreateKey, { input: { organizationId: tenant.organizationId, name: 'sse watcher' } }, owner)).data!.createApiKey;
     const { plainKey, apiKey } = created as { plainKey: string; apiKey: { id: string } };
     const stream = await subscribeSse(second.url, ConfigChanged, { ws: workspaceId }, plainKey);
     await first.request(RevokeKey, { input: { id: apiKey.id } }, owner);
@@ -108,48 +125,49 @@ describeEachBackend('subscriptions end when access is lost', (backend) => {
     await expect(subscribeSse(second.url, ConfigChanged, { ws: workspaceId }, plainKey)).rejects.toThrow('SSE request failed: 401');
   });
 
-  test('an expired API key opens nothing new on its socket', async () => {
+  test('an expired API key opens nothing new on its socket', async ({ t: first, peer: second, tenant, workspaceId }) => {
     const expiresAt = new Date(Date.now() + 1500);
-    const created = (await first.request(CreateKey, { input: { organizationId: orgId, name: 'short', expiresAt: expiresAt.toISOString() } }, owner))
-      .data!.createApiKey as { plainKey: string };
+    const created = (
+      await first.request(CreateKey, { input: { organizationId: tenant.organizationId, name: 'short', expiresAt: expiresAt.toISOString() } }, tenant.token)
+    ).data!.createApiKey as { plainKey: string };
     const client = second.wsClient(created.plainKey);
     const ended = await firstOutcome(client, print(ConfigChanged), { ws: workspaceId });
     expect(ended.code).toBe('UNAUTHENTICATED');
     expect(ended.at).toBeGreaterThanOrEqual(expiresAt.getTime() - 50);
-    await expectNewSubscribeRefused(client);
+    await expectNewSubscribeRefused({ t: first, tenant, workspaceId }, client);
   });
 
-  test('removing a member ends its subscriptions on that organization', async () => {
+  test('removing a member ends its subscriptions on that organization', async ({ t: first, peer: second, tenant, workspaceId }) => {
+    const owner = tenant.token;
     const email = `watcher-${backend.pubsub}-${backend.database}@example.com`;
-    const invite = (await first.request(Invite, { input: { organizationId: orgId, email, role: 'MEMBER' } }, owner)).data!.inviteMember as { id: string };
+    const invite = (await first.request(Invite, { input: { organizationId: tenant.organizationId, email, role: 'MEMBER' } }, owner)).data!
+      .inviteMember as { id: string };
     const token = await first.memberToken(email);
     const member = (await first.request(Accept, { input: { id: invite.id } }, token)).data!.acceptInvite as { id: string };
     const client = second.wsClient(token);
-    const outcome = firstOutcome(client, print(ConfigChanged), { ws: workspaceId });
-    await new Promise((r) => setTimeout(r, 300));
+    const subscription = await subscribedFrom(client, workspaceId, await changeWorkspace(first, owner, workspaceId));
     const removedAt = Date.now();
     await first.request(Remove, { input: { id: member.id } }, owner);
-    const ended = await outcome;
+    const ended = await subscription.next();
     expect(ended.code).toBe('UNAUTHENTICATED');
     expect(ended.at - removedAt).toBeLessThan(1000);
     // Still a valid session, of a user who no longer sees the workspace: as over HTTP, it is not found.
-    await expectNewSubscribeRefused(client, 'NOT_FOUND');
+    await expectNewSubscribeRefused({ t: first, tenant, workspaceId }, client, 'NOT_FOUND');
   });
 
-  test('a session token that expires ends its subscription when it expires, and opens nothing new', async () => {
-    const token = await first.memberToken('access@example.com', '2s');
+  test('a session token that expires ends its subscription when it expires, and opens nothing new', async ({ t: first, peer: second, tenant, workspaceId }) => {
+    const token = await first.memberToken(tenant.email, '2s');
     const client = second.wsClient(token);
-    const outcome = firstOutcome(client, print(ConfigChanged), { ws: workspaceId });
-    const ended = await outcome;
+    const ended = await firstOutcome(client, print(ConfigChanged), { ws: workspaceId });
     expect(ended.code).toBe('UNAUTHENTICATED');
-    await expectNewSubscribeRefused(client);
+    await expectNewSubscribeRefused({ t: first, tenant, workspaceId }, client);
   });
 
-  test('a deleted end user, or an expired end-user token, is refused on its open socket', async () => {
+  test('a deleted end user, or an expired end-user token, is refused on its open socket', async ({ t: first, peer: second, tenant, workspaceId }) => {
+    const owner = tenant.token;
     // Backends issue end-user tokens with their API key.
-    const backendKey = (await first.request(CreateKey, { input: { organizationId: orgId, name: 'backend' } }, owner)).data!.createApiKey as {
-      plainKey: string;
-    };
+    const backendKey = (await first.request(CreateKey, { input: { organizationId: tenant.organizationId, name: 'backend' } }, owner)).data!
+      .createApiKey as { plainKey: string };
     const issue = async (externalId: string, expiresIn: number) =>
       (await first.request(IssueToken, { input: { workspaceId, externalId, expiresIn } }, backendKey.plainKey)).data!.issueEndUserToken as {
         token: string;
@@ -180,12 +198,18 @@ describeEachBackend('subscriptions end when access is lost', (backend) => {
     await expect.poll(() => whoAmI(expiringClient), { timeout: 5000, interval: 200 }).toEqual({ code: 'UNAUTHENTICATED' });
   });
 
-  test('connectionStatusChanged streams a connection that goes to ERROR, with its reason', async () => {
+  test('connectionStatusChanged streams a connection that goes to ERROR, with its reason', async ({ t: first, peer: second, tenant, workspaceId }) => {
+    const owner = tenant.token;
     const connectionId = await seedConnection(first, owner, { scope: 'WORKSPACE', workspaceId, integrationName: 'slack' });
+    const probeId = await seedConnection(first, owner, { scope: 'WORKSPACE', workspaceId, integrationName: 'slack', displayName: 'probe' });
     const events = subscribeWs(second.wsClient(owner), StatusChanged, { ws: workspaceId });
-    await new Promise((r) => setTimeout(r, 300));
+    // It replays nothing: the probe's status flips until the subscription hears one, so it is in place.
+    let probeStatus: 'ACTIVE' | 'ERROR' = 'ACTIVE';
+    const flipProbe = () => seedConnectionStatus(first, owner, probeId, (probeStatus = probeStatus === 'ACTIVE' ? 'ERROR' : 'ACTIVE'));
+    await repeatUntilHeard(events.next(), flipProbe);
     await first.request(SetStatus, { input: { id: connectionId, status: 'ERROR', reason: 'token revoked by the provider' } }, owner);
-    const event = await events.next();
+    let event = await events.next();
+    while (event.data?.connectionStatusChanged.id === probeId) event = await events.next(); // a probe heard late
     expect(event.data!.connectionStatusChanged).toEqual({ id: connectionId, status: 'ERROR', statusReason: 'token revoked by the provider' });
     events.stop();
   });
@@ -193,18 +217,8 @@ describeEachBackend('subscriptions end when access is lost', (backend) => {
 
 describeEachBackend(
   'replay and retention',
-  (backend) => {
-    let t: TestApp;
-    let owner: string;
-    let workspaceId: string;
-    beforeAll(async () => {
-      t = await startTestApp(backend);
-      owner = await t.memberToken('retention@example.com');
-      workspaceId = await seedWorkspace(t, owner, await seedOrganization(t, owner, 'retention'), 'kept');
-    });
-    afterAll(() => t.stop());
-
-    test('a sinceVersion whose events were pruned gets SINCE_VERSION_EXPIRED; the current version resumes live', async () => {
+  (_backend, test) => {
+    test('a sinceVersion whose events were pruned gets SINCE_VERSION_EXPIRED; the current version resumes', async ({ t, tenant: { token: owner }, workspaceId }) => {
       let version = 0;
       for (let i = 0; i < 3; i++) {
         version = (await t.request(UpdateWorkspace, { input: { id: workspaceId, name: `Kept ${i}` } }, owner)).data!.updateWorkspace.configVersion;
@@ -216,15 +230,12 @@ describeEachBackend(
       expect(expired.code).toBe('SINCE_VERSION_EXPIRED');
       const ahead = await firstOutcome(t.wsClient(owner), print(ConfigChanged), { ws: workspaceId, since: 9 });
       expect(ahead.code).toBe('VALIDATION_ERROR');
-      const resumed = firstOutcome(t.wsClient(owner), print(ConfigChanged), { ws: workspaceId, since: version });
-      await new Promise((r) => setTimeout(r, 300));
+      // A client that refetched at the current version resumes from it: the change made since is replayed.
       await t.request(UpdateWorkspace, { input: { id: workspaceId, name: 'Kept again' } }, owner);
-      expect((await resumed).data).toEqual({ workspaceConfigChanged: { version: 4, kind: 'WORKSPACE_UPDATED' } });
+      const resumed = await firstOutcome(t.wsClient(owner), print(ConfigChanged), { ws: workspaceId, since: version });
+      expect(resumed.data).toEqual({ workspaceConfigChanged: { version: 4, kind: 'WORKSPACE_UPDATED' } });
     });
   },
   // Retention is database logic: one backend of each database is enough.
-  [
-    { name: 'pglite + in-process pub/sub', database: 'pglite', pubsub: 'memory' },
-    { name: 'postgres + in-process pub/sub', database: 'postgres', pubsub: 'memory' },
-  ],
+  ALL_BACKENDS.filter((backend) => backend.pubsub === 'memory'),
 );

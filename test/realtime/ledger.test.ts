@@ -107,28 +107,31 @@ test.skipIf(skip)(
       );
       workspaces.push(created.createWorkspace.id);
     }
-    const ledgers = workspaces.map((id) => ledger(reader, token, id));
-    await new Promise((r) => setTimeout(r, 500));
-
     const change = (i: number) =>
       gql(writer, token, 'mutation($id: ID!, $name: String!) { updateWorkspace(input: { id: $id, name: $name }) { __typename } }', {
         id: workspaces[i % 3],
         name: `change ${i}`,
       });
-    for (let i = 0; i < CHANGES; i++) {
+    // Each workspace's first change before its subscriber: the replay of it shows the subscription in place.
+    for (let i = 0; i < 3; i++) await change(i);
+    const ledgers = workspaces.map((id) => ledger(reader, token, id));
+    await expect.poll(() => ledgers.map((l) => l.versions), { timeout: 10_000 }).toEqual([[1], [1], [1]]);
+
+    for (let i = 3; i < CHANGES; i++) {
       if (i === CHANGES / 2) await killRedis(redis!);
       if (i === (CHANGES * 3) / 4) redis = await startRedis(redisPort);
       await change(i);
     }
 
     const expected = workspaces.map((_, w) => Array.from({ length: Math.ceil((CHANGES - w) / 3) }, (_, k) => k + 1));
-    const deadline = Date.now() + 30_000;
-    while (Date.now() < deadline && ledgers.some((l, w) => l.versions.length < expected[w]!.length)) {
-      await new Promise((r) => setTimeout(r, 250));
-    }
-    await new Promise((r) => setTimeout(r, 500)); // anything late would be a duplicate
+    await expect.poll(() => ledgers.map((l) => l.versions), { timeout: 30_000, interval: 250 }).toEqual(expected);
+    // Events reach a subscriber in version order: a late duplicate would come before the next change, so one more change
+    // per workspace must be the next event each holds.
+    for (let i = CHANGES; i < CHANGES + 3; i++) await change(i);
+    const marked = expected.map((versions) => [...versions, versions.length + 1]);
+    await expect.poll(() => ledgers.map((l) => l.versions), { timeout: 10_000 }).toEqual(marked);
     await Promise.all(ledgers.map((l) => l.stop()));
-    ledgers.forEach((l, w) => expect(l.versions, `workspace ${w + 1}`).toEqual(expected[w]));
+    ledgers.forEach((l, w) => expect(l.versions, `workspace ${w + 1}`).toEqual(marked[w]));
   },
   120_000,
 );

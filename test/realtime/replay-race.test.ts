@@ -3,35 +3,33 @@
 // version and the oldest kept event in one snapshot, so a change committing
 // at the same moment cannot make a fresh subscriber look expired.
 import pg from 'pg';
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { expect } from 'vitest';
 import { assertReplayable, workspaceConfigSubject } from '../../src/modules/realtime/config-stream.js';
 import { decodeId } from '../../src/platform/ids.js';
 import { recordWorkspaceConfigChange } from '../../src/platform/outbox.js';
 import { ALL_BACKENDS, describeEachBackend } from '../support/backends.js';
-import { startTestApp, type TestApp } from '../support/app.js';
-import { seedOrganization, seedWorkspace } from '../support/fixtures.js';
+import type { TestApp } from '../support/app.js';
+import { seedWorkspace } from '../support/fixtures.js';
 
 const SUBSCRIBERS = 200;
 const PER_SOCKET = 50;
 
 describeEachBackend(
   'replay check under concurrent commits',
-  (backend) => {
+  (backend, test) => {
     let t: TestApp;
     let token: string;
     let workspaceIds: string[];
 
-    beforeAll(async () => {
-      t = await startTestApp(backend);
-      token = await t.memberToken('race@example.com');
-      const orgId = await seedOrganization(t, token, 'race');
+    test.beforeAll(async ({ t: app, tenant }) => {
+      [t, token] = [app, tenant.token];
+      const orgId = tenant.organizationId;
       workspaceIds = [];
       for (let i = 0; i < SUBSCRIBERS; i += 20) {
         const batch = Array.from({ length: Math.min(20, SUBSCRIBERS - i) }, (_, j) => seedWorkspace(t, token, orgId, `race-${i + j}`));
         workspaceIds.push(...(await Promise.all(batch)));
       }
     });
-    afterAll(() => t.stop());
 
     test.skipIf(backend.database !== 'postgres')(
       '200 checks waiting while the first change commits: every one sees the change whole (version and event together)',

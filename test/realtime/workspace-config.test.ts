@@ -1,17 +1,18 @@
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { expect } from 'vitest';
 import { graphql } from '../generated/index.js';
 import { ALL_BACKENDS, describeEachBackend } from '../support/backends.js';
-import { createPostgresDatabase, startTestApp, subscribeSse, subscribeWs, type TestApp } from '../support/app.js';
-import { seedOrganization, seedWorkspace as seedWorkspaceIn } from '../support/fixtures.js';
+import { subscribeSse, subscribeWs } from '../support/app.js';
+import { redisListeners } from '../support/events.js';
+import { seedWorkspace } from '../support/fixtures.js';
 
 const UpdateWorkspace = graphql(`
   mutation RtUpdateWorkspace($input: UpdateWorkspaceInput!) {
-    updateWorkspace(input: $input) { __typename ... on Workspace { name configVersion } ... on Error { code } }
+    updateWorkspace(input: $input) { __typename ... on Workspace { name configVersion } ...ErrorFields }
   }
 `);
 const AddIntegration = graphql(`
   mutation RtAddIntegration($input: AddWorkspaceIntegrationInput!) {
-    addWorkspaceIntegration(input: $input) { __typename ... on Error { code } }
+    addWorkspaceIntegration(input: $input) { __typename ...ErrorFields }
   }
 `);
 const WorkspaceConfigChanged = graphql(`
@@ -25,21 +26,10 @@ const WorkspaceConfigChanged = graphql(`
   }
 `);
 
-async function seedWorkspace(t: TestApp, token: string, slug: string): Promise<string> {
-  return seedWorkspaceIn(t, token, await seedOrganization(t, token, slug), 'prod');
-}
-
-describeEachBackend('workspaceConfigChanged', (backend) => {
-  let t: TestApp;
-  let token: string;
-  beforeAll(async () => {
-    t = await startTestApp(backend);
-    token = await t.memberToken('owner@example.com');
-  });
-  afterAll(() => t.stop());
-
-  test('a graphql-ws client and an SSE client both receive a committed change', async () => {
-    const workspaceId = await seedWorkspace(t, token, 'both');
+// Each test watches a workspace of its own in the tenant's organization, so its versions start at 0.
+describeEachBackend('workspaceConfigChanged', (_backend, test) => {
+  test('a graphql-ws client and an SSE client both receive a committed change', async ({ t, tenant: { token, organizationId } }) => {
+    const workspaceId = await seedWorkspace(t, token, organizationId, 'both');
     // sinceVersion 0: however the subscription races the change, the event arrives exactly once.
     const ws = subscribeWs(t.wsClient(token), WorkspaceConfigChanged, { workspaceId, sinceVersion: 0 });
     const sse = await subscribeSse(t.url, WorkspaceConfigChanged, { workspaceId, sinceVersion: 0 }, token);
@@ -68,8 +58,8 @@ describeEachBackend('workspaceConfigChanged', (backend) => {
     sse.stop();
   });
 
-  test('sinceVersion replays stored events, then streams live ones with no gap and no duplicate', async () => {
-    const workspaceId = await seedWorkspace(t, token, 'replay');
+  test('sinceVersion replays stored events, then streams live ones with no gap and no duplicate', async ({ t, tenant: { token, organizationId } }) => {
+    const workspaceId = await seedWorkspace(t, token, organizationId, 'replay');
     for (const name of ['v1', 'v2', 'v3']) {
       await t.request(UpdateWorkspace, { input: { id: workspaceId, name } }, token);
     }
@@ -83,8 +73,8 @@ describeEachBackend('workspaceConfigChanged', (backend) => {
     sub.stop();
   });
 
-  test("subscribing to another tenant's workspace fails as NOT_FOUND", async () => {
-    const workspaceId = await seedWorkspace(t, token, 'secret');
+  test("subscribing to another tenant's workspace fails as NOT_FOUND", async ({ t, tenant: { token, organizationId } }) => {
+    const workspaceId = await seedWorkspace(t, token, organizationId, 'secret');
     const stranger = await t.memberToken('stranger@example.com');
     const sub = subscribeWs(t.wsClient(stranger), WorkspaceConfigChanged, { workspaceId });
     const result = await sub.next();
@@ -92,7 +82,7 @@ describeEachBackend('workspaceConfigChanged', (backend) => {
     expect(result.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
   });
 
-  test('a graphql-ws connection with a bad token is refused with close code 4403', async () => {
+  test('a graphql-ws connection with a bad token is refused with close code 4403', async ({ t }) => {
     const client = t.wsClient('not-a-valid-token');
     const closed = new Promise<number>((resolve) => client.on('closed', (event) => resolve((event as { code: number }).code)));
     expect(await closed).toBe(4403);
@@ -101,26 +91,15 @@ describeEachBackend('workspaceConfigChanged', (backend) => {
 
 describeEachBackend(
   'several instances on one PostgreSQL and Redis',
-  (backend) => {
-    test('a change made through one instance reaches a subscriber of the other', async () => {
-      const database = await createPostgresDatabase();
-      const first = await startTestApp(backend, { databaseUrl: database.url });
-      const second = await startTestApp(backend, { databaseUrl: database.url });
-      try {
-        const token = await first.memberToken('multi@example.com');
-        const workspaceId = await seedWorkspace(first, token, 'multi');
-        const sub = subscribeWs(second.wsClient(token), WorkspaceConfigChanged, { workspaceId });
-        const event = sub.next();
-        // No sinceVersion: only the live path (Redis) can deliver it, once the subscription is in place.
-        await new Promise((r) => setTimeout(r, 500));
-        await first.request(UpdateWorkspace, { input: { id: workspaceId, name: 'Changed on first' } }, token);
-        expect((await event).data?.workspaceConfigChanged).toMatchObject({ version: 1, workspace: { name: 'Changed on first' } });
-        sub.stop();
-      } finally {
-        await first.stop();
-        await second.stop();
-        await database.drop();
-      }
+  (_backend, test) => {
+    test('a change made through one instance reaches a subscriber of the other', async ({ t: first, peer: second, tenant: { token }, workspaceId }) => {
+      const sub = subscribeWs(second.wsClient(token), WorkspaceConfigChanged, { workspaceId });
+      const event = sub.next();
+      // No sinceVersion: only the live path (Redis) can deliver it, once the second instance listens on the workspace's channel.
+      await expect.poll(() => redisListeners('WORKSPACE_CONFIG', workspaceId), { timeout: 5000 }).toBe(1);
+      await first.request(UpdateWorkspace, { input: { id: workspaceId, name: 'Changed on first' } }, token);
+      expect((await event).data?.workspaceConfigChanged).toMatchObject({ version: 1, workspace: { name: 'Changed on first' } });
+      sub.stop();
     });
   },
   ALL_BACKENDS.filter((b) => b.pubsub === 'redis'),

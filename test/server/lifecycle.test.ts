@@ -74,11 +74,12 @@ describe('the embedded default', () => {
       retryAttempts: 0,
     });
     const closeCode = new Promise<number>((resolve) => client.on('closed', (e) => resolve((e as { code: number }).code)));
-    const subscription = client.iterate({
-      query: `subscription { workspaceConfigChanged(workspaceId: "${ws.data.createWorkspace!.id}") { version } }`,
-    });
+    const workspaceId = ws.data.createWorkspace!.id;
+    await request(`mutation { updateWorkspace(input: {id: "${workspaceId}", name: "W1"}) { ... on Workspace { id } } }`);
+    // From version 0, the change is replayed: once it arrives, the subscription is open.
+    const subscription = client.iterate({ query: `subscription { workspaceConfigChanged(workspaceId: "${workspaceId}", sinceVersion: 0) { version } }` });
+    expect((await subscription.next()).value).toEqual({ data: { workspaceConfigChanged: { version: 1 } } });
     const ended = subscription.next().catch((error: unknown) => error);
-    await new Promise((r) => setTimeout(r, 500));
     const signalledAt = Date.now();
     p.child.kill('SIGTERM');
     expect(await closeCode).toBe(1001);

@@ -145,6 +145,17 @@ export function subscribeWs<R, V>(
   };
 }
 
+/** The next result of a subscription that `wanted` accepts, skipping others (a probe's, heard late). */
+export async function nextWhere<R>(
+  subscription: { next(): Promise<ExecutionResult<R>> },
+  wanted: (result: ExecutionResult<R>) => boolean,
+): Promise<ExecutionResult<R>> {
+  for (;;) {
+    const result = await subscription.next();
+    if (wanted(result)) return result;
+  }
+}
+
 /** A subscription over SSE (HTTP, `Accept: text/event-stream`), parsed by hand. */
 export async function subscribeSse<R, V>(
   url: string,

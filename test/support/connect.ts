@@ -15,8 +15,7 @@ export const SetOAuthApp = graphql(`
     setOAuthApp(input: $input) {
       __typename
       ... on OAuthApp { id integrationName clientId scopes authorizationUrl tokenUrl redirectUri }
-      ... on Error { code message }
-      ... on ValidationError { fieldErrors { path message } }
+      ...ErrorFields
     }
   }
 `);
@@ -25,8 +24,7 @@ export const UpdateWorkspace = graphql(`
     updateWorkspace(input: $input) {
       __typename
       ... on Workspace { configVersion allowedRedirectOrigins connectFrameAncestors }
-      ... on Error { code message }
-      ... on ValidationError { fieldErrors { path message } }
+      ...ErrorFields
     }
   }
 `);
@@ -35,8 +33,7 @@ export const CreateConnectSession = graphql(`
     createConnectSession(input: $input) {
       __typename
       ... on CreatedConnectSession { url token expiresAt session { id status authType integrationName } }
-      ... on Error { code message }
-      ... on ValidationError { fieldErrors { path message } }
+      ...ErrorFields
       ... on AmbiguousIntegrationError { aliases }
     }
   }
@@ -80,6 +77,12 @@ export interface ConnectWorld {
   provider: OAuthProvider;
   /** Creates a session as the backend; fails the test on an error result. */
   session(input: { externalId: string; integration: string; expiresIn?: number; redirectUrl?: string }): Promise<{ url: string; token: string; sessionId: string }>;
+  /**
+   * A Stripe form session that end user `externalId` completes: the workspace's
+   * connectSessionCompleted and connectionStatusChanged subscribers hear it. They
+   * replay nothing, so this is how a test learns they are in place (repeatUntilHeard).
+   */
+  completeProbeSession(externalId?: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -112,6 +115,12 @@ export async function seedConnectWorld(t: TestApp, options: { slug: string; clie
     owner,
   );
   if (app.data?.setOAuthApp.__typename !== 'OAuthApp') throw new Error(`setOAuthApp: ${JSON.stringify(app)}`);
+  const session: ConnectWorld['session'] = async (input) => {
+    const result = await t.request(CreateConnectSession, { input: { workspaceId, redirectUrl: host.redirectUrl, ...input } }, apiKey);
+    const created = result.data?.createConnectSession;
+    if (created?.__typename !== 'CreatedConnectSession') throw new Error(`createConnectSession: ${JSON.stringify(result)}`);
+    return { url: created.url, token: created.token, sessionId: created.session.id };
+  };
   return {
     owner,
     apiKey,
@@ -119,11 +128,11 @@ export async function seedConnectWorld(t: TestApp, options: { slug: string; clie
     workspaceId,
     host,
     provider,
-    async session(input) {
-      const result = await t.request(CreateConnectSession, { input: { workspaceId, redirectUrl: host.redirectUrl, ...input } }, apiKey);
-      const created = result.data?.createConnectSession;
-      if (created?.__typename !== 'CreatedConnectSession') throw new Error(`createConnectSession: ${JSON.stringify(result)}`);
-      return { url: created.url, token: created.token, sessionId: created.session.id };
+    session,
+    async completeProbeSession(externalId = 'probe') {
+      const { url } = await session({ externalId, integration: 'stripe' });
+      const done = await submitConnectForm(url, { apiKey: 'sk_test_probe' });
+      if (!(await done.text()).includes('status=success')) throw new Error(`the probe session did not succeed: ${done.status}`);
     },
     async close() {
       await Promise.all([host.close(), provider.close()]);

@@ -11,18 +11,18 @@ const CreateMcpServer = graphql(`
     createMcpServer(input: $input) {
       __typename
       ... on McpServerWithToken { token server { id endpointPath } }
-      ... on Error { code message }
+      ...ErrorFields
     }
   }
 `);
 const IssueEndUserToken = graphql(`
   mutation SupportMcpIssueToken($input: IssueEndUserTokenInput!) {
-    issueEndUserToken(input: $input) { __typename ... on EndUserToken { token endUser { id } } ... on Error { code message } }
+    issueEndUserToken(input: $input) { __typename ... on EndUserToken { token endUser { id } } ...ErrorFields }
   }
 `);
 const RotateMcpServerToken = graphql(`
   mutation SupportMcpRotate($input: RotateMcpServerTokenInput!) {
-    rotateMcpServerToken(input: $input) { __typename ... on McpServerWithToken { token } ... on Error { code message } }
+    rotateMcpServerToken(input: $input) { __typename ... on McpServerWithToken { token } ...ErrorFields }
   }
 `);
 const CatalogActions = graphql(`
