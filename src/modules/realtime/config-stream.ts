@@ -1,8 +1,8 @@
 // A subject's events (a workspace's config changes, an MCP server's tool
 // changes) as one ordered stream: first every stored event after
-// `sinceVersion`, then live ones. Subscribing to the doorbell before
-// reading the database, and skipping versions already sent, leaves no gap and
-// no duplicate at the seam; a version jump in the live stream is backfilled.
+// `sinceVersion`, then live ones. Listening to the doorbell before reading
+// the database, and skipping versions already sent, leaves no gap and no
+// duplicate at the seam; a version jump in the live stream is backfilled.
 import { GraphQLError } from 'graphql';
 import { Prisma, type PrismaClient } from '../../generated/prisma/client.js';
 import { toMessage } from '../../platform/outbox.js';
@@ -81,6 +81,10 @@ export async function* subjectEvents(deps: {
   const { prisma, subject } = deps;
   const live = deps.pubsub.pubsub.subscribe(channelOf(subject.topic), subject.id);
   deps.signal?.addEventListener('abort', () => void live.return?.(), { once: true });
+  // The pub/sub listens from the first next() on, not from subscribe(): ask for
+  // the first live message before reading the database, so that a change
+  // committed during the read is heard (the pull is kept and consumed below).
+  let firstLive: Promise<IteratorResult<ConfigEventMessage>> | null = live.next();
   const storedAfter = async (version: number, upTo?: number) =>
     (
       await prisma.configEvent.findMany({
@@ -100,7 +104,11 @@ export async function* subjectEvents(deps: {
         last = event.version;
       }
     }
-    for await (const message of live) {
+    for (;;) {
+      const next = await (firstLive ?? live.next());
+      firstLive = null;
+      if (next.done) break;
+      const message = next.value;
       if (message.version <= last) continue;
       const events = message.version === last + 1 ? [message] : await storedAfter(last, message.version);
       for (const event of events) {
