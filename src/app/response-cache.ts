@@ -8,7 +8,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { useResponseCache } from '@graphql-yoga/plugin-response-cache';
 import type { Plugin } from 'graphql-yoga';
-import type { Authenticator, Principal } from '../auth/principal.js';
+import { organizationsOf, type Authenticator, type Principal } from '../auth/principal.js';
 import { ResponseCacheStore, type ResponseCache } from '../platform/response-cache.js';
 
 /**
@@ -55,8 +55,7 @@ export function cacheIdentity(principal: Principal): CacheIdentity | null {
   const session = JSON.stringify(rights, (_key, value: unknown) =>
     value instanceof Map ? Object.fromEntries([...value].sort()) : Array.isArray(value) ? [...(value as string[])].sort() : value,
   );
-  const organizationIds = principal.kind === 'member' ? [...principal.roles.keys()] : [principal.organizationId];
-  return { session, organizationIds };
+  return { session, organizationIds: organizationsOf(principal) };
 }
 
 /** Principals authenticated for the cache lookup, handed to the request's context so it does not authenticate twice. */

@@ -72,6 +72,10 @@ export const mayExecute = (principal: Principal): boolean =>
 export const mayProxy = (principal: Principal): boolean =>
   principal.kind === 'member' || (principal.kind === 'apiKey' && principal.permissions.includes(API_KEY_PERMISSIONS.PROXY));
 
+/** The organizations a principal acts in: a member's, by role; a key's or an end user's one; none for anonymous callers. */
+export const organizationsOf = (principal: Principal): string[] =>
+  principal.kind === 'member' ? [...principal.roles.keys()] : principal.kind === 'anonymous' ? [] : [principal.organizationId];
+
 export interface Authenticator {
   authenticate(authorization: string | null | undefined): Promise<Principal>;
 }

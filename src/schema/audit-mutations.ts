@@ -12,6 +12,7 @@ import type { Context } from '../modules/common/context.js';
 import { decodeGlobalId, encodeGlobalID, isUuid } from '../platform/ids.js';
 import type { ResponseCacheInvalidation } from '../platform/pubsub.js';
 import { ownershipOf } from '../auth/registry.js';
+import { organizationsOf } from '../auth/principal.js';
 
 /** Input fields that name the row a mutation acts on, most specific first. */
 const TARGET_FIELDS = ['id', 'memberId', 'endUserId', 'spaceId', 'directoryId', 'connectionId', 'workspaceId', 'organizationId'];
@@ -48,8 +49,7 @@ async function inputTarget(ctx: Context, input: unknown): Promise<AuditTarget | 
  */
 function invalidationOf(ctx: Context, targets: AuditTarget[]): ResponseCacheInvalidation {
   const named = targets.flatMap((target) => (target.organizationId ? [target.organizationId] : []));
-  const principal = ctx.principal;
-  const callers = principal.kind === 'member' ? [...principal.roles.keys()] : principal.kind === 'anonymous' ? [] : [principal.organizationId];
+  const callers = organizationsOf(ctx.principal);
   const organizationIds = named.length === targets.length && named.length ? named : [...new Set([...named, ...callers])];
   const entities = targets.flatMap((target) => [
     { typename: target.type, id: target.id },
