@@ -36,6 +36,7 @@ import { responseCachePlugin, type RequestPrincipals } from './response-cache.js
 import { announceWrite, ResponseCache } from '../platform/response-cache.js';
 import { metricsRegistry, watchInstance } from '../platform/metrics.js';
 import { countRequestErrors, useMetrics } from './metrics.js';
+import { useSharedEventExecution } from './shared-events.js';
 
 export const GRAPHQL_PATH = '/graphql';
 
@@ -135,6 +136,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       useErrorCodes(),
       useMetrics(),
       useRequestLog(logger),
+      useSharedEventExecution(),
       ...(responseCache ? [responseCachePlugin({ cache: responseCache, authenticator, principals: requestPrincipals })] : []),
     ],
     context: async (initial) => ({

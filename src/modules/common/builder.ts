@@ -17,6 +17,22 @@ import { errorCodeLabel, graphqlErrors } from '../../platform/metrics.js';
 import { ownershipOf } from '../../auth/registry.js';
 import './storable-text.plugin.js';
 
+/**
+ * The scopes field rules are written in, for the caller of `ctx`. Exported so
+ * that realtime's visibility classes can be checked against every one of them.
+ */
+export const authScopesOf = (ctx: Context) => ({
+  signedIn: ctx.principal.kind !== 'anonymous',
+  member: ctx.principal.kind === 'member',
+  staff: ctx.principal.kind === 'member' || ctx.principal.kind === 'apiKey',
+  apiKey: ctx.principal.kind === 'apiKey',
+  credentialsRead: ctx.principal.kind === 'apiKey' && ctx.principal.permissions.includes(API_KEY_PERMISSIONS.CREDENTIALS_READ),
+  execute: mayExecute(ctx.principal),
+  workspaceInKeyScope: (workspaceId: string) => inKeyScope(ctx.principal, workspaceId),
+  role: async ({ target, ...needed }: RoleRequirement & { target: string | null | undefined }) => permits(ctx.principal, await ownershipOf(ctx, target), needed),
+  roleOn: ({ row, ...needed }: RoleRequirement & { row: Ownership }) => permits(ctx.principal, row, needed),
+});
+
 export const builder = new SchemaBuilder<{
   Context: Context;
   PrismaTypes: PrismaTypes;
@@ -55,17 +71,7 @@ export const builder = new SchemaBuilder<{
   defaultFieldNullability: false,
   scopeAuth: {
     authorizeOnSubscribe: true,
-    authScopes: (ctx) => ({
-      signedIn: ctx.principal.kind !== 'anonymous',
-      member: ctx.principal.kind === 'member',
-      staff: ctx.principal.kind === 'member' || ctx.principal.kind === 'apiKey',
-      apiKey: ctx.principal.kind === 'apiKey',
-      credentialsRead: ctx.principal.kind === 'apiKey' && ctx.principal.permissions.includes(API_KEY_PERMISSIONS.CREDENTIALS_READ),
-      execute: mayExecute(ctx.principal),
-      workspaceInKeyScope: (workspaceId: string) => inKeyScope(ctx.principal, workspaceId),
-      role: async ({ target, ...needed }) => permits(ctx.principal, await ownershipOf(ctx, target), needed),
-      roleOn: ({ row, ...needed }) => permits(ctx.principal, row, needed),
-    }),
+    authScopes: authScopesOf,
     unauthorizedError: (_parent, context, _info, result) => authorizationError(context.principal, result.failure),
   },
   prisma: {

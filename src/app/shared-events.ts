@@ -1,0 +1,100 @@
+// One execution per event for every subscriber who would see the same answer.
+// graphql-js executes a subscription's selection once per event per
+// subscriber; with thousands of subscribers of one workspace that is
+// thousands of identical executions and database reads. Here each subscriber
+// keeps its own source stream (its access checks, its replay position) and
+// the execution of an event is shared: subscribers whose operation, variables
+// and visibility class are equal form a group, and the group's first
+// subscriber to see an event executes it for all of them. The pub/sub hands
+// every listener the same event object, which is what makes two deliveries
+// "the same event"; an event read back from the database (a replay) is an
+// object of its own and is executed for its subscriber alone.
+//
+// Deliveries then run in slices of FAN_OUT_SLICE per turn of the event loop,
+// so that a writer's transaction and other requests get turns during a large
+// fan-out instead of waiting behind it.
+import { scheduler } from 'node:timers/promises';
+import { createSourceEventStream, execute, print, type DocumentNode, type GraphQLError, type ExecutionArgs, type ExecutionResult } from 'graphql';
+import { isAsyncIterable, mapAsyncIterator, type Plugin } from 'graphql-yoga';
+import stringify from 'safe-stable-stringify';
+import { visibilityClass } from '../auth/visibility.js';
+import type { Context } from '../modules/common/context.js';
+
+/** Deliveries per turn of the event loop during a fan-out. */
+export const FAN_OUT_SLICE = 256;
+
+/** Executions shared by group, per event object; an event nobody holds any more takes its results with it. */
+const executions = new WeakMap<object, Map<string, Promise<ExecutionResult>>>();
+const printed = new WeakMap<DocumentNode, string>();
+
+/** The group of a subscription: equal keys see equal answers for the same event. */
+function groupKeyOf(args: ExecutionArgs): string {
+  let document = printed.get(args.document);
+  if (document === undefined) printed.set(args.document, (document = print(args.document)));
+  const principal = (args.contextValue as Context).principal;
+  return stringify([args.operationName ?? null, document, args.variableValues ?? {}, visibilityClass(principal)]);
+}
+
+/** The result of `event` for `group`, executed by the first of its subscribers to ask. */
+function sharedExecution(event: unknown, group: string, run: () => Promise<ExecutionResult>): Promise<ExecutionResult> {
+  if (typeof event !== 'object' || event === null) return run();
+  let byGroup = executions.get(event);
+  if (!byGroup) executions.set(event, (byGroup = new Map()));
+  let result = byGroup.get(group);
+  if (!result) byGroup.set(group, (result = run()));
+  return result;
+}
+
+/**
+ * Lets `size` deliveries through per turn of the event loop; the next ones
+ * wait for the following turn (setImmediate), after pending I/O callbacks.
+ */
+export class Slices {
+  private left: number;
+  private nextTurn: Promise<void> | null = null;
+
+  constructor(private readonly size: number) {
+    this.left = size;
+  }
+
+  turn(): Promise<void> | undefined {
+    if (this.left > 0) {
+      this.left--;
+      return undefined;
+    }
+    this.nextTurn ??= scheduler.yield().then(() => {
+      this.nextTurn = null;
+      this.left = this.size;
+    });
+    return this.nextTurn.then(() => this.turn());
+  }
+}
+
+const fanOut = new Slices(FAN_OUT_SLICE);
+
+async function subscribeShared(args: ExecutionArgs) {
+  // The subscribe resolver, with its authorisation and access checks, runs for each subscriber.
+  let source: Awaited<ReturnType<typeof createSourceEventStream>>;
+  try {
+    source = await createSourceEventStream(args);
+  } catch (error) {
+    // Heddle's typed errors are no GraphQLErrors; the error masking turns them into one with their code.
+    return { errors: [error as GraphQLError] };
+  }
+  if (!isAsyncIterable(source)) return source;
+  const group = groupKeyOf(args);
+  return mapAsyncIterator(source, async (event: unknown) => {
+    const result = await sharedExecution(event, group, async () => execute({ ...args, rootValue: event }));
+    await fanOut.turn();
+    return result;
+  });
+}
+
+/** Replaces graphql-js's per-subscriber execution of events with the shared one (graphql-ws and SSE alike). */
+export function useSharedEventExecution(): Plugin<Context> {
+  return {
+    onSubscribe({ setSubscribeFn }) {
+      setSubscribeFn(subscribeShared as Parameters<typeof setSubscribeFn>[0]);
+    },
+  };
+}
