@@ -36,6 +36,8 @@ export interface FanoutSettings {
   seconds: number;
   /** How long to wait for deliveries still under way after the last event. */
   drainMs: number;
+  /** Counts the server's SQL statements: the round then reports them per event. */
+  counter?: { statements: number };
 }
 
 export interface FanoutResult {
@@ -57,6 +59,8 @@ export interface FanoutResult {
   /** W5: memory added by the idle subscribers, per subscriber, in bytes. */
   rssPerSubscriber: number;
   heapPerSubscriber: number;
+  /** SQL statements per committed change, its delivery to every subscriber included (with settings.counter). */
+  statementsPerEvent?: number;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -118,6 +122,7 @@ export async function fanoutRound(
   const after = await server.memory();
 
   await harness.request({ cmd: 'reset' });
+  const statementsBefore = settings.counter?.statements ?? 0;
   const attempts = settings.eventsPerSecond * settings.seconds;
   const started = Date.now();
   const published: Promise<void>[] = [];
@@ -132,6 +137,7 @@ export async function fanoutRound(
   const events = attempts - failedChanges.length;
   const expected = events * open.count;
   await waitFor(harness, (p) => p.deliveries >= expected, settings.drainMs);
+  const statements = settings.counter ? settings.counter.statements - statementsBefore : undefined;
   const report = await harness.request<HarnessReport>({ cmd: 'report' });
   await harness.request({ cmd: 'close' });
 
@@ -149,5 +155,6 @@ export async function fanoutRound(
     failures: report.failures,
     rssPerSubscriber: (after.rss - before.rss) / open.count,
     heapPerSubscriber: (after.heapUsed - before.heapUsed) / open.count,
+    ...(statements === undefined ? {} : { statementsPerEvent: statements / Math.max(1, events) }),
   };
 }

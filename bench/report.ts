@@ -21,6 +21,8 @@ export interface Results {
   /** Of those, the API key's authentication (the same for every request). */
   authStatements: number;
   fanoutRounds: { subscribers: number; heddle: FanoutResult; raw: FanoutResult }[];
+  /** W4: SQL statements per config change, its delivery included, by subscriber count . */
+  fanoutStatements: { subscribers: number; perEvent: number }[];
   wallSeconds: number;
 }
 
@@ -100,6 +102,36 @@ function targets(r: Results): Target[] {
       met: at1000.heddle.p99 <= 100 && value >= 0.3 && at1000.heddle.deliveries === at1000.heddle.expected && !at1000.heddle.failedEvents,
     });
   }
+  const at5000 = r.fanoutRounds.find((f) => f.subscribers === 5000);
+  if (at5000) {
+    const value = ratio(at5000.heddle.deliveriesPerSecond, at5000.raw.deliveriesPerSecond);
+    const p99 = ratio(at5000.heddle.p99, at5000.raw.p99);
+    list.push({
+      workload: 'W4',
+      rule: 'at 5,000: deliveries/s ≥ 0.8× raw ws, p99 ≤ 3× raw ws p99 (#20)',
+      measured: `${times(value)}, p99 ${num(at5000.heddle.p99)} ms = ${times(p99)}`,
+      met: value >= 0.8 && p99 <= 3,
+    });
+  }
+  const at10000 = r.fanoutRounds.find((f) => f.subscribers === 10000);
+  if (at10000) {
+    const f = at10000.heddle;
+    list.push({
+      workload: 'W4',
+      rule: 'at 10,000: every event to every subscriber, every config write succeeds (#20)',
+      measured: `${num(f.deliveries)} of ${num(f.expected)} delivered, ${f.events} of ${f.events + f.failedEvents} writes`,
+      met: f.deliveries === f.expected && !f.failedEvents && !f.failures,
+    });
+  }
+  const perEvent = r.fanoutStatements ?? [];
+  if (perEvent.length > 1) {
+    list.push({
+      workload: 'W4',
+      rule: 'statements per event independent of subscribers (#20)',
+      measured: perEvent.map((s) => `${num(s.perEvent, 1)} at ${num(s.subscribers)}`).join(', '),
+      met: perEvent.every((s) => Math.round(s.perEvent) === Math.round(perEvent[0]!.perEvent)),
+    });
+  }
   const idle = r.fanoutRounds.filter(isW5);
   if (idle.length) {
     list.push({
@@ -107,6 +139,12 @@ function targets(r: Results): Target[] {
       rule: '≤ 40 KB per idle subscriber, RSS and heap (1,000 and 5,000)',
       measured: idle.map((f) => `${kb(f.heddle.rssPerSubscriber)} KB RSS, ${kb(f.heddle.heapPerSubscriber)} KB heap at ${num(f.subscribers)}`).join('; '),
       met: idle.every((f) => Math.max(f.heddle.rssPerSubscriber, f.heddle.heapPerSubscriber) <= 40 * 1024),
+    });
+    list.push({
+      workload: 'W5',
+      rule: '≤ 12 KB heap per idle subscriber (#20)',
+      measured: idle.map((f) => `${kb(f.heddle.heapPerSubscriber)} KB at ${num(f.subscribers)}`).join('; '),
+      met: idle.every((f) => f.heddle.heapPerSubscriber <= 12 * 1024),
     });
   }
   return list;
@@ -235,7 +273,7 @@ export function summaryLines(r: Results): string[] {
             `${num(f.subscribers)} subs p50/p99 ${num(f.heddle.p50)}/${num(f.heddle.p99)} ms (raw ws ${num(f.raw.p50)}/${num(f.raw.p99)}), ${num(f.heddle.deliveriesPerSecond)} deliveries/s = ${times(ratio(f.heddle.deliveriesPerSecond, f.raw.deliveriesPerSecond))} raw ws` +
             (f.heddle.failedEvents ? `, ${f.heddle.failedEvents} of ${f.heddle.events + f.heddle.failedEvents} changes failed` : ''),
         )
-        .join('; ')}${status('W4')}`,
+        .join('; ')}${(r.fanoutStatements ?? []).map((s) => `; ${num(s.perEvent, 1)} statements per event at ${num(s.subscribers)}`).join('')}${status('W4')}`,
     );
     lines.push(
       `W5 idle memory per subscriber: ${r.fanoutRounds

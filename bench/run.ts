@@ -27,7 +27,7 @@ const load: LoadSettings = {
   connections: Number(env.BENCH_CONNECTIONS ?? 50),
 };
 const fanout: FanoutSettings = { eventsPerSecond: 10, seconds: Number(env.BENCH_EVENT_SECONDS ?? 5), drainMs: 10_000 };
-const subscriberCounts = (env.BENCH_SUBSCRIBERS ?? '100,1000,5000').split(',').map(Number);
+const subscriberCounts = (env.BENCH_SUBSCRIBERS ?? '100,1000,5000,10000').split(',').map(Number);
 const only = new Set((env.BENCH_ONLY ?? 'W1,W2,W3,W4,W5,W6,W7').split(','));
 const ADMIN_URL = env.BENCH_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -147,7 +147,7 @@ async function main(): Promise<void> {
   };
   let counter: StatementCounter | undefined;
   let harness: Harness | undefined;
-  const results: Results = { date: new Date().toISOString(), machine: await machine(), load, fanout, http: {}, statements: {}, authStatements: 0, fanoutRounds: [], wallSeconds: 0 };
+  const results: Results = { date: new Date().toISOString(), machine: await machine(), load, fanout, http: {}, statements: {}, authStatements: 0, fanoutRounds: [], fanoutStatements: [], wallSeconds: 0 };
 
   try {
     // W7's provider, reached by Heddle through HEDDLE_PROVIDER_BASE_URLS and by the raw baseline directly.
@@ -242,7 +242,7 @@ async function main(): Promise<void> {
     }
 
     if (only.has('W4') || only.has('W5')) {
-      const rawWs = await started(startService('raw ws', 'bench/baselines/raw-ws.ts', { REDIS_URL, BENCH_WORKSPACE_ID: rowId(point.workspaceId) }, cpuProfile('raw-ws')));
+      const rawWs = await started(startService('raw ws', 'bench/baselines/raw-ws.ts', { REDIS_URL, DATABASE_URL: databaseUrl, BENCH_WORKSPACE_ID: rowId(point.workspaceId), BENCH_WORKSPACE_GLOBAL_ID: point.workspaceId }, cpuProfile('raw-ws')));
       harness = Harness.start();
       const api = new GraphqlClient(heddle.url, `Bearer ${point.apiKey}`);
       let touches = 0;
@@ -275,6 +275,25 @@ async function main(): Promise<void> {
           await new Promise((resolve) => setTimeout(resolve, 1000));
         }
         results.fanoutRounds.push({ subscribers: count, heddle: rounds.heddle!, raw: rounds['raw ws']! });
+      }
+      // The statements of a change and of its delivery, on the counted instance: the same for 1 and for 1,000 subscribers.
+      const countedApi = new GraphqlClient(counted.url, `Bearer ${point.apiKey}`);
+      const publishCounted = async () => {
+        const data = await countedApi.request(TOUCH_WORKSPACE, { input: { id: point.workspaceId, name: `Point ${++touches}` } });
+        if (data.updateWorkspace?.__typename !== 'Workspace') throw new Error(`updateWorkspace failed: ${JSON.stringify(data)}`);
+      };
+      for (const count of [1, 1000]) {
+        log(`W4 statements per event: ${count} subscribers on heddle (counted)`);
+        const wsUrl = `${counted.url.replace('http', 'ws')}/graphql`;
+        const round = await fanoutRound(
+          harness,
+          counted,
+          { cmd: 'open', url: wsUrl, count, protocol: 'graphql-ws', authorization: `Bearer ${point.apiKey}`, query: CONFIG_SUBSCRIPTION, variables: { id: point.workspaceId } },
+          publishCounted,
+          { ...fanout, seconds: 2, counter: counter! },
+        );
+        log(`  ${round.statementsPerEvent?.toFixed(1)} statements per event`);
+        results.fanoutStatements.push({ subscribers: count, perEvent: round.statementsPerEvent ?? NaN });
       }
     }
   } catch (error) {

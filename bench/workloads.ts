@@ -42,7 +42,9 @@ export const RESOLUTIONS = [
 ] as const;
 export type ResolutionCase = (typeof RESOLUTIONS)[number];
 
-export const CONFIG_SUBSCRIPTION = 'subscription Config($id: ID!) { workspaceConfigChanged(workspaceId: $id) { version kind occurredAt } }';
+/** W4: the event's own fields and the workspace as a client shows it (#20's realistic selection). */
+export const CONFIG_SUBSCRIPTION =
+  'subscription Config($id: ID!) { workspaceConfigChanged(workspaceId: $id) { version kind occurredAt workspace { id name configVersion } } }';
 
 export const TOUCH_WORKSPACE = `mutation Touch($input: UpdateWorkspaceInput!) {
   updateWorkspace(input: $input) { __typename ... on Workspace { configVersion } ... on Error { code message } }

@@ -43,10 +43,18 @@ export async function openDatabase(
 }
 
 /** Sealed credential columns are read only where a credential read asks for them (credential-store.ts). */
+/**
+ * Interactive transactions wait for a connection up to maxWait (Prisma's default
+ * is 2 s) and run up to timeout. A large subscription fan-out keeps the event
+ * loop busy in slices: a writer queued behind it must wait, not fail.
+ */
+const TRANSACTION_OPTIONS = { maxWait: 10_000, timeout: 15_000 };
+
 function createPrisma(adapter: SqlDriverAdapterFactory, onQuery?: QueryListener): PrismaClient {
   const omit = SEALED_COLUMNS_OMITTED;
-  if (!onQuery) return new PrismaClient({ adapter, omit });
-  const prisma = new PrismaClient({ adapter, omit, log: [{ emit: 'event' as const, level: 'query' as const }] });
+  const transactionOptions = TRANSACTION_OPTIONS;
+  if (!onQuery) return new PrismaClient({ adapter, omit, transactionOptions });
+  const prisma = new PrismaClient({ adapter, omit, transactionOptions, log: [{ emit: 'event' as const, level: 'query' as const }] });
   prisma.$on('query', (e) => onQuery({ query: e.query, duration: e.duration }));
   return prisma as unknown as PrismaClient;
 }
