@@ -246,11 +246,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
           if (error instanceof GraphQLError) return [error];
           throw error;
         }
-        const { schema: envelopedSchema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
-          ...ctx,
-          principal,
-          params: payload,
-        });
+        // Only what the context needs: an idle subscription keeps its initial context (not the socket's state) alive.
+        const { schema: envelopedSchema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({ principal, params: payload });
         let document;
         try {
           document = parse(payload.query);

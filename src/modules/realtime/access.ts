@@ -77,6 +77,37 @@ export function revocationReason(message: AccessRevokedMessage, holder: AccessHo
   }
 }
 
+type RevocationListener = (message: AccessRevokedMessage) => void;
+/** Per pub/sub: the listeners of its open subscriptions and the one subscription that feeds them. */
+const watches = new WeakMap<PubSubHandle, { listeners: Set<RevocationListener>; stop: () => void }>();
+
+/**
+ * Calls `listener` with each revocation until the returned function is
+ * called. All subscriptions of an instance share one pub/sub subscription
+ * (an idle subscriber then holds a set entry, not an iterator of its own),
+ * open while any of them listens.
+ */
+function onAccessRevoked(pubsub: PubSubHandle, listener: RevocationListener): () => void {
+  let watch = watches.get(pubsub);
+  if (!watch) {
+    const messages = pubsub.pubsub.subscribe('access-revoked');
+    const listeners = new Set<RevocationListener>();
+    watch = { listeners, stop: () => void messages.return?.() };
+    watches.set(pubsub, watch);
+    void (async () => {
+      for await (const message of messages) for (const each of [...listeners]) each(message);
+    })();
+  }
+  const current = watch;
+  current.listeners.add(listener);
+  return () => {
+    current.listeners.delete(listener);
+    if (current.listeners.size > 0 || watches.get(pubsub) !== current) return;
+    watches.delete(pubsub);
+    current.stop();
+  };
+}
+
 /**
  * Runs the stream `open` returns until the principal loses access to the
  * workspace, then throws AccessLostError (the client gets it as the
@@ -95,13 +126,10 @@ export async function* whileAccessHolds<T>(
     lost ??= reason;
     controller.abort();
   };
-  const revoked = deps.pubsub.pubsub.subscribe('access-revoked');
-  void (async () => {
-    for await (const message of revoked) {
-      const reason = revocationReason(message, holder, scope);
-      if (reason) return lose(reason);
-    }
-  })();
+  const stopWatching = onAccessRevoked(deps.pubsub, (message) => {
+    const reason = revocationReason(message, holder, scope);
+    if (reason) lose(reason);
+  });
   const expiresAt = principal.kind === 'anonymous' ? null : principal.expiresAt;
   // setTimeout holds at most ~24.8 days; longer-lived credentials are not timed.
   const msLeft = expiresAt ? expiresAt.getTime() - Date.now() : Infinity;
@@ -115,6 +143,6 @@ export async function* whileAccessHolds<T>(
   } finally {
     clearTimeout(timer);
     controller.abort();
-    await revoked.return?.();
+    stopWatching();
   }
 }
