@@ -1,11 +1,18 @@
 // Process entry: configuration, start-up, and graceful shutdown on SIGTERM/SIGINT.
 // Start-up failures print one line naming the cause, without a stack trace.
-import { ConfigError, loadConfig, type Config } from './platform/config.js';
-import { DatabaseUnavailableError } from './platform/db/database.js';
-import { MigrationError } from './platform/db/migrate.js';
-import { createLogger, wantsPrettyLogs } from './platform/logger.js';
-import { PubSubUnavailableError } from './platform/pubsub.js';
-import { buildApp, GRAPHQL_PATH, type App } from './app/app.js';
+import type { App } from './app/app.js';
+import type { Config } from './platform/config.js';
+import { startTracing } from './platform/tracing.js';
+
+// Tracing (when an OTEL_* variable asks for it) starts before the rest is
+// imported: its instrumentations patch http and ioredis as they load.
+const tracing = await startTracing();
+const { ConfigError, loadConfig } = await import('./platform/config.js');
+const { DatabaseUnavailableError } = await import('./platform/db/database.js');
+const { MigrationError } = await import('./platform/db/migrate.js');
+const { createLogger, wantsPrettyLogs } = await import('./platform/logger.js');
+const { PubSubUnavailableError } = await import('./platform/pubsub.js');
+const { buildApp, GRAPHQL_PATH } = await import('./app/app.js');
 
 function fail(message: string): never {
   process.stderr.write(`heddle: ${message}\n`);
@@ -57,7 +64,8 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     // A last resort: never hang on shutdown.
     setTimeout(() => process.exit(1), config.shutdownTimeoutMs + 1000).unref();
     app.stop().then(
-      () => process.exit(0),
+      // The spans still buffered go out before the process ends.
+      () => (tracing?.shutdown() ?? Promise.resolve()).finally(() => process.exit(0)),
       (error: Error) => {
         logger.error({ err: error.message }, 'shutdown failed');
         process.exit(1);

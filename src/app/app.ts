@@ -36,6 +36,8 @@ import { responseCachePlugin, type RequestPrincipals } from './response-cache.js
 import { announceWrite, ResponseCache } from '../platform/response-cache.js';
 import { metricsRegistry, watchInstance } from '../platform/metrics.js';
 import { countRequestErrors, useMetrics } from './metrics.js';
+import { tracingStarted } from '../platform/tracing.js';
+import { useTracing } from './tracing.js';
 import { useSharedEventExecution } from './shared-events.js';
 
 export const GRAPHQL_PATH = '/graphql';
@@ -137,6 +139,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       useMetrics(),
       useRequestLog(logger),
       useSharedEventExecution(),
+      // After the shared execution, which replaces subscribe rather than wrapping it.
+      ...(tracingStarted() ? [useTracing()] : []),
       ...(responseCache ? [responseCachePlugin({ cache: responseCache, authenticator, principals: requestPrincipals })] : []),
     ],
     context: async (initial) => ({

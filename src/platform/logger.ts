@@ -1,9 +1,12 @@
 // Structured logs (pino). Every line passes through `redactSecrets`: values
 // under secret-looking keys (authorization, tokens, passwords, credentials…)
 // are replaced at any depth, so no caller can leak one by logging an object.
-// A line written while a request is handled carries its `requestId`.
+// A line written while a request is handled carries its `requestId`, and,
+// when tracing is on (src/platform/tracing.ts), the `trace_id` and `span_id`
+// of the span it is written in.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
+import { isSpanContextValid, trace } from '@opentelemetry/api';
 import { pino, type Logger } from 'pino';
 import { PinoPretty } from 'pino-pretty';
 
@@ -57,10 +60,17 @@ export function createLogger(level: string, destination?: NodeJS.WritableStream,
   const options: pino.LoggerOptions = {
     level,
     base: { service: 'heddle' },
-    // The request's id, from wherever in its handling the line is written.
+    // The request's id and trace, from wherever in its handling the line is written.
     mixin: () => {
       const scope = requestScope.getStore();
-      return scope ? { requestId: scope.requestId } : {};
+      const fields: Record<string, string> = scope ? { requestId: scope.requestId } : {};
+      // Without a tracer provider there is no active span: the API answers undefined.
+      const span = trace.getActiveSpan()?.spanContext();
+      if (span && isSpanContextValid(span)) {
+        fields.trace_id = span.traceId;
+        fields.span_id = span.spanId;
+      }
+      return fields;
     },
     formatters: { log: (object) => redactSecrets(object) as Record<string, unknown> },
   };
