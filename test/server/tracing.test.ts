@@ -221,9 +221,13 @@ for (const backend of TRACED_BACKENDS) {
       const requestLines = lines.filter((line) => line.requestId === requestLine!.requestId);
       expect(requestLines.every((line) => line.trace_id === traceId)).toBe(true);
 
-      // Neither the exported spans nor the logs hold the caller's credential.
+      // Neither the exported spans nor the logs hold the caller's credential; Heddle's
+      // spans hold no value of the operation (variables, statement parameters) either.
       expect(receiver.bodies.join('\n')).not.toContain(token);
       expect(heddle.stdout()).not.toContain(token);
+      const heddleSpans = receiver.spans.filter((s) => s.service === 'heddle');
+      expect(heddleSpans.some((s) => String(s.attributes['db.query.text']).includes('INSERT INTO'))).toBe(true);
+      expect(JSON.stringify(heddleSpans)).not.toContain(`traced-${backend.pubsub}`);
     });
 
     test('the SDK was loaded with its OTLP exporter (the first test would see such lines)', () => {
