@@ -36,7 +36,7 @@ import { responseCachePlugin, type RequestPrincipals } from './response-cache.js
 import { announceWrite, ResponseCache } from '../platform/response-cache.js';
 import { metricsRegistry, watchInstance } from '../platform/metrics.js';
 import { countRequestErrors, useMetrics } from './metrics.js';
-import { tracingStarted } from '../platform/tracing.js';
+import { nameRequestSpan, tracingStarted } from '../platform/tracing.js';
 import { useTracing } from './tracing.js';
 import { useSharedEventExecution } from './shared-events.js';
 
@@ -175,9 +175,13 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       );
     }
     // Browsers reach the connect pages directly, not through the gateway: no router secret there.
-    if (path === CONNECT_PATH || path.startsWith(`${CONNECT_PATH}/`)) return connect(req, res);
+    if (path === CONNECT_PATH || path.startsWith(`${CONNECT_PATH}/`)) {
+      nameRequestSpan(req.method, path === CONNECT_PATH ? CONNECT_PATH : `${CONNECT_PATH}/*`);
+      return connect(req, res);
+    }
     // MCP clients connect directly with their own tokens, not through the federation router.
     if (path.startsWith(MCP_PATH_PREFIX)) {
+      nameRequestSpan(req.method, `${MCP_PATH_PREFIX}{serverId}`);
       return void mcp.handle(req, res, path.slice(MCP_PATH_PREFIX.length)).catch((error: Error) => {
         logger.error({ err: error }, 'MCP request failed');
         if (!res.headersSent) sendJson(res, 500, { jsonrpc: '2.0', error: { code: -32603, message: 'internal error' }, id: null });
@@ -186,6 +190,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     }
     // Backends call the proxy directly with their own credential, as they call GraphQL; it is no GraphQL for the router.
     if (path.startsWith(PROXY_PATH_PREFIX)) {
+      nameRequestSpan(req.method, `${PROXY_PATH_PREFIX}*`);
       return void handleProxy({ execution: services, authenticator, maxBodyBytes: config.limits.maxBodyBytes }, req, res).catch((error: Error) => {
         logger.error({ err: error }, 'proxy request failed');
         if (!res.headersSent) sendJson(res, 500, { error: { code: 'INTERNAL_SERVER_ERROR', message: 'internal error' } });
@@ -196,6 +201,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       return sendJson(res, 401, { errors: [{ message: 'missing or wrong router secret', extensions: { code: 'UNAUTHENTICATED' } }] });
     }
     if (graphiql?.handles(req, path)) return graphiql.serve(req, res, path);
+    if (path === GRAPHQL_PATH) nameRequestSpan(req.method, GRAPHQL_PATH);
     if (req.headers.accept?.includes('text/event-stream')) {
       eventStreams.add(res);
       res.once('close', () => eventStreams.delete(res));

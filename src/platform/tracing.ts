@@ -8,6 +8,7 @@
 // import-in-the-middle's loader hook for ES modules. Prisma's and undici's
 // (fetch) spans come through globals and diagnostics channels instead.
 import { register } from 'node:module';
+import { trace } from '@opentelemetry/api';
 
 export interface Tracing {
   /** Exports the spans still buffered; call it before the process exits. */
@@ -19,6 +20,18 @@ export function tracingRequested(env: NodeJS.ProcessEnv = process.env): boolean 
   if (env.OTEL_SDK_DISABLED?.trim().toLowerCase() === 'true') return false;
   if (env.OTEL_TRACES_EXPORTER?.trim() === 'none') return false;
   return Object.keys(env).some((name) => name.startsWith('OTEL_'));
+}
+
+/**
+ * Names the HTTP server span of the request being handled after its route
+ * (`POST /graphql`, `GET /mcp/{serverId}`): a template, never the raw path.
+ * Without tracing there is no span and nothing happens.
+ */
+export function nameRequestSpan(method: string | undefined, route: string): void {
+  const span = trace.getActiveSpan();
+  if (!span) return;
+  span.setAttribute('http.route', route);
+  span.updateName(`${method ?? 'GET'} ${route}`);
 }
 
 let started = false;

@@ -20,6 +20,7 @@ import { ALL_BACKENDS, unavailable, type Backend } from '../support/backends.js'
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../support/otlp-receiver.js';
 import { spawnHeddle, type HeddleProcess } from '../support/process.js';
 import { TEST_REDIS_URL } from '../support/services.js';
+import { tracingRequested } from '../../src/platform/tracing.js';
 
 const ROUTER_SECRET = 'tracing-test-router-secret-0123456789';
 const ISSUER = 'https://idp.example.test/';
@@ -62,6 +63,14 @@ function ancestry(span: ReceivedSpan, spans: ReceivedSpan[]): ReceivedSpan[] {
   for (let parent = byId.get(span.parentSpanId ?? ''); parent; parent = byId.get(parent.parentSpanId ?? '')) chain.push(parent);
   return chain;
 }
+
+test('any OTEL_* variable turns tracing on, unless it turns the SDK or its trace exporter off', () => {
+  expect(tracingRequested({ PATH: '/usr/bin', HEDDLE_TRACING: '1' })).toBe(false);
+  expect(tracingRequested({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' })).toBe(true);
+  expect(tracingRequested({ OTEL_SERVICE_NAME: 'heddle-eu' })).toBe(true);
+  expect(tracingRequested({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318', OTEL_SDK_DISABLED: 'true' })).toBe(false);
+  expect(tracingRequested({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318', OTEL_TRACES_EXPORTER: 'none' })).toBe(false);
+});
 
 test('with no OTEL_* variable, no module of the SDK, its exporters, instrumentations or loader hook is loaded', async () => {
   const p = start({});
@@ -200,7 +209,7 @@ for (const backend of TRACED_BACKENDS) {
       expect(services.indexOf('hive-gateway')).toBeGreaterThan(0);
       expect(services.slice(services.indexOf('hive-gateway')).every((service) => service === 'hive-gateway')).toBe(true);
       const heddleNames = query.filter((s) => s.service === 'heddle').map((s) => s.name);
-      expect(heddleNames.slice(-2)).toEqual(['mutation TracedCreateOrganization', 'POST']);
+      expect(heddleNames.slice(-2)).toEqual(['mutation TracedCreateOrganization', 'POST /graphql']);
       expect(heddleNames.slice(0, -2)).toEqual(expect.arrayContaining(['prisma:client:db_query', 'prisma:client:operation']));
       expect(heddleNames.slice(0, -2).every((name) => name.startsWith('prisma:client:'))).toBe(true);
       expect(query.map((s) => s.name)).toContain('subgraph.execute (heddle)');
@@ -208,7 +217,7 @@ for (const backend of TRACED_BACKENDS) {
       expect(operation.attributes).toMatchObject({ 'graphql.operation.type': 'mutation', 'graphql.operation.name': 'TracedCreateOrganization' });
 
       expect(jwksFetch[0]!.attributes['url.full']).toBe(idp.jwksUrl);
-      expect(jwksFetch.map((s) => s.name)).toContain('POST');
+      expect(jwksFetch.map((s) => s.name)).toContain('POST /graphql');
       if (publish) {
         expect(publish[0]!.name).toBe('publish');
         expect(publish).toContain(operation);
