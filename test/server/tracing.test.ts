@@ -5,6 +5,7 @@
 // OTLP over HTTP (JSON) to a loopback receiver; one request must come out as
 // one connected trace: gateway → Heddle's HTTP server → the GraphQL operation
 // → Prisma, with the identity provider's JWKS fetched (undici) on the way.
+import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
@@ -149,6 +150,7 @@ for (const backend of TRACED_BACKENDS) {
   const why = unavailable(backend);
   describe.skipIf(why !== null)(`one request, one trace [${backend.name}]${why ? ` (skipped: ${why})` : ''}`, () => {
     let heddle: HeddleProcess;
+    let heddleUrl: string;
     let gatewayUrl: string;
 
     beforeAll(async () => {
@@ -167,7 +169,8 @@ for (const backend of TRACED_BACKENDS) {
         ...(database ? { DATABASE_URL: database.url } : {}),
         ...(backend.pubsub === 'redis' ? { REDIS_URL: TEST_REDIS_URL } : {}),
       });
-      ({ url: gatewayUrl } = await startTracedGateway(await heddle.listening));
+      heddleUrl = await heddle.listening;
+      ({ url: gatewayUrl } = await startTracedGateway(heddleUrl));
     });
 
     test('gateway → Heddle → Prisma share one trace id, each span the child of the one above; the log lines carry it', async () => {
@@ -237,6 +240,53 @@ for (const backend of TRACED_BACKENDS) {
       const heddleSpans = receiver.spans.filter((s) => s.service === 'heddle');
       expect(heddleSpans.some((s) => String(s.attributes['db.query.text']).includes('INSERT INTO'))).toBe(true);
       expect(JSON.stringify(heddleSpans)).not.toContain(`traced-${backend.pubsub}`);
+    });
+
+    test("a subscription over SSE that arrives with a traceparent: its start is a span of that trace", async () => {
+      const authorization = `Bearer ${await idp.token(`watcher-${backend.pubsub}@example.com`)}`;
+      const mutate = async (query: string, input: Record<string, unknown>) => {
+        const response = await fetch(`${gatewayUrl}/graphql`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization },
+          body: JSON.stringify({ query, variables: { input } }),
+        });
+        return ((await response.json()) as { data: Record<string, { id: string }> }).data;
+      };
+      const { createOrganization: org } = await mutate('mutation($input: CreateOrganizationInput!) { createOrganization(input: $input) { ... on Organization { id } } }', {
+        name: 'Watched',
+        slug: `watched-${backend.pubsub}`,
+      });
+      const { createWorkspace: workspace } = await mutate('mutation($input: CreateWorkspaceInput!) { createWorkspace(input: $input) { ... on Workspace { id } } }', {
+        organizationId: org!.id,
+        name: 'Watched',
+        slug: 'watched',
+      });
+
+      // As a gateway subscribing over HTTP would send it.
+      const traceId = randomBytes(16).toString('hex');
+      const gatewaySpanId = randomBytes(8).toString('hex');
+      const stream = new AbortController();
+      const response = await fetch(`${heddleUrl}/graphql`, {
+        method: 'POST',
+        signal: stream.signal,
+        headers: {
+          'content-type': 'application/json',
+          accept: 'text/event-stream',
+          authorization,
+          'x-heddle-router-secret': ROUTER_SECRET,
+          traceparent: `00-${traceId}-${gatewaySpanId}-01`,
+        },
+        body: JSON.stringify({ query: 'subscription TracedWatch($id: ID!) { workspaceConfigChanged(workspaceId: $id) { version } }', variables: { id: workspace!.id } }),
+      });
+      expect(response.status).toBe(200);
+      const started = await receiver.waitFor((all) => all.some((s) => s.traceId === traceId && s.name === 'subscription TracedWatch'));
+      // The request's own span ends with the stream.
+      stream.abort();
+      const spans = await receiver.waitFor((all) => all.some((s) => s.traceId === traceId && s.name === 'POST /graphql'));
+      const subscription = started.find((s) => s.traceId === traceId && s.name === 'subscription TracedWatch')!;
+      const chain = ancestry(subscription, spans);
+      expect(chain.map((s) => s.name)).toEqual(['subscription TracedWatch', 'POST /graphql']);
+      expect(chain.at(-1)!.parentSpanId).toBe(gatewaySpanId);
     });
 
     test('the SDK was loaded with its OTLP exporter (the first test would see such lines)', () => {
