@@ -3,6 +3,8 @@
 // the subscribers, and subscribers of different visibility still get their own.
 import { expect } from 'vitest';
 import type { ExecutionResult } from 'graphql';
+import { LIVE_BACKLOG, subjectEvents, workspaceConfigSubject } from '../../src/modules/realtime/config-stream.js';
+import { decodeId } from '../../src/platform/ids.js';
 import { graphql } from '../generated/index.js';
 import { nextWhere, subscribeWs, withoutAuthentication, type TestApp } from '../support/app.js';
 import { ALL_BACKENDS, describeEachBackend } from '../support/backends.js';
@@ -152,6 +154,35 @@ describeEachBackend(
       // The two answers differ: a shared execution across them would have shown.
       expect(answer(ownerAlone!, fromQuery)).not.toEqual(answer(keyAlone!, fromQuery));
       subscriptions.forEach((s) => s.stop());
+    });
+  },
+  ALL_BACKENDS,
+  test,
+);
+
+describeEachBackend(
+  'a subscriber that falls behind',
+  (_backend, test) => {
+    test(`keeps at most ${LIVE_BACKLOG} announcements in memory and still gets every event once, in order`, async ({ t, tenant }) => {
+      const workspaceId = await seedWorkspace(t, tenant.token, tenant.organizationId, 'se-slow');
+      const { prisma, pubsub } = t.app.services;
+      const controller = new AbortController();
+      // The stream as a subscription holds it, read by nobody while the changes commit.
+      const events = subjectEvents({ prisma, pubsub, subject: workspaceConfigSubject(decodeId(workspaceId, 'Workspace')!), sinceVersion: 0, signal: controller.signal });
+      const first = events.next();
+      const changes = LIVE_BACKLOG + 50;
+      for (let i = 1; i <= changes; i++) {
+        const updated = await t.request(UpdateWorkspace, { input: { id: workspaceId, name: `change ${i}` } }, tenant.token);
+        expect(updated.data?.updateWorkspace.__typename).toBe('Workspace');
+      }
+      statements = [];
+      const versions = [(await first).value!.version];
+      while (versions.length < changes) versions.push((await events.next()).value!.version);
+      expect(versions).toEqual(Array.from({ length: changes }, (_, i) => i + 1));
+      // The announcements that slid out of the backlog were read back from the outbox.
+      expect(statements.some((sql) => sql.includes('"ConfigEvent"'))).toBe(true);
+      controller.abort();
+      await events.return(undefined);
     });
   },
   ALL_BACKENDS,

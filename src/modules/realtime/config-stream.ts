@@ -3,10 +3,14 @@
 // `sinceVersion`, then live ones. Listening to the doorbell before reading
 // the database, and skipping versions already sent, leaves no gap and no
 // duplicate at the seam; a version jump in the live stream is backfilled.
+import { Repeater, SlidingBuffer } from '@repeaterjs/repeater';
 import { GraphQLError } from 'graphql';
 import { Prisma, type PrismaClient } from '../../generated/prisma/client.js';
 import { toMessage } from '../../platform/outbox.js';
 import { channelOf, type ConfigEventMessage, type PubSubHandle } from '../../platform/pubsub.js';
+
+/** Announcements a subscriber may be behind before the oldest are dropped from memory (and read back from the outbox). */
+export const LIVE_BACKLOG = 100;
 
 /** Whose events: the outbox topic, the subject's id and where its current version is kept. */
 export interface EventSubject {
@@ -79,12 +83,21 @@ export async function* subjectEvents(deps: {
   signal?: AbortSignal;
 }): AsyncGenerator<ConfigEventMessage> {
   const { prisma, subject } = deps;
-  const live = deps.pubsub.pubsub.subscribe(channelOf(subject.topic), subject.id);
-  deps.signal?.addEventListener('abort', () => void live.return?.(), { once: true });
-  // The pub/sub listens from the first next() on, not from subscribe(): ask for
-  // the first live message before reading the database, so that a change
-  // committed during the read is heard (the pull is kept and consumed below).
-  let firstLive: Promise<IteratorResult<ConfigEventMessage>> | null = live.next();
+  const published = deps.pubsub.pubsub.subscribe(channelOf(subject.topic), subject.id);
+  // The announcements are drained at once into a bounded backlog: a subscriber
+  // too slow to keep up keeps only the latest LIVE_BACKLOG of them in memory,
+  // and the version jump that leaves is read back from the outbox below. (The
+  // pub/sub's own queue is unbounded, and past 1,024 its publisher throws.)
+  // Draining starts now, before the database is read, so that a change
+  // committed during the read is heard.
+  const live = new Repeater<ConfigEventMessage>(async (push, stop) => {
+    void stop.then(() => published.return?.());
+    for await (const message of published) await push(message);
+    stop();
+  }, new SlidingBuffer(LIVE_BACKLOG));
+  deps.signal?.addEventListener('abort', () => void live.return(), { once: true });
+  // The Repeater runs its executor from the first next() on.
+  let pulled: Promise<IteratorResult<ConfigEventMessage>> | null = live.next();
   const storedAfter = async (version: number, upTo?: number) =>
     (
       await prisma.configEvent.findMany({
@@ -105,8 +118,8 @@ export async function* subjectEvents(deps: {
       }
     }
     for (;;) {
-      const next = await (firstLive ?? live.next());
-      firstLive = null;
+      const next = await (pulled ?? live.next());
+      pulled = null;
       if (next.done) break;
       const message = next.value;
       if (message.version <= last) continue;
@@ -117,6 +130,6 @@ export async function* subjectEvents(deps: {
       }
     }
   } finally {
-    await live.return?.();
+    await live.return();
   }
 }
