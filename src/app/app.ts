@@ -38,7 +38,7 @@ import { metricsRegistry, watchInstance } from '../platform/metrics.js';
 import { countRequestErrors, useMetrics } from './metrics.js';
 import { nameRequestSpan, tracingStarted } from '../platform/tracing.js';
 import { useTracing } from './tracing.js';
-import { useSharedEventExecution } from './shared-events.js';
+import { deliverDirectly, useSharedEventExecution } from './shared-events.js';
 
 export const GRAPHQL_PATH = '/graphql';
 
@@ -274,12 +274,14 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
           }
           throw error;
         }
+        const contextValue = await contextFactory();
+        deliverDirectly(contextValue, { socket: ctx.extra.socket, id, maxBufferedBytes: config.limits.websocket.maxBufferedBytes });
         return {
           schema: envelopedSchema,
           operationName: payload.operationName,
           document,
           variableValues: payload.variables,
-          contextValue: await contextFactory(),
+          contextValue,
           // The upgrade's X-Request-Id when well-formed (one per socket, from a gateway), else one per operation.
           rootValue: { execute, subscribe, requestId: requestIdOf(ctx.extra.request.headers['x-request-id']) },
         };

@@ -17,7 +17,9 @@ import { createHash } from 'node:crypto';
 import { scheduler } from 'node:timers/promises';
 import { createSourceEventStream, execute, print, type DocumentNode, type GraphQLError, type ExecutionArgs, type ExecutionResult } from 'graphql';
 import { isAsyncIterable, mapAsyncIterator, type Plugin } from 'graphql-yoga';
+import { Repeater } from '@repeaterjs/repeater';
 import stringify from 'safe-stable-stringify';
+import type { WebSocket } from 'ws';
 import { visibilityClass } from '../auth/visibility.js';
 import type { Context } from '../modules/common/context.js';
 
@@ -75,6 +77,36 @@ export class Slices {
 
 const fanOut = new Slices(FAN_OUT_SLICE);
 
+/** A graphql-ws operation's socket and id: its events are written there directly. */
+export interface DirectDelivery {
+  socket: WebSocket;
+  id: string;
+  /** Past this many bytes waiting in the socket's buffer, the socket is closed (SLOW_SUBSCRIBER_CLOSE). */
+  maxBufferedBytes: number;
+}
+
+/**
+ * WebSocket close code for a subscriber that does not read its events fast
+ * enough (its socket's send buffer passed HEDDLE_WS_MAX_BUFFERED_BYTES). The
+ * client reconnects and resumes with sinceVersion, losing nothing.
+ */
+export const SLOW_SUBSCRIBER_CLOSE = 4429;
+
+const directDeliveries = new WeakMap<object, DirectDelivery>();
+
+/** Marks an operation's context as one whose events go straight to its socket (graphql-ws, see app.ts). */
+export function deliverDirectly(contextValue: object, delivery: DirectDelivery): void {
+  directDeliveries.set(contextValue, delivery);
+}
+
+/** A result's JSON, made once for every socket of its group. */
+const serialized = new WeakMap<ExecutionResult, string>();
+function jsonOf(result: ExecutionResult): string {
+  let json = serialized.get(result);
+  if (json === undefined) serialized.set(result, (json = JSON.stringify(result)));
+  return json;
+}
+
 async function subscribeShared(args: ExecutionArgs) {
   // The subscribe resolver, with its authorisation and access checks, runs for each subscriber.
   let source: Awaited<ReturnType<typeof createSourceEventStream>>;
@@ -86,10 +118,43 @@ async function subscribeShared(args: ExecutionArgs) {
   }
   if (!isAsyncIterable(source)) return source;
   const group = groupKeyOf(args);
-  return mapAsyncIterator(source, async (event: unknown) => {
+  const render = async (event: unknown) => {
     const result = await sharedExecution(event, group, async () => execute({ ...args, rootValue: event }));
     await fanOut.turn();
     return result;
+  };
+  const direct = directDeliveries.get(args.contextValue as object);
+  return direct ? writeDirectly(source, render, direct) : mapAsyncIterator(source, render);
+}
+
+/**
+ * Writes each event's `next` message to the socket itself: the group's JSON
+ * with this operation's id around it, instead of graphql-ws's per-socket
+ * serialisation and iterator chain. graphql-ws still owns the operation: the
+ * returned iterator ends or fails when the source does (complete, or error
+ * with its code), and carries the rare result with errors so that they are
+ * masked and formatted as every other error (after what was written, in order).
+ */
+function writeDirectly(
+  source: AsyncIterable<unknown>,
+  render: (event: unknown) => Promise<ExecutionResult>,
+  { socket, id, maxBufferedBytes }: DirectDelivery,
+): AsyncIterableIterator<ExecutionResult> {
+  const prefix = `{"id":${JSON.stringify(id)},"type":"next","payload":`;
+  return new Repeater<ExecutionResult>(async (push, stop) => {
+    const events = source[Symbol.asyncIterator]();
+    void stop.then(() => events.return?.());
+    for (let next = await events.next(); !next.done; next = await events.next()) {
+      const result = await render(next.value);
+      // Settles once graphql-ws has sent it and asks for more.
+      if (result.errors) await push(result);
+      else if (socket.readyState !== socket.OPEN) break;
+      else if (socket.bufferedAmount > maxBufferedBytes) {
+        socket.close(SLOW_SUBSCRIBER_CLOSE, 'subscriber too slow: reconnect and resume with sinceVersion');
+        break;
+      } else socket.send(`${prefix}${jsonOf(result)}}`);
+    }
+    stop();
   });
 }
 

@@ -209,6 +209,10 @@ export const envSchema = z.object({
     shownDefault: "`15000`",
     description: "graphql-ws's keepalive: a ping each interval; a socket that has not answered within the next interval is dropped, including a peer that stopped reading (it resumes with `sinceVersion`)",
   }),
+  HEDDLE_WS_MAX_BUFFERED_BYTES: positiveInt.default(4 * 1024 * 1024).meta({
+    shownDefault: "`4194304`",
+    description: "bytes of events a graphql-ws socket may have waiting to be sent; past it the subscriber is too slow and the socket is closed with code 4429 (it reconnects and resumes with `sinceVersion`, losing nothing)",
+  }),
   HEDDLE_MCP_ALLOWED_ORIGINS: originList.default([]).meta({
     shownDefault: "(none)",
     description: "comma list of browser origins (`https://app.example.com`) allowed to call `/mcp/…` besides Heddle's own; a request with any other `Origin` gets 403, one without `Origin` is not affected",
@@ -345,7 +349,8 @@ export interface GraphqlLimits {
     maxSubscriptions: number;
     /** A socket that does not answer a ping within one interval is dropped. */
     pingIntervalMs: number;
-    /** Unsent bytes a socket may queue before it is closed as a slow consumer. */
+    /** Unsent bytes a socket may queue before it is closed as a slow consumer (close code 4429). */
+    maxBufferedBytes: number;
   };
 }
 
@@ -432,6 +437,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       websocket: {
         maxSubscriptions: e.HEDDLE_WS_MAX_SUBSCRIPTIONS,
         pingIntervalMs: e.HEDDLE_WS_PING_INTERVAL_MS,
+        maxBufferedBytes: e.HEDDLE_WS_MAX_BUFFERED_BYTES,
       },
     },
     graphql: {
