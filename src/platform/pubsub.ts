@@ -2,6 +2,7 @@
 // default, Redis when REDIS_URL is set so that every instance hears every change.
 // It is only a doorbell: the outbox in the database is the record (outbox.ts).
 import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
+import { Repeater, SlidingBuffer } from '@repeaterjs/repeater';
 import { createPubSub, type PubSub } from 'graphql-yoga';
 import { Redis } from 'ioredis';
 import { redactUrl, type Config } from './config.js';
@@ -102,9 +103,30 @@ export async function* workspaceMessages<K extends WorkspaceTopic>(
   }
 }
 
+/** The topics whose messages are about one subject, named by the id they are published with. */
+type SubjectTopic = 'workspace-config' | 'mcp-tools';
+
+/**
+ * The messages of `topic` about `id`, as `pubsub.subscribe(topic, id)` gives
+ * them, except that at most `backlog` unread ones are kept: a reader too slow
+ * to keep up loses the oldest. (The pub/sub's own queue is unbounded, and past
+ * 1,024 unread messages its publisher throws.) Listens from the first next().
+ */
+export function subscribeLatest<K extends SubjectTopic>(handle: PubSubHandle, topic: K, id: string, backlog: number): Repeater<Topics[K][1]> {
+  // The channel name createPubSub gives a topic and an id.
+  const channel = `${topic}:${id}`;
+  return new Repeater<Topics[K][1]>((push, stop) => {
+    const listener = (event: Event) => void push((event as CustomEvent<Topics[K][1]>).detail);
+    handle.eventTarget.addEventListener(channel, listener);
+    void stop.then(() => handle.eventTarget.removeEventListener(channel, listener));
+  }, new SlidingBuffer(backlog));
+}
+
 export interface PubSubHandle {
   kind: 'memory' | 'redis';
   pubsub: PubSub<Topics>;
+  /** What `pubsub` publishes on and subscribes to (subscribeLatest listens there too). */
+  eventTarget: EventTarget;
   /** The publishing connection, also for state every instance shares (connect rate limits); null in-process. */
   redis: Redis | null;
   /** Each Redis client and whether it is ready (metrics); empty in-process. */
@@ -135,9 +157,11 @@ export class PubSubUnavailableError extends Error {
 
 export async function openPubSub(config: Config['pubsub'], logger: Logger): Promise<PubSubHandle> {
   if (config.kind === 'memory') {
+    const eventTarget = new EventTarget();
     return {
       kind: 'memory',
-      pubsub: createPubSub<Topics>(),
+      pubsub: createPubSub<Topics>({ eventTarget }),
+      eventTarget,
       redis: null,
       redisClients: () => [],
       onResubscribed: () => () => {},
@@ -169,6 +193,7 @@ export async function openPubSub(config: Config['pubsub'], logger: Logger): Prom
   return {
     kind: 'redis',
     pubsub: createPubSub<Topics>({ eventTarget }),
+    eventTarget,
     redis: publishClient,
     redisClients: () => [
       { client: 'publish', ready: publishClient.status === 'ready' },

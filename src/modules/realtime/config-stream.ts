@@ -3,11 +3,10 @@
 // `sinceVersion`, then live ones. Listening to the doorbell before reading
 // the database, and skipping versions already sent, leaves no gap and no
 // duplicate at the seam; a version jump in the live stream is backfilled.
-import { Repeater, SlidingBuffer } from '@repeaterjs/repeater';
 import { GraphQLError } from 'graphql';
 import { Prisma, type PrismaClient } from '../../generated/prisma/client.js';
 import { toMessage } from '../../platform/outbox.js';
-import { channelOf, type ConfigEventMessage, type PubSubHandle } from '../../platform/pubsub.js';
+import { channelOf, subscribeLatest, type ConfigEventMessage, type PubSubHandle } from '../../platform/pubsub.js';
 
 /** Announcements a subscriber may be behind before the oldest are dropped from memory (and read back from the outbox). */
 export const LIVE_BACKLOG = 100;
@@ -83,18 +82,11 @@ export async function* subjectEvents(deps: {
   signal?: AbortSignal;
 }): AsyncGenerator<ConfigEventMessage> {
   const { prisma, subject } = deps;
-  const published = deps.pubsub.pubsub.subscribe(channelOf(subject.topic), subject.id);
-  // The announcements are drained at once into a bounded backlog: a subscriber
-  // too slow to keep up keeps only the latest LIVE_BACKLOG of them in memory,
-  // and the version jump that leaves is read back from the outbox below. (The
-  // pub/sub's own queue is unbounded, and past 1,024 its publisher throws.)
-  // Draining starts now, before the database is read, so that a change
-  // committed during the read is heard.
-  const live = new Repeater<ConfigEventMessage>(async (push, stop) => {
-    void stop.then(() => published.return?.());
-    for await (const message of published) await push(message);
-    stop();
-  }, new SlidingBuffer(LIVE_BACKLOG));
+  // A subscriber too slow to keep up keeps only the latest LIVE_BACKLOG
+  // announcements in memory; the version jump that leaves is read back from
+  // the outbox below. Listening starts at the first next(), before the
+  // database is read, so that a change committed during the read is heard.
+  const live = subscribeLatest(deps.pubsub, channelOf(subject.topic), subject.id, LIVE_BACKLOG);
   deps.signal?.addEventListener('abort', () => void live.return(), { once: true });
   // The Repeater runs its executor from the first next() on.
   let pulled: Promise<IteratorResult<ConfigEventMessage>> | null = live.next();
