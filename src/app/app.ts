@@ -217,7 +217,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     // Without the router secret the upgrade is answered 401.
     verifyClient: ({ req }: { req: IncomingMessage }) => trustedRouter(req.headers),
   });
-  const wsHandle = useServer<Record<string, unknown>, { authorization?: string | null }>(
+  const wsHandle = useServer<Record<string, unknown>, { authorization?: string | null; requestIdHeader?: string | string[] }>(
     {
       // Each operation on a socket is a request of its own for the logs.
       execute: (args) => {
@@ -236,6 +236,9 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
           const authorization = typeof fromParams === 'string' ? fromParams : (ctx.extra.request.headers.authorization ?? null);
           await authenticator.authenticate(authorization);
           ctx.extra.authorization = authorization;
+          ctx.extra.requestIdHeader = ctx.extra.request.headers['x-request-id'];
+          // The upgrade request is read; an idle socket need not keep it (and its headers) alive.
+          (ctx.extra as { request?: IncomingMessage }).request = undefined;
           return true;
         } catch {
           return false; // graphql-ws closes with 4403 Forbidden
@@ -283,7 +286,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
           variableValues: payload.variables,
           contextValue,
           // The upgrade's X-Request-Id when well-formed (one per socket, from a gateway), else one per operation.
-          rootValue: { execute, subscribe, requestId: requestIdOf(ctx.extra.request.headers['x-request-id']) },
+          rootValue: { execute, subscribe, requestId: requestIdOf(ctx.extra.requestIdHeader) },
         };
       },
     },
