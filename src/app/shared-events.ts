@@ -10,9 +10,10 @@
 // "the same event"; an event read back from the database (a replay) is an
 // object of its own and is executed for its subscriber alone.
 //
-// Deliveries then run in slices of FAN_OUT_SLICE per turn of the event loop,
-// so that a writer's transaction and other requests get turns during a large
-// fan-out instead of waiting behind it.
+// The group's graphql-ws subscribers are then written the answer in one loop
+// (the JSON made once, each operation's id around it), in slices of
+// FAN_OUT_SLICE sockets per turn of the event loop, so that a writer's
+// transaction and other requests get turns during a large fan-out.
 import { createHash } from 'node:crypto';
 import { scheduler } from 'node:timers/promises';
 import { createSourceEventStream, execute, print, type DocumentNode, type GraphQLError, type ExecutionArgs, type ExecutionResult } from 'graphql';
@@ -26,8 +27,6 @@ import type { Context } from '../modules/common/context.js';
 /** Deliveries per turn of the event loop during a fan-out. */
 export const FAN_OUT_SLICE = 256;
 
-/** Executions shared by group, per event object; an event nobody holds any more takes its results with it. */
-const executions = new WeakMap<object, Map<string, Promise<ExecutionResult>>>();
 const printed = new WeakMap<DocumentNode, string>();
 
 /** The group of a subscription: equal keys see equal answers for the same event. */
@@ -40,42 +39,52 @@ function groupKeyOf(args: ExecutionArgs): string {
   return createHash('sha256').update(key).digest('base64url');
 }
 
-/** The result of `event` for `group`, executed by the first of its subscribers to ask. */
-function sharedExecution(event: unknown, group: string, run: () => Promise<ExecutionResult>): Promise<ExecutionResult> {
-  if (typeof event !== 'object' || event === null) return run();
-  let byGroup = executions.get(event);
-  if (!byGroup) executions.set(event, (byGroup = new Map()));
-  let result = byGroup.get(group);
-  if (!result) byGroup.set(group, (result = run()));
-  return result;
-}
+type Writer = (result: ExecutionResult) => void;
 
-/**
- * Lets `size` deliveries through per turn of the event loop; the next ones
- * wait for the following turn (setImmediate), after pending I/O callbacks.
- */
-export class Slices {
-  private left: number;
-  private nextTurn: Promise<void> | null = null;
+/** One event's execution for one group, and the subscribers waiting to be written its answer. */
+class GroupEvent {
+  private readonly result: Promise<ExecutionResult>;
+  /** Null once the answer has been written to every subscriber that asked in time. */
+  private writers: Writer[] | null = [];
+  private readonly written: Promise<ExecutionResult>;
 
-  constructor(private readonly size: number) {
-    this.left = size;
-  }
-
-  turn(): Promise<void> | undefined {
-    if (this.left > 0) {
-      this.left--;
-      return undefined;
-    }
-    this.nextTurn ??= scheduler.yield().then(() => {
-      this.nextTurn = null;
-      this.left = this.size;
+  constructor(run: () => Promise<ExecutionResult>) {
+    this.result = run();
+    this.written = this.result.then(async (result) => {
+      const writers = this.writers!;
+      // Writers that join while the loop yields are written in it too.
+      for (let i = 0; i < writers.length; i++) {
+        if (i > 0 && i % FAN_OUT_SLICE === 0) await scheduler.yield();
+        writers[i]!(result);
+      }
+      this.writers = null;
+      return result;
     });
-    return this.nextTurn.then(() => this.turn());
+  }
+
+  /** Resolves with the answer once `writer` has been given it, with the rest of the group. */
+  deliver(writer: Writer): Promise<ExecutionResult> {
+    if (this.writers) {
+      this.writers.push(writer);
+      return this.written;
+    }
+    // Late (its subscriber was busy with an earlier event): written on its own.
+    return this.result.then((result) => (writer(result), result));
   }
 }
 
-const fanOut = new Slices(FAN_OUT_SLICE);
+/** Groups' executions per event object; an event nobody holds any more takes them with it. */
+const groupEvents = new WeakMap<object, Map<string, GroupEvent>>();
+
+/** The execution of `event` for `group`, started by the first of its subscribers to ask. */
+function groupEventOf(event: unknown, group: string, run: () => Promise<ExecutionResult>): GroupEvent {
+  if (typeof event !== 'object' || event === null) return new GroupEvent(run);
+  let byGroup = groupEvents.get(event);
+  if (!byGroup) groupEvents.set(event, (byGroup = new Map()));
+  let shared = byGroup.get(group);
+  if (!shared) byGroup.set(group, (shared = new GroupEvent(run)));
+  return shared;
+}
 
 /** A graphql-ws operation's socket and id: its events are written there directly. */
 export interface DirectDelivery {
@@ -118,41 +127,42 @@ async function subscribeShared(args: ExecutionArgs) {
   }
   if (!isAsyncIterable(source)) return source;
   const group = groupKeyOf(args);
-  const render = async (event: unknown) => {
-    const result = await sharedExecution(event, group, async () => execute({ ...args, rootValue: event }));
-    await fanOut.turn();
-    return result;
-  };
+  const eventOf = (event: unknown) => groupEventOf(event, group, async () => execute({ ...args, rootValue: event }));
   const direct = directDeliveries.get(args.contextValue as object);
-  return direct ? writeDirectly(source, render, direct) : mapAsyncIterator(source, render);
+  if (!direct) return mapAsyncIterator(source, (event: unknown) => eventOf(event).deliver(() => {}));
+  return writeDirectly(source, eventOf, direct);
 }
 
 /**
- * Writes each event's `next` message to the socket itself: the group's JSON
- * with this operation's id around it, instead of graphql-ws's per-socket
- * serialisation and iterator chain. graphql-ws still owns the operation: the
- * returned iterator ends or fails when the source does (complete, or error
- * with its code), and carries the rare result with errors so that they are
- * masked and formatted as every other error (after what was written, in order).
+ * Writes each event's `next` message to the socket itself, in its group's
+ * loop: the group's JSON with this operation's id around it, instead of
+ * graphql-ws's per-socket serialisation and iterator chain. graphql-ws still
+ * owns the operation: the returned iterator ends or fails when the source
+ * does (complete, or error with its code), and carries the rare result with
+ * errors so that they are masked and formatted as every other error (after
+ * what was written, in order).
  */
 function writeDirectly(
   source: AsyncIterable<unknown>,
-  render: (event: unknown) => Promise<ExecutionResult>,
+  eventOf: (event: unknown) => GroupEvent,
   { socket, id, maxBufferedBytes }: DirectDelivery,
 ): AsyncIterableIterator<ExecutionResult> {
   const prefix = `{"id":${JSON.stringify(id)},"type":"next","payload":`;
+  let tooSlow = false;
+  const write: Writer = (result) => {
+    if (result.errors || tooSlow || socket.readyState !== socket.OPEN) return;
+    if (socket.bufferedAmount > maxBufferedBytes) {
+      tooSlow = true;
+      socket.close(SLOW_SUBSCRIBER_CLOSE, 'subscriber too slow: reconnect and resume with sinceVersion');
+    } else socket.send(`${prefix}${jsonOf(result)}}`);
+  };
   return new Repeater<ExecutionResult>(async (push, stop) => {
     const events = source[Symbol.asyncIterator]();
     void stop.then(() => events.return?.());
-    for (let next = await events.next(); !next.done; next = await events.next()) {
-      const result = await render(next.value);
+    for (let next = await events.next(); !next.done && !tooSlow; next = await events.next()) {
+      const result = await eventOf(next.value).deliver(write);
       // Settles once graphql-ws has sent it and asks for more.
       if (result.errors) await push(result);
-      else if (socket.readyState !== socket.OPEN) break;
-      else if (socket.bufferedAmount > maxBufferedBytes) {
-        socket.close(SLOW_SUBSCRIBER_CLOSE, 'subscriber too slow: reconnect and resume with sinceVersion');
-        break;
-      } else socket.send(`${prefix}${jsonOf(result)}}`);
     }
     stop();
   });
