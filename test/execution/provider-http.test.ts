@@ -83,6 +83,22 @@ describe('requests', () => {
     expect([...lastRequest().body]).toEqual([1, 2, 3]);
   });
 
+  test('an array in the query repeats its key, once per item and in order, after any query the path holds', async () => {
+    next = { body: { ok: true } };
+    await sendFor()({ method: 'GET', path: '/search?fixed=1', query: { labels: ['a', 'b c', 'a&b'], ids: [7, true], empty: [], q: 'x', skipped: undefined } });
+    const request = lastRequest();
+    expect(request.query.getAll('labels')).toEqual(['a', 'b c', 'a&b']);
+    expect([...request.query]).toEqual([
+      ['fixed', '1'],
+      ['labels', 'a'],
+      ['labels', 'b c'],
+      ['labels', 'a&b'],
+      ['ids', '7'],
+      ['ids', 'true'],
+      ['q', 'x'],
+    ]);
+  });
+
   test('JSON that does not parse stays text', async () => {
     next = { body: '{not json', headers: { 'content-type': 'application/json' } };
     expect((await sendFor()({ method: 'GET', path: '/broken' })).body).toBe('{not json');

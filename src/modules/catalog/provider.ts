@@ -12,6 +12,8 @@ import type { JsonSchema } from './types.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
+export type QueryValue = string | number | boolean;
+
 /** One request to the provider. */
 export interface ProviderRequest {
   method: HttpMethod;
@@ -21,7 +23,8 @@ export interface ProviderRequest {
    * upload URL). Never built from caller input alone.
    */
   path: string;
-  query?: Record<string, string | number | boolean | undefined>;
+  /** Query parameters in order; an array repeats its key (`labelIds=A&labelIds=B`), undefined values are left out. */
+  query?: Record<string, QueryValue | readonly QueryValue[] | undefined>;
   headers?: Record<string, string>;
   /** json: sent as application/json; form: application/x-www-form-urlencoded; raw: as given. */
   body?: { json: unknown } | { form: Record<string, string> } | { raw: string | Uint8Array; contentType: string };

@@ -88,9 +88,7 @@ export function createSend(options: SendOptions): Send {
 
   return async (request) => {
     const { url, sameOrigin } = requestUrl(base, request.path);
-    for (const [key, value] of Object.entries(request.query ?? {})) {
-      if (value !== undefined) url.searchParams.append(key, String(value));
-    }
+    appendQuery(url, request.query);
     if (!sameOrigin) assertScheme(url, rule);
     const guarded = !rule.allowPrivateAddresses && (sameOrigin ? target.guarded : true);
     if (guarded) assertNotPrivateLiteral(url.hostname);
@@ -142,6 +140,13 @@ function requestUrl(base: URL, path: string): { url: URL; sameOrigin: boolean } 
   const url = new URL(base.href + path.slice(1));
   if (url.origin !== base.origin || !url.pathname.startsWith(base.pathname)) throw escapes();
   return { url, sameOrigin: true };
+}
+
+/** The request's query after any the path holds: an array value is its key repeated, once per item (`labelIds=A&labelIds=B`). */
+function appendQuery(url: URL, query: ProviderRequest['query']): void {
+  for (const [key, value] of Object.entries(query ?? {})) {
+    for (const item of Array.isArray(value) ? value : [value]) if (item !== undefined) url.searchParams.append(key, String(item));
+  }
 }
 
 function encodeBody(body: ProviderRequest['body']): { body?: string | Uint8Array; contentType?: string } {
