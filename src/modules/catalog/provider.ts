@@ -46,6 +46,11 @@ export interface ProviderFailure {
   rateLimited?: boolean;
   /** How long the provider asked to wait (its `Retry-After`); createSend fills it from the header when the provider does not. */
   retryAfterMs?: number;
+  /**
+   * The provider refused the credential, as an HTTP 401 says it: set by providers that say so
+   * another way (Linear's `AUTHENTICATION_ERROR` with HTTP 400 or 200). An OAuth2 connection refreshes once and retries.
+   */
+  credentialRejected?: boolean;
 }
 
 /**

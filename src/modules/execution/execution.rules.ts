@@ -138,8 +138,9 @@ export function isTransient(error: unknown): boolean {
   return error.failure.rateLimited === true || status === 429 || status === null || status >= 500;
 }
 
-/** The provider rejected the credential (HTTP 401): an OAuth2 connection refreshes once and tries again. */
-export const isUnauthorized = (error: unknown): boolean => error instanceof ProviderCallError && error.providerStatus === 401;
+/** The provider rejected the credential (HTTP 401, or its own way of saying so): an OAuth2 connection refreshes once and tries again. */
+export const isUnauthorized = (error: unknown): boolean =>
+  error instanceof ProviderCallError && (error.providerStatus === 401 || error.failure.credentialRejected === true);
 
 /** How long to wait before the next attempt: the provider's Retry-After when it is longer than the backoff's own delay. */
 export function waitBeforeRetry(error: unknown, backoffMs: number): number {
