@@ -76,6 +76,12 @@ export interface Provider {
   baseUrl: string;
   /** Headers every request carries (`Notion-Version`, GitHub's `Accept` and `X-GitHub-Api-Version`). */
   headers?: Record<string, string>;
+  /**
+   * The header the provider documents for idempotent requests (Stripe's `Idempotency-Key` on POST), when it has one.
+   * When the caller gave an idempotencyKey, each request of these methods under the base URL carries a value
+   * derived from it (providerIdempotencyKey), the same on every retry, so a retried request cannot act twice.
+   */
+  idempotencyHeader?: { name: string; methods: readonly HttpMethod[] };
   /** The credential's headers (`Authorization: Bearer …` for most; Linear's API keys go bare). */
   authorize(secret: ConnectionSecret): Record<string, string>;
   /** A failed answer, or null for a success. Slack's HTTP 200 `ok:false` and Linear's `errors` are failures. */

@@ -167,6 +167,20 @@ export function providerErrorOf(error: unknown, timedOut: { afterMs: number } | 
 // ---------------------------------------------------------------------------
 // Idempotency
 
+/**
+ * The value of a provider's idempotency header (Stripe's `Idempotency-Key`) for the `requestIndex`-th request of
+ * one keyed execution. Never the caller's key itself: a hash of the workspace, the key and the execution, so two
+ * workspaces (or organizations) that share a provider account and pick the same key cannot collide, a key reused
+ * after Heddle's 24 h window is a new key at the provider too, and the caller's words do not leave Heddle. The
+ * request index keeps an action's several requests apart; retries of one request send the same value.
+ * base64url of SHA-256: 43 characters of [A-Za-z0-9_-], within the providers' limits (Stripe 255).
+ */
+export function providerIdempotencyKey(execution: { workspaceId: string; idempotencyKey: string; executionId: string }, requestIndex: number): string {
+  return createHash('sha256')
+    .update(JSON.stringify(['heddle-idempotency-v1', execution.workspaceId, execution.idempotencyKey, execution.executionId, requestIndex]))
+    .digest('base64url');
+}
+
 /** What makes two calls "the same request" for an idempotency key. */
 export function requestHash(request: { integration: string; action: string; externalId: string | null; input: unknown }): string {
   return createHash('sha256').update(stableStringify(request) ?? '').digest('hex');

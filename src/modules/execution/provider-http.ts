@@ -71,6 +71,8 @@ export interface SendOptions extends Partial<AddressRule> {
   fetch?: typeof globalThis.fetch;
   /** Aborts the request (the layer's timeout); the abort reason is thrown as it is, not as a ProviderCallError. */
   signal?: AbortSignal;
+  /** The value for the provider's idempotency header (Provider.idempotencyHeader), when the caller gave an idempotencyKey. */
+  idempotencyKey?: string;
 }
 
 /**
@@ -98,6 +100,10 @@ export function createSend(options: SendOptions): Send {
     for (const [key, value] of Object.entries(request.headers ?? {})) headers.set(key, value);
     if (contentType) headers.set('content-type', contentType);
     if (sameOrigin) for (const [key, value] of Object.entries(provider.authorize(secret))) headers.set(key, value);
+    const idempotency = provider.idempotencyHeader;
+    if (sameOrigin && idempotency && options.idempotencyKey && idempotency.methods.includes(request.method) && !headers.has(idempotency.name)) {
+      headers.set(idempotency.name, options.idempotencyKey);
+    }
 
     let response: Response;
     let text: string;
