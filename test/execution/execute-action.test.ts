@@ -13,6 +13,7 @@ import { createPostgresDatabase, databaseText, startTestApp, type TestApp } from
 import { issueEndUserToken } from '../support/mcp.js';
 import { seedApiKey, seedConnection, seedIntegration, seedOrganization, seedWorkspace } from '../support/fixtures.js';
 import { startGitHubFake, type GitHubFake } from '../support/fake-providers/github.js';
+import { startLinearFake, type LinearFake } from '../support/fake-providers/linear.js';
 import { startFakeServer, type FakeServer } from '../support/fake-providers/server.js';
 import { startSlackFake, type SlackFake } from '../support/fake-providers/slack.js';
 import { startTokenServer, type TokenServer } from '../support/token-server.js';
@@ -77,6 +78,7 @@ interface World {
   t: TestApp;
   slack: SlackFake;
   github: GitHubFake;
+  linear: LinearFake;
   tokens: TokenServer;
   owner: string;
   orgId: string;
@@ -93,8 +95,11 @@ const messages = (slack: SlackFake, method: string) => slack.api.requests.filter
 async function startWorld(backend: (typeof ALL_BACKENDS)[number], databaseUrl?: string): Promise<World> {
   const slack = await startSlackFake({ token: CANARY });
   const github = await startGitHubFake({ token: 'gho_fresh-access-token' });
+  const linear = await startLinearFake({ oauthToken: 'lin_oauth_fresh-access-token' });
   const tokens = await startTokenServer();
-  tokens.reply = () => ({ body: { access_token: 'gho_fresh-access-token', token_type: 'Bearer', expires_in: 3600 } });
+  tokens.reply = (form) => ({
+    body: { access_token: form.get('refresh_token')?.startsWith('lin_') ? linear.oauthToken : 'gho_fresh-access-token', token_type: 'Bearer', expires_in: 3600 },
+  });
   const logs: string[] = [];
   const logStream = new PassThrough();
   logStream.on('data', (chunk: Buffer) => logs.push(chunk.toString()));
@@ -102,11 +107,11 @@ async function startWorld(backend: (typeof ALL_BACKENDS)[number], databaseUrl?: 
     databaseUrl,
     logStream,
     env: {
-      HEDDLE_PROVIDER_BASE_URLS: JSON.stringify({ slack: slack.apiUrl, github: github.url }),
+      HEDDLE_PROVIDER_BASE_URLS: JSON.stringify({ slack: slack.apiUrl, github: github.url, linear: linear.url }),
       HEDDLE_ACTION_TIMEOUT_MS: '4000',
     },
   });
-  return { t, slack, github, tokens, logs, answers: [], owner: '', orgId: '', ws: '', executeKey: '', plainKey: '' };
+  return { t, slack, github, linear, tokens, logs, answers: [], owner: '', orgId: '', ws: '', executeKey: '', plainKey: '' };
 }
 
 async function seedWorld(w: World, slug: string): Promise<void> {
@@ -159,7 +164,7 @@ describeEachBackend('executeAction', (backend) => {
   }, 60_000);
   afterAll(async () => {
     await w?.t.stop();
-    await Promise.all([w?.slack.close(), w?.github.close(), w?.tokens.close()]);
+    await Promise.all([w?.slack.close(), w?.github.close(), w?.linear.close(), w?.tokens.close()]);
   });
 
   test('send_message reaches Slack as documented, and the execution is answered and stored', async () => {
@@ -268,6 +273,29 @@ describeEachBackend('executeAction', (backend) => {
     expect(auth).toEqual(['Bearer gho_revoked-token', 'Bearer gho_fresh-access-token']);
     // The next call uses the refreshed token at once.
     expect(await execute(w, { workspaceId: w.ws, integration: 'code', action: 'list_issues', input: { owner: 'heddle', repo: 'api' } })).toMatchObject({ attempts: 1 });
+  });
+
+  test('Linear’s AUTHENTICATION_ERROR (HTTP 400, no 401) on an OAuth2 connection is a rejected credential: one refresh, one retry', async () => {
+    const connection = await seedConnection(w.t, w.owner, {
+      scope: 'WORKSPACE',
+      workspaceId: w.ws,
+      type: 'OAUTH2',
+      integrationName: 'linear',
+      displayName: 'Linear app',
+      tokenUrl: w.tokens.url,
+      credentials: { accessToken: 'lin_oauth_revoked-token', refreshToken: 'lin_refresh-token', expiresAt: new Date(Date.now() + 3_600_000).toISOString() },
+    });
+    await seedIntegration(w.t, w.owner, { workspaceId: w.ws, integrationName: 'linear', alias: 'issues', connectionStrategy: 'FIXED', connectionId: connection });
+    const before = w.tokens.calls.length;
+    const requests = w.linear.server.requests.length;
+    const result = await execute(w, { workspaceId: w.ws, integration: 'issues', action: 'list_issues', input: {} });
+    expect(result).toMatchObject({ status: 'SUCCEEDED', attempts: 2, output: { issues: [] } });
+    expect(w.tokens.calls.length).toBe(before + 1);
+    expect(w.tokens.calls.at(-1)!.get('refresh_token')).toBe('lin_refresh-token');
+    expect(w.linear.server.requests.slice(requests).map((r) => r.headers.authorization)).toEqual([
+      'Bearer lin_oauth_revoked-token',
+      `Bearer ${w.linear.oauthToken}`,
+    ]);
   });
 
   test('an idempotencyKey answers the first execution and never calls Slack twice; another request under it is a CONFLICT', async () => {
@@ -380,7 +408,7 @@ describeEachBackend(
     afterAll(async () => {
       await b?.stop();
       await a?.t.stop();
-      await Promise.all([a?.slack.close(), a?.github.close(), a?.tokens.close()]);
+      await Promise.all([a?.slack.close(), a?.github.close(), a?.linear.close(), a?.tokens.close()]);
       await database?.drop();
     });
 

@@ -4,6 +4,7 @@
 import type { LookupAddress } from 'node:dns';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ProviderCallError, type Provider, type ProviderAnswer } from '../../src/modules/catalog/provider.js';
+import { providerIdempotencyKey } from '../../src/modules/execution/execution.rules.js';
 import { createSend, isPublicAddress, ProviderAddressRefusedError, resolveBaseUrl } from '../../src/modules/execution/provider-http.js';
 import { startFakeServer, type FakeServer, type Reply } from '../support/fake-providers/server.js';
 
@@ -83,9 +84,59 @@ describe('requests', () => {
     expect([...lastRequest().body]).toEqual([1, 2, 3]);
   });
 
+  test('an array in the query repeats its key, once per item and in order, after any query the path holds', async () => {
+    next = { body: { ok: true } };
+    await sendFor()({ method: 'GET', path: '/search?fixed=1', query: { labels: ['a', 'b c', 'a&b'], ids: [7, true], empty: [], q: 'x', skipped: undefined } });
+    const request = lastRequest();
+    expect(request.query.getAll('labels')).toEqual(['a', 'b c', 'a&b']);
+    expect([...request.query]).toEqual([
+      ['fixed', '1'],
+      ['labels', 'a'],
+      ['labels', 'b c'],
+      ['labels', 'a&b'],
+      ['ids', '7'],
+      ['ids', 'true'],
+      ['q', 'x'],
+    ]);
+  });
+
   test('JSON that does not parse stays text', async () => {
     next = { body: '{not json', headers: { 'content-type': 'application/json' } };
     expect((await sendFor()({ method: 'GET', path: '/broken' })).body).toBe('{not json');
+  });
+});
+
+describe('the provider’s idempotency header', () => {
+  // As Stripe documents it: `Idempotency-Key` on POST requests (GET and DELETE are idempotent already).
+  const stripeLike: Provider = { ...provider, idempotencyHeader: { name: 'Idempotency-Key', methods: ['POST'] } };
+  const VALUE = providerIdempotencyKey({ workspaceId: 'ws-1', idempotencyKey: 'deploy-1', executionId: 'ex-1' }, 0);
+
+  test('a keyed request of a declared method carries the value; other methods, other origins and unkeyed calls carry none', async () => {
+    next = { body: { ok: true } };
+    await sendFor({ provider: stripeLike, idempotencyKey: VALUE })({ method: 'POST', path: '/customers', body: { form: { email: 'a@example.com' } } });
+    expect(lastRequest().headers['idempotency-key']).toBe(VALUE);
+
+    await sendFor({ provider: stripeLike, idempotencyKey: VALUE })({ method: 'GET', path: '/customers' });
+    expect(lastRequest().headers['idempotency-key']).toBeUndefined();
+    await sendFor({ provider: stripeLike })({ method: 'POST', path: '/customers' });
+    expect(lastRequest().headers['idempotency-key']).toBeUndefined();
+    // A provider that documents no such header gets none, keyed or not.
+    await sendFor({ idempotencyKey: VALUE })({ method: 'POST', path: '/customers' });
+    expect(lastRequest().headers['idempotency-key']).toBeUndefined();
+    await sendFor({ provider: stripeLike, idempotencyKey: VALUE })({ method: 'POST', path: `${other.url}/upload` });
+    expect(other.requests.at(-1)!.headers['idempotency-key']).toBeUndefined();
+  });
+
+  test('the value is derived, never the caller’s key: stable for one request, different across workspaces, keys, executions and requests', () => {
+    const of = (workspaceId: string, idempotencyKey: string, executionId: string, index: number) =>
+      providerIdempotencyKey({ workspaceId, idempotencyKey, executionId }, index);
+    expect(VALUE).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(VALUE).not.toContain('deploy-1');
+    expect(of('ws-1', 'deploy-1', 'ex-1', 0)).toBe(VALUE);
+    const others = [of('ws-2', 'deploy-1', 'ex-1', 0), of('ws-1', 'deploy-2', 'ex-1', 0), of('ws-1', 'deploy-1', 'ex-2', 0), of('ws-1', 'deploy-1', 'ex-1', 1)];
+    expect(new Set([VALUE, ...others]).size).toBe(5);
+    // No concatenation ambiguity: moving characters between the workspace and the key changes the value.
+    expect(of('ws-1a', 'b', 'ex-1', 0)).not.toBe(of('ws-1', 'ab', 'ex-1', 0));
   });
 });
 

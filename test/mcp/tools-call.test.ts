@@ -29,6 +29,18 @@ const Audit = graphql(`
   query McpAudit($org: ID!) { organization(id: $org) { auditEvents(action: "executeAction", first: 50) { edges { node { actorType details } } } } }
 `);
 
+const UpdateServer = graphql(`
+  mutation TcUpdateServer($input: UpdateMcpServerInput!) {
+    updateMcpServer(input: $input) { __typename ... on McpServer { connectRedirectUrl } ...ErrorFields }
+  }
+`);
+const AllowRedirects = graphql(`
+  mutation TcAllowRedirects($input: UpdateWorkspaceInput!) { updateWorkspace(input: $input) { __typename ...ErrorFields } }
+`);
+const SessionAudit = graphql(`
+  query TcSessionAudit($org: ID!) { organization(id: $org) { auditEvents(action: "createConnectSession", first: 50) { edges { node { actorType targetType details } } } } }
+`);
+
 const textOf = (result: object) => ((result as { content?: unknown }).content as { type: string; text: string }[])[0]!.text;
 
 /** The world with a fake Slack that the app's provider calls reach. */
@@ -124,6 +136,62 @@ describeEachBackend(
       });
       // The token the connections hold is in no row: executions, audit entries, usage.
       expect(await databaseText(t)).not.toContain(TOKEN);
+    });
+
+    test('a PER_USER tool without a connection: the hosted connect link when an admin let the server create sessions, else how to get one', async () => {
+      // No end user at all: the tool says how to call it for one.
+      const anonymous = await mcp.client.callTool({ name: 'mine__send_message', arguments: { channel: '#general', text: 'hi' } });
+      expect(textOf(anonymous)).toMatch(/^CONNECTION_REQUIRED: .*X-Heddle-External-Id header\. .*createConnectSession/);
+
+      // The server may create sessions only when an admin gave it a return URL on the workspace's allowed origins.
+      const refused = await t.request(UpdateServer, { input: { id: server.id, connectRedirectUrl: 'https://app.example.com/connected' } }, owner);
+      expect(refused.data?.updateMcpServer).toMatchObject({ code: 'VALIDATION_ERROR', fieldErrors: [{ path: ['input', 'connectRedirectUrl'] }] });
+      expect((await t.request(AllowRedirects, { input: { id: ws, allowedRedirectOrigins: ['https://app.example.com'] } }, owner)).data?.updateWorkspace).toMatchObject({ __typename: 'Workspace' });
+      const allowed = await t.request(UpdateServer, { input: { id: server.id, connectRedirectUrl: 'https://app.example.com/connected' } }, owner);
+      expect(allowed.data?.updateMcpServer).toEqual({ __typename: 'McpServer', connectRedirectUrl: 'https://app.example.com/connected' });
+
+      const forCleo = await connectMcp(server.url, server.token, { 'x-heddle-external-id': 'cleo' });
+      const { token: danaToken } = await issueEndUserToken(t, apiKey, { workspaceId: ws, externalId: 'dana' });
+      const dana = await connectMcp(server.url, danaToken);
+      try {
+        const none = textOf(await forCleo.client.callTool({ name: 'mine__send_message', arguments: { channel: '#general', text: 'hi' } }));
+        expect(none).toMatch(/^CONNECTION_REQUIRED: end user "cleo" has no ACTIVE slack connection/);
+        const link = /Send the end user to (\S+) to connect slack \(single use, until /.exec(none)?.[1];
+        // Heddle's public URL (here http://localhost:{port}) and the session's page.
+        expect(new URL(link!).port).toBe(new URL(t.url).port);
+        expect(new URL(link!).pathname).toMatch(/^\/connect\/hcs_/);
+        // The link is a live hosted connect page (Slack without an OAuth app: the token form).
+        const page = await fetch(`${t.url}${new URL(link!).pathname}`);
+        expect(page.status).toBe(200);
+        expect(await page.text()).toContain('Slack');
+
+        // An end user's own token gets its own link too.
+        const danas = textOf(await dana.client.callTool({ name: 'mine__list_channels', arguments: {} }));
+        expect(danas).toMatch(/^CONNECTION_REQUIRED: end user "dana" .*Send the end user to \S+\/connect\/hcs_/);
+
+        // Once connected, the same call runs.
+        await seedConnection(t, apiKey, { scope: 'USER', workspaceId: ws, externalId: 'cleo', integrationName: 'slack', credentials: { apiKey: TOKEN } });
+        expect((await forCleo.client.callTool({ name: 'mine__send_message', arguments: { channel: '#general', text: 'from cleo' } })).isError).toBeFalsy();
+      } finally {
+        await forCleo.close();
+        await dana.close();
+      }
+      // Each session created is audited as the server's (SYSTEM) or the end user's, with no secret.
+      const audit = await t.request(SessionAudit, { org: orgId }, owner);
+      const entries = audit.data!.organization!.auditEvents.edges.map((e) => e.node);
+      expect(entries.map((e) => e.actorType).sort()).toEqual(['END_USER', 'SYSTEM']);
+      for (const entry of entries) expect(entry).toMatchObject({ targetType: 'ConnectSession', details: { channel: 'MCP', mcpServer: server.id, integration: 'mine' } });
+
+      // Turned off again: back to the instructions.
+      await t.request(UpdateServer, { input: { id: server.id, connectRedirectUrl: null } }, owner);
+      const forEve = await connectMcp(server.url, server.token, { 'x-heddle-external-id': 'eve' });
+      try {
+        const text = textOf(await forEve.client.callTool({ name: 'mine__list_channels', arguments: {} }));
+        expect(text).toMatch(/^CONNECTION_REQUIRED: end user "eve".*createConnectSession/);
+        expect(text).not.toContain('/connect/hcs_');
+      } finally {
+        await forEve.close();
+      }
     });
   },
   ALL_BACKENDS.slice(0, 2),

@@ -138,11 +138,12 @@ describe('add_comment', () => {
     expect(result).toEqual({ id: comment.id, body: 'Fixed in **#42**', url: `https://linear.app/heddle/issue/eng-1/fix-login#comment-${comment.id.slice(0, 8)}`, createdAt: comment.createdAt });
   });
 
-  test('a revoked key: Linear’s authentication error is a failure with its message', async () => {
+  test('a revoked key: Linear’s authentication error is a failure with its message, marked as a rejected credential', async () => {
     linear.addIssue({ title: 'Fix login' });
     const error = await providerError(run('add_comment', { issueId: 'ENG-1', body: 'hello' }, { apiKey: 'lin_api_revoked' }));
     expect(error.providerStatus).toBe(400);
-    expect(error.failure).toEqual({ message: 'Authentication required, not authenticated', providerCode: 'AUTHENTICATION_ERROR' });
+    // Not a 401, yet the credential was refused: the layer refreshes an OAuth2 connection once and retries.
+    expect(error.failure).toEqual({ message: 'Authentication required, not authenticated', providerCode: 'AUTHENTICATION_ERROR', credentialRejected: true });
     expect(linear.comments).toEqual([]);
   });
 });

@@ -12,6 +12,8 @@ import type { JsonSchema } from './types.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
+export type QueryValue = string | number | boolean;
+
 /** One request to the provider. */
 export interface ProviderRequest {
   method: HttpMethod;
@@ -21,7 +23,8 @@ export interface ProviderRequest {
    * upload URL). Never built from caller input alone.
    */
   path: string;
-  query?: Record<string, string | number | boolean | undefined>;
+  /** Query parameters in order; an array repeats its key (`labelIds=A&labelIds=B`), undefined values are left out. */
+  query?: Record<string, QueryValue | readonly QueryValue[] | undefined>;
   headers?: Record<string, string>;
   /** json: sent as application/json; form: application/x-www-form-urlencoded; raw: as given. */
   body?: { json: unknown } | { form: Record<string, string> } | { raw: string | Uint8Array; contentType: string };
@@ -43,6 +46,11 @@ export interface ProviderFailure {
   rateLimited?: boolean;
   /** How long the provider asked to wait (its `Retry-After`); createSend fills it from the header when the provider does not. */
   retryAfterMs?: number;
+  /**
+   * The provider refused the credential, as an HTTP 401 says it: set by providers that say so
+   * another way (Linear's `AUTHENTICATION_ERROR` with HTTP 400 or 200). An OAuth2 connection refreshes once and retries.
+   */
+  credentialRejected?: boolean;
 }
 
 /**
@@ -68,6 +76,12 @@ export interface Provider {
   baseUrl: string;
   /** Headers every request carries (`Notion-Version`, GitHub's `Accept` and `X-GitHub-Api-Version`). */
   headers?: Record<string, string>;
+  /**
+   * The header the provider documents for idempotent requests (Stripe's `Idempotency-Key` on POST), when it has one.
+   * When the caller gave an idempotencyKey, each request of these methods under the base URL carries a value
+   * derived from it (providerIdempotencyKey), the same on every retry, so a retried request cannot act twice.
+   */
+  idempotencyHeader?: { name: string; methods: readonly HttpMethod[] };
   /** The credential's headers (`Authorization: Bearer …` for most; Linear's API keys go bare). */
   authorize(secret: ConnectionSecret): Record<string, string>;
   /** A failed answer, or null for a success. Slack's HTTP 200 `ok:false` and Linear's `errors` are failures. */

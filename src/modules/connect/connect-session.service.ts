@@ -4,7 +4,8 @@
 // connection, so a replay or a race finds nothing to end and writes nothing.
 // After it commits, the outcome is announced: connectionStatusChanged,
 // connectSessionCompleted, the audit log and one log line (never a secret).
-import { auditedTransaction, recordAudit, targetOf } from '../audit/audit.service.js';
+import { auditChange, recordAudit, targetOf, type AuditTarget } from '../audit/audit.service.js';
+import type { Tx } from '../../platform/outbox.js';
 import { requireWorkspace } from '../../auth/registry.js';
 import { hashToken, randomToken } from '../../platform/crypto/tokens.js';
 import { matchIntegration } from '../resolution/resolution.rules.js';
@@ -178,15 +179,29 @@ async function announce(services: Services, session: SessionView, ended: Outcome
 
 /** A single-use link to the hosted connect page for one end user and one workspace integration. */
 export async function createConnectSession(ctx: Context, input: CreateConnectSessionInput) {
-  const { id: workspaceId, organizationId } = await requireWorkspace(ctx, input.workspaceId, ['input', 'workspaceId']);
-  const [workspace, candidates, oauthApps] = await Promise.all([
-    ctx.prisma.workspace.findUniqueOrThrow({ where: { id: workspaceId }, select: { allowedRedirectOrigins: true } }),
-    ctx.prisma.workspaceIntegration.findMany({
+  const workspace = await requireWorkspace(ctx, input.workspaceId, ['input', 'workspaceId']);
+  return openConnectSession(ctx, workspace, input, (tx, target) => auditChange(tx, ctx.principal, { target }));
+}
+
+/**
+ * Creates a session in `workspace` for a caller already allowed to (createConnectSession's ADMIN, or an
+ * MCP server an admin gave a connectRedirectUrl); `audit` writes the caller's entry in the same transaction.
+ */
+export async function openConnectSession(
+  services: Pick<Services, 'prisma' | 'publicUrl'>,
+  workspace: { id: string; organizationId: string },
+  input: Omit<CreateConnectSessionInput, 'workspaceId'>,
+  audit: (tx: Tx, target: AuditTarget) => Promise<void>,
+) {
+  const { id: workspaceId, organizationId } = workspace;
+  const [{ allowedRedirectOrigins }, candidates, oauthApps] = await Promise.all([
+    services.prisma.workspace.findUniqueOrThrow({ where: { id: workspaceId }, select: { allowedRedirectOrigins: true } }),
+    services.prisma.workspaceIntegration.findMany({
       where: { workspaceId, OR: [{ alias: input.integration }, { integrationName: input.integration }] },
     }),
-    ctx.prisma.oAuthApp.findMany({ where: { organizationId }, select: { integrationName: true } }),
+    services.prisma.oAuthApp.findMany({ where: { organizationId }, select: { integrationName: true } }),
   ]);
-  assertRedirectAllowed(input.redirectUrl, workspace.allowedRedirectOrigins);
+  assertRedirectAllowed(input.redirectUrl, allowedRedirectOrigins);
   const integration = matchIntegration(candidates, input.integration);
   assertUsesUserConnections(integration);
   const hasOAuthApp = oauthApps.some((app) => app.integrationName === integration.integrationName);
@@ -195,28 +210,26 @@ export async function createConnectSession(ctx: Context, input: CreateConnectSes
   const token = randomToken(CONNECT_TOKEN_PREFIX);
   const now = Date.now();
   const expiresAt = new Date(now + input.expiresIn * 1000);
-  const session = await auditedTransaction(
-    ctx,
-    async (tx) => {
-      // Sessions ended or expired more than a day ago are no longer needed by anyone.
-      await tx.connectSession.deleteMany({ where: { workspaceId, expiresAt: { lt: new Date(now - EXPIRED_SESSION_RETENTION_MS) } } });
-      return tx.connectSession.create({
-        data: {
-          organizationId,
-          workspaceId,
-          workspaceIntegrationId: integration.id,
-          integration: input.integration,
-          integrationName: integration.integrationName,
-          authType,
-          externalId: input.externalId,
-          redirectUrl: input.redirectUrl,
-          tokenHash: hashToken(token),
-          expiresAt,
-        },
-        select: { id: true },
-      });
-    },
-    (created) => targetOf('ConnectSession', { id: created.id, organizationId, workspaceId }),
-  );
-  return { url: sessionUrl(ctx.publicUrl(), token), token, expiresAt, id: session.id };
+  const session = await services.prisma.$transaction(async (tx) => {
+    // Sessions ended or expired more than a day ago are no longer needed by anyone.
+    await tx.connectSession.deleteMany({ where: { workspaceId, expiresAt: { lt: new Date(now - EXPIRED_SESSION_RETENTION_MS) } } });
+    const created = await tx.connectSession.create({
+      data: {
+        organizationId,
+        workspaceId,
+        workspaceIntegrationId: integration.id,
+        integration: input.integration,
+        integrationName: integration.integrationName,
+        authType,
+        externalId: input.externalId,
+        redirectUrl: input.redirectUrl,
+        tokenHash: hashToken(token),
+        expiresAt,
+      },
+      select: { id: true },
+    });
+    await audit(tx, targetOf('ConnectSession', { id: created.id, organizationId, workspaceId }));
+    return created;
+  });
+  return { url: sessionUrl(services.publicUrl(), token), token, expiresAt, id: session.id };
 }

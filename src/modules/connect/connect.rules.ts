@@ -74,12 +74,12 @@ export const createConnectSessionSchema = z.object({
 export type CreateConnectSessionInput = z.infer<typeof createConnectSessionSchema>;
 
 /** No open redirect: the browser goes back only to an origin the workspace allows. */
-export function assertRedirectAllowed(redirectUrl: string, allowedOrigins: string[]): void {
+export function assertRedirectAllowed(redirectUrl: string, allowedOrigins: string[], path = ['input', 'redirectUrl']): void {
   if (allowedOrigins.includes(new URL(redirectUrl).origin)) return;
   const message = allowedOrigins.length
     ? `must be on one of the workspace's allowedRedirectOrigins (${allowedOrigins.join(', ')})`
     : "must be on one of the workspace's allowedRedirectOrigins, and it has none yet (updateWorkspace sets them)";
-  throw new ValidationError([{ path: ['input', 'redirectUrl'], message }]);
+  throw new ValidationError([{ path, message }]);
 }
 
 /** A FIXED integration never uses an end user's own connection: connecting one would change nothing. */

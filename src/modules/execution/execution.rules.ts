@@ -138,8 +138,9 @@ export function isTransient(error: unknown): boolean {
   return error.failure.rateLimited === true || status === 429 || status === null || status >= 500;
 }
 
-/** The provider rejected the credential (HTTP 401): an OAuth2 connection refreshes once and tries again. */
-export const isUnauthorized = (error: unknown): boolean => error instanceof ProviderCallError && error.providerStatus === 401;
+/** The provider rejected the credential (HTTP 401, or its own way of saying so): an OAuth2 connection refreshes once and tries again. */
+export const isUnauthorized = (error: unknown): boolean =>
+  error instanceof ProviderCallError && (error.providerStatus === 401 || error.failure.credentialRejected === true);
 
 /** How long to wait before the next attempt: the provider's Retry-After when it is longer than the backoff's own delay. */
 export function waitBeforeRetry(error: unknown, backoffMs: number): number {
@@ -165,6 +166,20 @@ export function providerErrorOf(error: unknown, timedOut: { afterMs: number } | 
 
 // ---------------------------------------------------------------------------
 // Idempotency
+
+/**
+ * The value of a provider's idempotency header (Stripe's `Idempotency-Key`) for the `requestIndex`-th request of
+ * one keyed execution. Never the caller's key itself: a hash of the workspace, the key and the execution, so two
+ * workspaces (or organizations) that share a provider account and pick the same key cannot collide, a key reused
+ * after Heddle's 24 h window is a new key at the provider too, and the caller's words do not leave Heddle. The
+ * request index keeps an action's several requests apart; retries of one request send the same value.
+ * base64url of SHA-256: 43 characters of [A-Za-z0-9_-], within the providers' limits (Stripe 255).
+ */
+export function providerIdempotencyKey(execution: { workspaceId: string; idempotencyKey: string; executionId: string }, requestIndex: number): string {
+  return createHash('sha256')
+    .update(JSON.stringify(['heddle-idempotency-v1', execution.workspaceId, execution.idempotencyKey, execution.executionId, requestIndex]))
+    .digest('base64url');
+}
 
 /** What makes two calls "the same request" for an idempotency key. */
 export function requestHash(request: { integration: string; action: string; externalId: string | null; input: unknown }): string {

@@ -49,6 +49,7 @@ import {
   MAX_RETRIES,
   mayRetry,
   providerErrorOf,
+  providerIdempotencyKey,
   requestHash,
   scrub,
   secretValues,
@@ -133,7 +134,8 @@ export async function executeAction(deps: ExecutionDeps, caller: ExecutionCaller
 
   const startedAt = claimed?.startedAt ?? new Date();
   const started = performance.now();
-  const call = await callProvider(deps, provider, action, integration.integrationName, resolution.connection, input, mayRetry(action, key));
+  const keyed = claimed && key ? { workspaceId: facts.workspaceId, idempotencyKey: key, executionId: claimed.id } : null;
+  const call = await callProvider(deps, provider, action, integration.integrationName, resolution.connection, input, mayRetry(action, key), keyed);
   const record: Outcome = {
     status: call.error ? ('FAILED' as const) : ('SUCCEEDED' as const),
     input: forStorage(input, call.secrets),
@@ -326,6 +328,8 @@ async function callProvider(
   resolved: Connection,
   input: Record<string, unknown>,
   retry: boolean,
+  /** A keyed execution: its requests carry the provider's idempotency header when the provider documents one. */
+  keyed: Parameters<typeof providerIdempotencyKey>[0] | null,
 ): Promise<CallOutcome> {
   const { timeoutMs } = deps.config.execution;
   const signal = AbortSignal.timeout(timeoutMs);
@@ -338,12 +342,16 @@ async function callProvider(
   let refreshed = false;
 
   let target: ProviderTarget;
+  let requests = 0;
   const send: Send = async (request) => {
+    // Every attempt of this request (retries, the retry after a refresh) sends the same idempotency value.
+    const idempotencyKey = keyed && provider.idempotencyHeader ? providerIdempotencyKey(keyed, requests) : undefined;
+    requests += 1;
     const attempt = (current: ConnectionSecret) =>
       pRetry(
         () => {
           attempts += 1;
-          return createSend({ provider, baseUrl: target, secret: current, signal, allowPrivateAddresses })(request);
+          return createSend({ provider, baseUrl: target, secret: current, signal, allowPrivateAddresses, idempotencyKey })(request);
         },
         {
           retries: retry ? MAX_RETRIES : 0,

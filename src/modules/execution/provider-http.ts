@@ -71,6 +71,8 @@ export interface SendOptions extends Partial<AddressRule> {
   fetch?: typeof globalThis.fetch;
   /** Aborts the request (the layer's timeout); the abort reason is thrown as it is, not as a ProviderCallError. */
   signal?: AbortSignal;
+  /** The value for the provider's idempotency header (Provider.idempotencyHeader), when the caller gave an idempotencyKey. */
+  idempotencyKey?: string;
 }
 
 /**
@@ -88,9 +90,7 @@ export function createSend(options: SendOptions): Send {
 
   return async (request) => {
     const { url, sameOrigin } = requestUrl(base, request.path);
-    for (const [key, value] of Object.entries(request.query ?? {})) {
-      if (value !== undefined) url.searchParams.append(key, String(value));
-    }
+    appendQuery(url, request.query);
     if (!sameOrigin) assertScheme(url, rule);
     const guarded = !rule.allowPrivateAddresses && (sameOrigin ? target.guarded : true);
     if (guarded) assertNotPrivateLiteral(url.hostname);
@@ -100,6 +100,10 @@ export function createSend(options: SendOptions): Send {
     for (const [key, value] of Object.entries(request.headers ?? {})) headers.set(key, value);
     if (contentType) headers.set('content-type', contentType);
     if (sameOrigin) for (const [key, value] of Object.entries(provider.authorize(secret))) headers.set(key, value);
+    const idempotency = provider.idempotencyHeader;
+    if (sameOrigin && idempotency && options.idempotencyKey && idempotency.methods.includes(request.method) && !headers.has(idempotency.name)) {
+      headers.set(idempotency.name, options.idempotencyKey);
+    }
 
     let response: Response;
     let text: string;
@@ -142,6 +146,13 @@ function requestUrl(base: URL, path: string): { url: URL; sameOrigin: boolean } 
   const url = new URL(base.href + path.slice(1));
   if (url.origin !== base.origin || !url.pathname.startsWith(base.pathname)) throw escapes();
   return { url, sameOrigin: true };
+}
+
+/** The request's query after any the path holds: an array value is its key repeated, once per item (`labelIds=A&labelIds=B`). */
+function appendQuery(url: URL, query: ProviderRequest['query']): void {
+  for (const [key, value] of Object.entries(query ?? {})) {
+    for (const item of Array.isArray(value) ? value : [value]) if (item !== undefined) url.searchParams.append(key, String(item));
+  }
 }
 
 function encodeBody(body: ProviderRequest['body']): { body?: string | Uint8Array; contentType?: string } {

@@ -22,8 +22,7 @@ import type { PrismaClient } from '../../generated/prisma/client.js';
 import type { Logger } from '../../platform/logger.js';
 import type { PubSubHandle } from '../../platform/pubsub.js';
 import type { McpConfig } from '../../platform/config.js';
-import type { ExecutionDeps } from '../execution/execution.service.js';
-import { callTool } from './tool-call.service.js';
+import { callTool, type ToolCallDeps } from './tool-call.service.js';
 import { revocationReason, type AccessHolder, type AccessScope } from '../realtime/access.js';
 import { authenticateMcpCaller, McpRefusal, type McpCaller } from './caller.js';
 
@@ -42,7 +41,7 @@ export interface McpEndpointDeps {
   /** Heddle's own origin (HEDDLE_PUBLIC_URL's), always allowed. */
   ownOrigin: () => string;
   /** What tools/call runs actions with. */
-  execution: ExecutionDeps;
+  execution: ToolCallDeps;
 }
 
 /** The tools `caller` sees now: the server's stored tools, filtered by who is asking. */

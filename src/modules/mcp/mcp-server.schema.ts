@@ -7,6 +7,7 @@ import { requireMcpServer, visibleNode } from '../../auth/registry.js';
 import { NotFoundError, ValidationError } from '../../platform/errors.js';
 import { MCP_END_USER_ACCESS, mcpServerNameSchema, storedTools, toolDefinition, type ToolEntry } from './mcp-tools.rules.js';
 import { parseInput } from '../../platform/validate.js';
+import { callbackUrlSchema } from '../../platform/urls.js';
 import { MCP_PATH_PREFIX } from './endpoint.js';
 import { whileAccessHolds } from '../realtime/access.js';
 import { assertReplayable, mcpToolsSubject, subjectEvents } from '../realtime/config-stream.js';
@@ -61,6 +62,10 @@ export const McpServerRef = builder.prismaNode('McpServer', {
   fields: (t) => ({
     name: t.exposeString('name'),
     endUserAccess: t.expose('endUserAccess', { type: McpEndUserAccessEnum }),
+    connectRedirectUrl: t.exposeString('connectRedirectUrl', {
+      nullable: true,
+      description: "When set, tools/call of a tool whose end user has no connection answers a hosted connect session's url for that end user, which returns here afterwards.",
+    }),
     tokenPrefix: t.exposeString('tokenPrefix', { description: 'The first characters of the `mcp_…` token, to recognise it.' }),
     endpointPath: t.string({
       description: 'Where MCP clients connect (Streamable HTTP), relative to Heddle\'s base URL.',
@@ -103,11 +108,17 @@ builder.objectType(McpServerWithToken, {
   }),
 });
 
+// Setting it takes the server's ADMIN, the role createConnectSession needs: the admin lets the server create sessions.
+const connectRedirectUrlSchema = z.string().max(2048, 'must be at most 2048 characters').pipe(callbackUrlSchema).nullish();
+const CONNECT_REDIRECT_URL =
+  "Lets the server create hosted connect sessions for the end users it acts for: tools/call answers CONNECTION_REQUIRED with the session's url, and the end user comes back here. Must be on the workspace's allowedRedirectOrigins. null (on update) turns it off.";
+
 const CreateMcpServerInput = builder.inputType('CreateMcpServerInput', {
   fields: (t) => ({
     workspaceId: t.id({ required: true }),
     name: t.string({ required: true }),
     endUserAccess: t.field({ type: McpEndUserAccessEnum, defaultValue: 'RESTRICTED' }),
+    connectRedirectUrl: t.string({ description: CONNECT_REDIRECT_URL }),
   }),
 });
 
@@ -120,7 +131,7 @@ builder.mutationField('createMcpServer', (t) =>
     args: { input: t.arg({ type: CreateMcpServerInput, required: true }) },
     resolve: async (_root, args, ctx) => {
       const input = parseInput(
-        z.object({ workspaceId: z.string(), name: mcpServerNameSchema, endUserAccess: z.enum(MCP_END_USER_ACCESS) }),
+        z.object({ workspaceId: z.string(), name: mcpServerNameSchema, endUserAccess: z.enum(MCP_END_USER_ACCESS), connectRedirectUrl: connectRedirectUrlSchema }),
         args.input,
       );
       const { serverId, token } = await createMcpServer(ctx, input);
@@ -135,6 +146,7 @@ const UpdateMcpServerInput = builder.inputType('UpdateMcpServerInput', {
     id: t.id({ required: true }),
     name: t.string(),
     endUserAccess: t.field({ type: McpEndUserAccessEnum }),
+    connectRedirectUrl: t.string({ description: CONNECT_REDIRECT_URL }),
   }),
 });
 
@@ -147,7 +159,10 @@ builder.mutationField('updateMcpServer', (t) =>
     resolve: (query, _root, args, ctx) =>
       updateMcpServer(
         ctx,
-        parseInput(z.object({ id: z.string(), name: mcpServerNameSchema.nullish(), endUserAccess: z.enum(MCP_END_USER_ACCESS).nullish() }), args.input),
+        parseInput(
+          z.object({ id: z.string(), name: mcpServerNameSchema.nullish(), endUserAccess: z.enum(MCP_END_USER_ACCESS).nullish(), connectRedirectUrl: connectRedirectUrlSchema }),
+          args.input,
+        ),
         query,
       ),
   }),

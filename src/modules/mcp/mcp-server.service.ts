@@ -9,6 +9,7 @@ import { recordWorkspaceConfigChange, type Tx } from '../../platform/outbox.js';
 import { auditChange, targetOf } from '../audit/audit.service.js';
 import type { Context } from '../common/context.js';
 import { announceAccessRevoked } from '../realtime/access.js';
+import { assertRedirectAllowed } from '../connect/connect.rules.js';
 import { MCP_TOKEN_PREFIX } from './mcp-tools.rules.js';
 import { currentTools } from './tools-sync.service.js';
 
@@ -19,11 +20,19 @@ const newToken = () => {
   return { plain: secret.plain, data: { tokenHash: secret.hash, tokenPrefix: secret.displayPrefix } };
 };
 
+/** A connectRedirectUrl must be on the workspace's allowedRedirectOrigins, as a connect session's redirectUrl (checked again at each session). */
+async function assertConnectRedirectAllowed(ctx: Context, workspaceId: string, url: string | null | undefined): Promise<void> {
+  if (!url) return;
+  const { allowedRedirectOrigins } = await ctx.prisma.workspace.findUniqueOrThrow({ where: { id: workspaceId }, select: { allowedRedirectOrigins: true } });
+  assertRedirectAllowed(url, allowedRedirectOrigins, ['input', 'connectRedirectUrl']);
+}
+
 export async function createMcpServer(
   ctx: Context,
-  input: { workspaceId: string; name: string; endUserAccess: 'RESTRICTED' | 'OPEN' },
+  input: { workspaceId: string; name: string; endUserAccess: 'RESTRICTED' | 'OPEN'; connectRedirectUrl?: string | null },
 ): Promise<{ serverId: string; token: string }> {
   const workspace = await requireWorkspace(ctx, input.workspaceId, ['input', 'workspaceId']);
+  await assertConnectRedirectAllowed(ctx, workspace.id, input.connectRedirectUrl);
   const token = newToken();
   const id = uuidv7();
   await ctx.outbox.commit(async (tx) => {
@@ -31,7 +40,7 @@ export async function createMcpServer(
     const event = await recordWorkspaceConfigChange(tx, workspace.id, 'MCP_SERVER_ADDED', { mcpServerId: id });
     const tools = await currentTools(tx, workspace.id);
     await tx.mcpServer.create({
-      data: { id, workspaceId: workspace.id, name: input.name, endUserAccess: input.endUserAccess, tools: tools as unknown as Prisma.InputJsonValue, ...token.data },
+      data: { id, workspaceId: workspace.id, name: input.name, endUserAccess: input.endUserAccess, connectRedirectUrl: input.connectRedirectUrl ?? null, tools: tools as unknown as Prisma.InputJsonValue, ...token.data },
       select: { id: true },
     });
     await auditChange(tx, ctx.principal, { target: targetOf('McpServer', { id, workspaceId: workspace.id }) });
@@ -43,6 +52,7 @@ export async function createMcpServer(
 /** Changes a server inside the config-change transaction of its workspace; one deleted meanwhile is NOT_FOUND. */
 async function changeServer(ctx: Context, globalId: string, data: Prisma.McpServerUpdateManyMutationInput) {
   const server = await requireMcpServer(ctx, globalId, ['input', 'id']);
+  if (typeof data.connectRedirectUrl === 'string') await assertConnectRedirectAllowed(ctx, server.workspaceId, data.connectRedirectUrl);
   return ctx.outbox.commit(async (tx) => {
     const { count } = await tx.mcpServer.updateMany({ where: { id: server.id }, data });
     if (count === 0) throw new NotFoundError('MCP server', ['input', 'id']);
@@ -54,10 +64,15 @@ async function changeServer(ctx: Context, globalId: string, data: Prisma.McpServ
 
 export async function updateMcpServer(
   ctx: Context,
-  input: { id: string; name?: string | null; endUserAccess?: 'RESTRICTED' | 'OPEN' | null },
+  input: { id: string; name?: string | null; endUserAccess?: 'RESTRICTED' | 'OPEN' | null; connectRedirectUrl?: string | null },
   query: McpServerQuery,
 ) {
-  const server = await changeServer(ctx, input.id, { name: input.name ?? undefined, endUserAccess: input.endUserAccess ?? undefined });
+  const server = await changeServer(ctx, input.id, {
+    name: input.name ?? undefined,
+    endUserAccess: input.endUserAccess ?? undefined,
+    // null clears it (the server creates no connect sessions any more); omitted keeps it.
+    connectRedirectUrl: input.connectRedirectUrl,
+  });
   const updated = await ctx.prisma.mcpServer.findUnique({ ...query, where: { id: server.id } });
   if (!updated) throw new NotFoundError('MCP server', ['input', 'id']); // deleted since the change committed
   return updated;

@@ -184,12 +184,16 @@ export const gmailProvider: Provider = {
       destructive: false,
       idempotent: true,
       async run(input, send) {
-        // labelIds repeats (labelIds=A&labelIds=B), which the request's query map cannot say.
-        const labels = new URLSearchParams(((input.labelIds as string[] | undefined) ?? []).map((id) => ['labelIds', id])).toString();
         const answer = await send({
           method: 'GET',
-          path: labels ? `${MESSAGES}?${labels}` : MESSAGES,
-          query: { q: input.query as string | undefined, maxResults: input.limit as number | undefined, pageToken: input.pageToken as string | undefined },
+          path: MESSAGES,
+          // Gmail repeats the parameter for each label (labelIds=A&labelIds=B).
+          query: {
+            q: input.query as string | undefined,
+            labelIds: input.labelIds as string[] | undefined,
+            maxResults: input.limit as number | undefined,
+            pageToken: input.pageToken as string | undefined,
+          },
         });
         const body = answer.body as { messages?: { id: string; threadId: string }[]; nextPageToken?: string; resultSizeEstimate?: number };
         return {

@@ -52,6 +52,14 @@ function succeeded<T>(payload: { success: boolean } & T, what: string): T {
   return payload;
 }
 
+/**
+ * Linear answers an expired, revoked or invalid token with HTTP 400 (sometimes 200) and
+ * `extensions.code` AUTHENTICATION_ERROR (type "authentication error"), never a 401: the same
+ * "credential rejected" as a 401 elsewhere, so an OAuth2 connection refreshes once and retries.
+ */
+const rejectsCredential = (error: GraphQLError) =>
+  error.extensions?.code === 'AUTHENTICATION_ERROR' || /^authentication[ _]error$/i.test(error.extensions?.type ?? '');
+
 function failureOf(answer: ProviderAnswer): ProviderFailure | null {
   const errors = objectBody(answer.body)?.errors as GraphQLError[] | undefined;
   if (Array.isArray(errors) && errors.length > 0) {
@@ -61,6 +69,7 @@ function failureOf(answer: ProviderAnswer): ProviderFailure | null {
       message: first.message ?? first.extensions?.userPresentableMessage ?? 'Linear answered with an error',
       ...(code ? { providerCode: code } : {}),
       ...(answer.status === 429 || first.extensions?.code === 'RATELIMITED' ? { rateLimited: true } : {}),
+      ...(rejectsCredential(first) ? { credentialRejected: true } : {}),
     };
   }
   if (answer.status >= 400) return { message: `Linear answered HTTP ${answer.status}`, ...(answer.status === 429 ? { rateLimited: true } : {}) };
