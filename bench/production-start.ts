@@ -16,7 +16,7 @@ import { POINT_QUERY } from './workloads.js';
 
 const JWT_SECRET = 'production-start-bench-secret-0123456789';
 const STARTS: Record<string, string[]> = {
-  'tsx src/main.ts (before)': [path.join(ROOT, 'node_modules/.bin/tsx'), 'src/main.ts'],
+  'tsx src/main.ts': [path.join(ROOT, 'node_modules/.bin/tsx'), 'src/main.ts'],
   'node dist/main.js': [process.execPath, 'dist/main.js'],
   'npm start (now)': ['npm', 'start', '--silent'],
 };

@@ -127,7 +127,7 @@ export const envSchema = z.object({
   }),
   REDIS_URL: redisUrl.optional().meta({
     shownDefault: "(unset: in-process)",
-    description: "Redis pub/sub, so several instances share events, and the `/connect` rate limits' counters: `redis://[user:password@]host:port[/db]` (`rediss://` for TLS); a Redis Cluster, `redis+cluster://[user:password@]host:port,host:port,…` (some of its nodes, the others are discovered); a Sentinel set, `redis+sentinel://[user:password@]host:port,host:port,…/<master name>[/db]` (the credentials are the data nodes'); `rediss+cluster://`, `rediss+sentinel://` for TLS (see \"Scaling out\")",
+    description: "Redis pub/sub, so several instances share events, and the `/connect` rate limits' counters: `redis://[user:password@]host:port[/db]` (`rediss://` for TLS); a Redis Cluster, `redis+cluster://[user:password@]host:port,host:port,…` (some of its nodes, the others are discovered); a Sentinel set, `redis+sentinel://[user:password@]host:port,host:port,…/<master name>[/db]` (the credentials are the data nodes'); `rediss+cluster://`, `rediss+sentinel://` for TLS (see \"Running several instances\")",
   }),
   HEDDLE_JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional().meta({
     shownDefault: "(dev secret)",
