@@ -1,5 +1,5 @@
 // The processes under test (Heddle and the baselines), each its own Node
-// process started the way `npm start` starts Heddle (node --import tsx),
+// process started from the TypeScript sources through tsx (as `npm run dev` does),
 // with an IPC channel for memory readings (memory-probe.ts).
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { decodeId } from '../src/platform/ids.js';
 import { createPostgresDatabase, startTestApp, type TestApp } from './support/app.js';
 import { seedOrganization, seedWorkspace } from './support/fixtures.js';
-import { runCli, spawnHeddle } from './support/process.js';
+import { CLI, runCli, spawnHeddle } from './support/process.js';
 
 let database: Awaited<ReturnType<typeof createPostgresDatabase>>;
 let t: TestApp;
@@ -107,7 +107,7 @@ test('a killed run resumed with --from-line leaves no duplicates; running again 
   const workspaceId = await newWorkspace();
   const TOTAL = 3000;
   const file = jsonlFile('interrupted.jsonl', Array.from({ length: TOTAL }, (_, i) => userLine(i)));
-  const cli = spawnHeddle(env(), ['src/cli.ts', 'sync-users', '--workspace', workspaceId, '--file', file, '--batch-size', '50']);
+  const cli = spawnHeddle(env(), [CLI, 'sync-users', '--workspace', workspaceId, '--file', file, '--batch-size', '50']);
   // Progress lines are printed after their batch committed: what they count is stored.
   await vi.waitFor(() => expect(cli.stdout()).toMatch(PROGRESS_LINE), { timeout: 30_000, interval: 20 });
   cli.child.kill('SIGKILL');
@@ -137,7 +137,7 @@ test('a killed run resumed with --from-line leaves no duplicates; running again 
 test.skipIf(!existsSync('/usr/bin/script'))('on a terminal the progress is a bar, then the summary', async () => {
   const workspaceId = await newWorkspace();
   const file = jsonlFile('tty.jsonl', Array.from({ length: 300 }, (_, i) => userLine(i)));
-  const command = [process.execPath, '--import', 'tsx', 'src/cli.ts', 'sync-users', '--workspace', workspaceId, '--file', file, '--batch-size', '100'];
+  const command = [process.execPath, CLI, 'sync-users', '--workspace', workspaceId, '--file', file, '--batch-size', '100'];
   const { stdout } = await promisify(execFile)('/usr/bin/script', ['-qec', command.join(' '), '/dev/null'], {
     cwd: path.resolve(import.meta.dirname, '..'),
     env: { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: 'test', HEDDLE_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'heddle-proc-')), ...env() },

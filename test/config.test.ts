@@ -2,7 +2,8 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect, test } from 'vitest';
-import { ConfigError, envSchema, loadConfig } from '../src/platform/config.js';
+import { ConfigError, envSchema, loadConfig, redactUrl } from '../src/platform/config.js';
+import { parseRedisUrl } from '../src/platform/redis.js';
 import { DOCUMENTS, documentedVariables, withEnvironmentTable } from '../scripts/environment-table.js';
 
 const dataDir = () => mkdtempSync(path.join(tmpdir(), 'heddle-config-'));
@@ -30,9 +31,39 @@ test('DATABASE_URL and REDIS_URL switch to PostgreSQL and Redis', () => {
   expect(config.pubsub).toEqual({ kind: 'redis', url: 'redis://cache:6379' });
 });
 
+test('REDIS_URL names one Redis, a Redis Cluster (some of its nodes) or a Sentinel set and its master', () => {
+  expect(parseRedisUrl('rediss://u:p@cache:6380/2')).toEqual({ mode: 'single', url: 'rediss://u:p@cache:6380/2' });
+  expect(parseRedisUrl('redis+cluster://heddle:s%40cret@10.0.0.1:7000,10.0.0.2:7001')).toEqual({
+    mode: 'cluster',
+    nodes: [
+      { host: '10.0.0.1', port: 7000 },
+      { host: '10.0.0.2', port: 7001 },
+    ],
+    auth: { username: 'heddle', password: 's@cret' },
+    tls: false,
+  });
+  expect(parseRedisUrl('rediss+sentinel://:pw@s1:26379,[::1]:26380/main/3')).toEqual({
+    mode: 'sentinel',
+    sentinels: [
+      { host: 's1', port: 26379 },
+      { host: '::1', port: 26380 },
+    ],
+    name: 'main',
+    db: 3,
+    auth: { password: 'pw' },
+    tls: true,
+  });
+  // The URL is kept as given; the password never reaches a log line or message.
+  expect(loadConfig({ HEDDLE_DATA_DIR: dataDir(), REDIS_URL: 'redis+cluster://h1:7000,h2:7000' }).pubsub).toEqual({ kind: 'redis', url: 'redis+cluster://h1:7000,h2:7000' });
+  expect(redactUrl('redis+cluster://heddle:hunter2@h1:7000,h2:7000')).toBe('redis+cluster://heddle:***@h1:7000,h2:7000');
+});
+
 test.each([
   [{ DATABASE_URL: 'localhost:5432/heddle' }, 'DATABASE_URL'],
   [{ REDIS_URL: 'http://cache' }, 'REDIS_URL'],
+  [{ REDIS_URL: 'redis+cluster://cache-1:7000,cache-2' }, 'REDIS_URL'],
+  [{ REDIS_URL: 'redis+cluster://cache-1:7000/2' }, 'REDIS_URL'],
+  [{ REDIS_URL: 'redis+sentinel://sentinel-1:26379,sentinel-2:26379' }, 'REDIS_URL'],
   [{ PORT: '70000' }, 'PORT'],
   [{ HEDDLE_JWT_SECRET: 'short' }, 'HEDDLE_JWT_SECRET'],
   [{ NODE_ENV: 'staging' }, 'NODE_ENV'],

@@ -1,7 +1,7 @@
 // The project brings its own Node (the `node` dev dependency, Node 24 LTS):
 // `npm test` and `npm start` run on it whatever the system's Node is.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -52,7 +52,21 @@ test('npm start runs the server on that Node, even with only the system Node on 
     child.once('exit', () => reject(new Error(`npm start exited before listening: ${err}`)));
   });
   expect(listening.node).toBe(`v${manifest.devDependencies.node}`);
-  // npm, tsx and the server form one process group: stop them together.
+  // The server is compiled JavaScript (scripts/start.mjs imports dist/main.js), not the sources through tsx.
+  const group = readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .flatMap((pid) => {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        const pgid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
+        return pgid === child.pid ? [readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ')] : [];
+      } catch {
+        return [];
+      }
+    });
+  expect(group.filter((command) => command.includes('scripts/start.mjs') && !command.startsWith('sh '))).toHaveLength(1);
+  expect(group.filter((command) => command.includes('tsx'))).toEqual([]);
+  // npm and the server form one process group: stop them together.
   const exited = new Promise((resolve) => child.once('exit', resolve));
   process.kill(-child.pid!, 'SIGTERM');
   await exited;

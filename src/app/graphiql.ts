@@ -3,12 +3,12 @@
 // placeholder in the Headers tab. The bundled GraphiQL (no CDN, about 9 MB) is served
 // as separate files under /graphiql/ whose names carry a hash of their content, so a
 // browser keeps them for a year and asks again only when they change; every response
-// is compressed with br or gzip when the browser accepts it.
+// is compressed with br or gzip when the browser accepts it. The bundle (about 30 MB
+// of heap once loaded) is imported on the first request for the page, never in production.
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
-import { css, editorWorkerService, favicon, graphqlWorker, js, jsonWorker } from '@graphql-yoga/render-graphiql/graphiql';
 import type { GraphiQLOptions } from 'graphql-yoga';
 import Negotiator from 'negotiator';
 
@@ -49,23 +49,29 @@ function asset(body: Buffer | string, type: string, cacheControl = IMMUTABLE): A
   return { body: bytes, type, hash: createHash('sha256').update(bytes).digest('hex').slice(0, 16), cacheControl, encoded: new Map() };
 }
 
+interface GraphiqlFiles {
+  byName: Map<string, Asset>;
+  url: (name: string) => string;
+}
+
 /** The page's files by their hashed names, built once per process (they only depend on the package). */
-let files: { byName: Map<string, Asset>; url: (name: string) => string } | undefined;
-function graphiqlFiles() {
-  if (files) return files;
-  const [, faviconType = 'image/x-icon', faviconData = ''] = /^data:([^;]+);base64,(.*)$/s.exec(favicon) ?? [];
-  const sources: [string, Asset][] = [
-    ['graphiql.js', asset(js, 'text/javascript; charset=utf-8')],
-    ['graphiql.css', asset(css, 'text/css; charset=utf-8')],
-    ['editor.worker.js', asset(editorWorkerService, 'text/javascript; charset=utf-8')],
-    ['json.worker.js', asset(jsonWorker, 'text/javascript; charset=utf-8')],
-    ['graphql.worker.js', asset(graphqlWorker, 'text/javascript; charset=utf-8')],
-    ['favicon.ico', asset(Buffer.from(faviconData, 'base64'), faviconType)],
-  ];
-  const hashedName = (name: string, hash: string) => name.replace(/\.(\w+)$/, `.${hash}.$1`);
-  const byName = new Map(sources.map(([name, file]) => [hashedName(name, file.hash), file]));
-  const urls = new Map(sources.map(([name, file]) => [name, `${GRAPHIQL_ASSETS_PATH}${hashedName(name, file.hash)}`]));
-  files = { byName, url: (name) => urls.get(name)! };
+let files: Promise<GraphiqlFiles> | undefined;
+function graphiqlFiles(): Promise<GraphiqlFiles> {
+  files ??= import('@graphql-yoga/render-graphiql/graphiql').then(({ css, editorWorkerService, favicon, graphqlWorker, js, jsonWorker }) => {
+    const [, faviconType = 'image/x-icon', faviconData = ''] = /^data:([^;]+);base64,(.*)$/s.exec(favicon) ?? [];
+    const sources: [string, Asset][] = [
+      ['graphiql.js', asset(js, 'text/javascript; charset=utf-8')],
+      ['graphiql.css', asset(css, 'text/css; charset=utf-8')],
+      ['editor.worker.js', asset(editorWorkerService, 'text/javascript; charset=utf-8')],
+      ['json.worker.js', asset(jsonWorker, 'text/javascript; charset=utf-8')],
+      ['graphql.worker.js', asset(graphqlWorker, 'text/javascript; charset=utf-8')],
+      ['favicon.ico', asset(Buffer.from(faviconData, 'base64'), faviconType)],
+    ];
+    const hashedName = (name: string, hash: string) => name.replace(/\.(\w+)$/, `.${hash}.$1`);
+    const byName = new Map(sources.map(([name, file]) => [hashedName(name, file.hash), file]));
+    const urls = new Map(sources.map(([name, file]) => [name, `${GRAPHIQL_ASSETS_PATH}${hashedName(name, file.hash)}`]));
+    return { byName, url: (name: string) => urls.get(name)! };
+  });
   return files;
 }
 
@@ -80,8 +86,8 @@ export function graphiqlOptions(endpoint: string): GraphiQLOptions {
   };
 }
 
-function renderPage(options: GraphiQLOptions): string {
-  const { url } = graphiqlFiles();
+async function renderPage(options: GraphiQLOptions): Promise<string> {
+  const { url } = await graphiqlFiles();
   const workers = { editorWorkerService: url('editor.worker.js'), json: url('json.worker.js'), graphql: url('graphql.worker.js') };
   // JSON inside <script>: escape "<" so no value can close the element.
   const json = (value: unknown) => JSON.stringify(value).replace(/</g, '\\u003c');
@@ -126,20 +132,24 @@ function renderPage(options: GraphiQLOptions): string {
  * decides it: `Accept: text/html`), and its files under /graphiql/.
  */
 export function createGraphiQL(endpoint: string) {
-  let page: Asset | undefined;
+  let page: Promise<Asset> | undefined;
+  async function respond(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+    // The page is small and revalidated (ETag); the files it names never change.
+    page ??= renderPage(graphiqlOptions(endpoint)).then((html) => asset(html, 'text/html; charset=utf-8', 'no-cache'));
+    const readable = req.method === 'GET' || req.method === 'HEAD';
+    const file = !readable ? undefined : path.startsWith(GRAPHIQL_ASSETS_PATH) ? (await graphiqlFiles()).byName.get(path.slice(GRAPHIQL_ASSETS_PATH.length)) : await page;
+    if (!file) {
+      res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('not found\n');
+      return;
+    }
+    await send(req, res, file);
+  }
   return {
     handles: (req: IncomingMessage, path: string): boolean =>
       path.startsWith(GRAPHIQL_ASSETS_PATH) ||
       (req.method === 'GET' && (path === endpoint || path === `${endpoint}/`) && !!req.headers.accept?.includes('text/html')),
     serve(req: IncomingMessage, res: ServerResponse, path: string): void {
-      // The page is small and revalidated (ETag); the files it names never change.
-      page ??= asset(renderPage(graphiqlOptions(endpoint)), 'text/html; charset=utf-8', 'no-cache');
-      const file = path.startsWith(GRAPHIQL_ASSETS_PATH) ? graphiqlFiles().byName.get(path.slice(GRAPHIQL_ASSETS_PATH.length)) : page;
-      if (!file || (req.method !== 'GET' && req.method !== 'HEAD')) {
-        res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('not found\n');
-        return;
-      }
-      void send(req, res, file).catch(() => res.destroy());
+      void respond(req, res, path).catch(() => res.destroy());
     },
   };
 }

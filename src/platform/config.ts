@@ -5,6 +5,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { parseKeyRing, type KeyRing } from './crypto/credential-store.js';
+import { parseRedisUrl } from './redis.js';
 import { isLoopbackHost } from './urls.js';
 
 export class ConfigError extends Error {
@@ -22,14 +23,13 @@ const postgresUrl = z
     }
   }, 'must be a postgres:// or postgresql:// URL with a host');
 
-const redisUrl = z.string().refine((v) => {
+const redisUrl = z.string().superRefine((value, ctx) => {
   try {
-    const url = new URL(v);
-    return (url.protocol === 'redis:' || url.protocol === 'rediss:') && url.hostname !== '';
-  } catch {
-    return false;
+    parseRedisUrl(value);
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: (error as Error).message });
   }
-}, 'must be a redis:// or rediss:// URL with a host');
+});
 
 const publicUrl = z.string().refine((v) => {
   try {
@@ -127,7 +127,7 @@ export const envSchema = z.object({
   }),
   REDIS_URL: redisUrl.optional().meta({
     shownDefault: "(unset: in-process)",
-    description: "`redis://…`: Redis pub/sub, so several instances share events, and the `/connect` rate limits' counters",
+    description: "Redis pub/sub, so several instances share events, and the `/connect` rate limits' counters: `redis://[user:password@]host:port[/db]` (`rediss://` for TLS); a Redis Cluster, `redis+cluster://[user:password@]host:port,host:port,…` (some of its nodes, the others are discovered); a Sentinel set, `redis+sentinel://[user:password@]host:port,host:port,…/<master name>[/db]` (the credentials are the data nodes'); `rediss+cluster://`, `rediss+sentinel://` for TLS (see \"Running several instances\")",
   }),
   HEDDLE_JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional().meta({
     shownDefault: "(dev secret)",
@@ -493,6 +493,7 @@ export function redactUrl(value: string): string {
     if (url.password) url.password = '***';
     return url.toString();
   } catch {
-    return '<unparseable>';
+    // A redis+cluster:// or redis+sentinel:// list of hosts is no WHATWG URL.
+    return /^[a-z+]+:\/\//.test(value) ? value.replace(/^([a-z+]+:\/\/[^:@/]*):[^@/]*@/, '$1:***@') : '<unparseable>';
   }
 }

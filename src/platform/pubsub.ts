@@ -1,12 +1,13 @@
 // The pub/sub that tells subscribers a committed change exists: in-process by
-// default, Redis when REDIS_URL is set so that every instance hears every change.
+// default, Redis when REDIS_URL is set so that every instance hears every change
+// (one Redis, a Cluster or a Sentinel set: redis.ts).
 // It is only a doorbell: the outbox in the database is the record (outbox.ts).
 import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
 import { Repeater, SlidingBuffer } from '@repeaterjs/repeater';
 import { createPubSub, type PubSub } from 'graphql-yoga';
-import { Redis } from 'ioredis';
 import { redactUrl, type Config } from './config.js';
 import type { Logger } from './logger.js';
+import { connectRedis, type RedisClient } from './redis.js';
 
 export interface ConfigEventMessage {
   topic: 'WORKSPACE_CONFIG' | 'MCP_TOOLS';
@@ -128,7 +129,7 @@ export interface PubSubHandle {
   /** What `pubsub` publishes on and subscribes to (subscribeLatest listens there too). */
   eventTarget: EventTarget;
   /** The publishing connection, also for state every instance shares (connect rate limits); null in-process. */
-  redis: Redis | null;
+  redis: RedisClient | null;
   /** Each Redis client and whether it is ready (metrics); empty in-process. */
   redisClients(): { client: string; ready: boolean }[];
   /**
@@ -171,8 +172,11 @@ export async function openPubSub(config: Config['pubsub'], logger: Logger): Prom
     };
   }
   await probeRedis(config.url);
-  const publishClient = new Redis(config.url, { connectionName: 'heddle-publish' });
-  const subscribeClient = new Redis(config.url, { connectionName: 'heddle-subscribe' });
+  const publishClient = connectRedis(config.url, { connectionName: 'heddle-publish' });
+  // On a Cluster, plain SUBSCRIBE on one node hears every PUBLISH (the cluster bus forwards it). Not sharded
+  // pub/sub: @graphql-yoga/redis-event-target only calls subscribe/publish, and the 'ready' after a lost
+  // connection, which onResubscribed relies on, is the Cluster's own, not its per-shard subscribers'.
+  const subscribeClient = connectRedis(config.url, { connectionName: 'heddle-subscribe' });
   for (const client of [publishClient, subscribeClient]) {
     // ioredis reconnects by itself; an outage is logged, never fatal.
     client.on('error', (error: Error) => logger.warn({ err: error.message }, 'redis connection error'));
@@ -222,7 +226,7 @@ export async function openPubSub(config: Config['pubsub'], logger: Logger): Prom
 
 /** Fails fast, with the variable's name, when Redis cannot be reached at start-up. */
 async function probeRedis(url: string): Promise<void> {
-  const probe = new Redis(url, {
+  const probe = connectRedis(url, {
     lazyConnect: true,
     connectTimeout: 3000,
     maxRetriesPerRequest: 0,

@@ -1,3 +1,5 @@
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { probeServices, REQUIRE_SERVICES } from './services.js';
 
@@ -8,6 +10,8 @@ declare module 'vitest' {
 }
 
 export default async function setup(project: TestProject) {
+  // The process tests run the compiled server, as `npm start` does: compile dist/ when it is missing or stale.
+  execFileSync(process.execPath, [path.resolve(import.meta.dirname, '../../scripts/build-if-stale.mjs')], { stdio: 'inherit' });
   const services = await probeServices();
   const missing = Object.entries(services).filter(([, why]) => why !== null);
   for (const [name, why] of missing) {

@@ -1,4 +1,5 @@
-// Runs the real entry point (src/main.ts) as a child process, as `npm start` does.
+// Runs the real entry point as a child process, as `npm start` does: the
+// compiled dist/main.js (the global setup compiles dist/ when it is stale).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,9 +17,13 @@ export interface HeddleProcess {
   listening: Promise<string>;
 }
 
-/** `command` defaults to the server; src/cli.ts with its arguments runs an operator command. */
-export function spawnHeddle(env: NodeJS.ProcessEnv, command: string[] = ['src/main.ts']): HeddleProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', ...command], {
+/** The compiled server and operator commands, as `npm start` and `npm run heddle` run them. */
+export const SERVER = 'dist/main.js';
+export const CLI = 'dist/cli.js';
+
+/** `command` defaults to the server; CLI with its arguments runs an operator command. */
+export function spawnHeddle(env: NodeJS.ProcessEnv, command: string[] = [SERVER]): HeddleProcess {
+  const child = spawn(process.execPath, command, {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH,
@@ -49,9 +54,9 @@ export function spawnHeddle(env: NodeJS.ProcessEnv, command: string[] = ['src/ma
   return { child, stdout: () => out, stderr: () => err, exited, listening };
 }
 
-/** Runs `npm run heddle -- <args>` (src/cli.ts) to completion. */
+/** Runs `npm run heddle -- <args>` (dist/cli.js) to completion. */
 export async function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const cli = spawnHeddle(env, ['src/cli.ts', ...args]);
+  const cli = spawnHeddle(env, [CLI, ...args]);
   const { code } = await cli.exited;
   return { code, stdout: cli.stdout(), stderr: cli.stderr() };
 }

@@ -5,7 +5,7 @@
 // on the in-process default (one instance) the count is in memory. While Redis
 // is not ready an instance counts in its own memory, so the pages keep working
 // and stay limited per instance.
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../platform/redis.js';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 
 export interface RateLimiter {
@@ -13,7 +13,7 @@ export interface RateLimiter {
   hit(key: string): Promise<number>;
 }
 
-export function createRateLimiter(name: string, perMinute: number, redis: Redis | null): RateLimiter {
+export function createRateLimiter(name: string, perMinute: number, redis: RedisClient | null): RateLimiter {
   const options = { keyPrefix: `heddle:connect-rate:${name}`, points: perMinute, duration: 60 };
   const memory = new RateLimiterMemory(options);
   const limiter = redis ? new RateLimiterRedis({ ...options, storeClient: redis, rejectIfRedisNotReady: true, insuranceLimiter: memory }) : memory;

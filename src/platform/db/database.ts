@@ -1,6 +1,9 @@
 // Opens the database: embedded PGlite (default) or PostgreSQL through a pg pool.
 // Both are reached through the same Prisma client and the same migrations.
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
+import { once } from 'node:events';
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { PGlite } from '@electric-sql/pglite';
 import { PrismaPg } from '@prisma/adapter-pg';
 import type { SqlDriverAdapterFactory } from '@prisma/driver-adapter-utils';
@@ -59,9 +62,31 @@ function createPrisma(adapter: SqlDriverAdapterFactory, onQuery?: QueryListener)
   return prisma as unknown as PrismaClient;
 }
 
+/**
+ * Postgres's default shared_buffers (128 MB) lives in PGlite's WebAssembly
+ * memory; an embedded, single-connection database needs far less, and the
+ * operating system still caches its files.
+ */
+const PGLITE_OPTIONS = { startParams: [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB'] };
+
+/**
+ * Creating the cluster (initdb) grows PGlite's WebAssembly memory to about
+ * 600 MB, and that memory never shrinks: a worker thread creates it, and its
+ * memory goes when it ends.
+ */
+async function createPgliteCluster(dataDir: string): Promise<void> {
+  const script = `const { workerData } = require('node:worker_threads');
+import(workerData.pglite).then(({ PGlite }) => new PGlite(workerData.dataDir, workerData.options).close());`;
+  const worker = new Worker(script, { eval: true, workerData: { pglite: import.meta.resolve('@electric-sql/pglite'), dataDir, options: PGLITE_OPTIONS } });
+  const [code] = (await Promise.race([once(worker, 'exit'), once(worker, 'error').then(([error]) => Promise.reject(error as Error))])) as [number];
+  if (code !== 0) throw new Error(`creating the embedded database in ${dataDir} failed (worker exited with ${code})`);
+}
+
 async function openPglite(dataDir: string, options: { onQuery?: QueryListener }): Promise<Database> {
-  if (!dataDir.startsWith('memory://')) mkdirSync(dataDir, { recursive: true });
-  const db = new PGlite(dataDir);
+  const onDisk = !dataDir.startsWith('memory://');
+  if (onDisk) mkdirSync(dataDir, { recursive: true });
+  if (onDisk && !existsSync(path.join(dataDir, 'PG_VERSION'))) await createPgliteCluster(dataDir);
+  const db = new PGlite(dataDir, PGLITE_OPTIONS);
   await db.waitReady;
   const prisma = createPrisma(new PrismaPGlite(db), options.onQuery);
   return {

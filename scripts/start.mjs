@@ -1,0 +1,14 @@
+// `npm start` (the server) and `npm run heddle -- …` (`cli` first: the
+// operator commands): the compiled JavaScript in dist/, compiled first when it
+// is missing or stale. It runs in this process, so signals reach the server.
+// `npm run dev` runs the TypeScript sources through tsx instead.
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { DIST, ensureBuilt } from './build-if-stale.mjs';
+
+const entry = process.argv[2] === 'cli' ? 'cli.js' : 'main.js';
+ensureBuilt();
+const file = path.join(DIST, entry);
+// What the entry sees is `node dist/<entry> <args>` (commander reads process.argv).
+process.argv.splice(1, entry === 'cli.js' ? 2 : 1, file);
+await import(pathToFileURL(file).href);
