@@ -6,8 +6,8 @@
 process.on('message', (message) => {
   if (message !== 'memory') return;
   (globalThis as { gc?: () => void }).gc?.();
-  const { rss, heapUsed } = process.memoryUsage();
-  process.send?.({ memory: { rss, heapUsed, handles: process.getActiveResourcesInfo().length } });
+  const { rss, heapUsed, external } = process.memoryUsage();
+  process.send?.({ memory: { rss, heapUsed, external, handles: process.getActiveResourcesInfo().length } });
 });
 // The channel must not keep a server alive on its own.
 process.channel?.unref();

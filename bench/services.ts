@@ -12,6 +12,8 @@ export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export interface Memory {
   rss: number;
   heapUsed: number;
+  /** Memory of V8's objects held outside its heap (Buffers and other ArrayBuffers). */
+  external: number;
   /** Open handles: process.getActiveResourcesInfo().length (sockets, timers, the IPC channel…). */
   handles: number;
 }

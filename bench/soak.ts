@@ -77,10 +77,21 @@ let totalErrors = 0;
 /** The first occurrences of each distinct error, for the report. */
 const errorExamples = new Map<string, number>();
 
+/** Set on Ctrl-C: Heddle gets the signal too, so the requests under way fail and are not worth a line. */
+let interrupted = false;
+
+const describe = (error: unknown) =>
+  error instanceof Error
+    ? error.message
+    : error && typeof error === 'object' && 'code' in error
+      ? `socket closed (${String(error.code)}${'reason' in error && error.reason ? ` ${String(error.reason)}` : ''})`
+      : JSON.stringify(error);
+
 function unexpected(kind: string, error: unknown): void {
+  if (interrupted) return;
   current.errors++;
   totalErrors++;
-  const message = `${kind}: ${error instanceof Error ? error.message : String(error)}`.slice(0, 300);
+  const message = `${kind}: ${describe(error)}`.slice(0, 300);
   errorExamples.set(message, (errorExamples.get(message) ?? 0) + 1);
   if (errorExamples.get(message) === 1) log(`unexpected error: ${message}`);
 }
@@ -281,6 +292,7 @@ interface Sample {
   warmup: boolean;
   heapUsed: number;
   rss: number;
+  external: number;
   handles: number;
   pgConnections: number;
   redisClients: number;
@@ -338,6 +350,7 @@ async function takeSample(k: number, heddle: Service, database: ThrowawayDatabas
     warmup: seconds < settings.warmupMinutes * 60,
     heapUsed: memory.heapUsed,
     rss: memory.rss,
+    external: memory.external,
     handles: memory.handles,
     pgConnections: pgRow!.n,
     redisClients: await redisClientsOf(redis, heddle.pid),
@@ -355,7 +368,7 @@ const fmt = (value: number, digits = 0) =>
   Number.isFinite(value) ? value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits }) : 'n/a';
 
 const sampleLine = (s: Sample) =>
-  `${s.warmup ? 'warm-up ' : ''}heap ${fmt(s.heapUsed / MB, 1)} MB, RSS ${fmt(s.rss / MB, 1)} MB, ${s.handles} handles, ` +
+  `${s.warmup ? 'warm-up ' : ''}heap ${fmt(s.heapUsed / MB, 1)} MB, RSS ${fmt(s.rss / MB, 1)} MB, external ${fmt(s.external / MB, 1)} MB, ${s.handles} handles, ` +
   `${s.pgConnections} PostgreSQL, ${s.redisClients} Redis | ${fmt(s.requests)} requests, p99 ${fmt(s.p99)} ms, ${s.errors} errors | ` +
   `${s.changes} changes, ${fmt(s.deliveries)} deliveries | p99 by kind ${Object.entries(s.p99ByKind).map(([k, v]) => `${k} ${v}`).join(', ')}`;
 
@@ -399,6 +412,7 @@ function verdict(measured: Sample[]): MetricRow[] {
   return [
     row('heap used after GC', 'MB', (s) => s.heapUsed / MB, 'growth'),
     row('RSS after GC', 'MB', (s) => s.rss / MB, 'growth'),
+    row('external memory (Buffers…) after GC', 'MB', (s) => s.external / MB, 'info'),
     row('open handles', '', (s) => s.handles, 'growth'),
     row('PostgreSQL connections', '', (s) => s.pgConnections, 'growth'),
     row('Redis clients', '', (s) => s.redisClients, 'growth'),
@@ -473,9 +487,9 @@ async function seed(heddle: Service, jwtSecret: string): Promise<Seed> {
 }
 
 async function main(): Promise<number> {
-  let interrupted = false;
   const stop = (signal: string) => {
-    if (interrupted) return log(`${signal} again: still cleaning up`);
+    // tsx passes the terminal's signal on as well: one Ctrl-C may arrive twice.
+    if (interrupted) return;
     interrupted = true;
     log(`${signal}: stopping the load, then Heddle, then dropping the database`);
     running.abort();
@@ -575,11 +589,11 @@ async function main(): Promise<number> {
   const samplesTable = [
     '<details><summary>Every sample</summary>',
     '',
-    '| s | heap MB | RSS MB | handles | PostgreSQL | Redis | requests | p99 ms | errors | changes | deliveries |',
-    '|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
+    '| s | heap MB | RSS MB | external MB | handles | PostgreSQL | Redis | requests | p99 ms | errors | changes | deliveries |',
+    '|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
     ...samples.map(
       (s) =>
-        `| ${s.seconds}${s.warmup ? ' (warm-up)' : ''} | ${fmt(s.heapUsed / MB, 1)} | ${fmt(s.rss / MB, 1)} | ${s.handles} | ${s.pgConnections} | ${s.redisClients} | ` +
+        `| ${s.seconds}${s.warmup ? ' (warm-up)' : ''} | ${fmt(s.heapUsed / MB, 1)} | ${fmt(s.rss / MB, 1)} | ${fmt(s.external / MB, 1)} | ${s.handles} | ${s.pgConnections} | ${s.redisClients} | ` +
         `${fmt(s.requests)} | ${fmt(s.p99)} | ${s.errors} | ${s.changes} | ${fmt(s.deliveries)} |`,
     ),
     '',
