@@ -435,7 +435,7 @@ function reportTable(rows: MetricRow[]): string[] {
   ];
 }
 
-const BEGIN = '<!-- soak:results:begin (written by npm run soak) -->';
+const BEGIN = '<!-- soak:results:begin -->';
 const END = '<!-- soak:results:end -->';
 
 function writeSoakSection(section: string): void {
