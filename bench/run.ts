@@ -2,15 +2,13 @@
 // run on one machine (see BENCHMARKS.md for the method). Writes the results
 // section of BENCHMARKS.md, bench/results.svg and bench/results.json, and
 // prints one summary line per workload last.
-import { randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import { Redis } from 'ioredis';
-import pg from 'pg';
 import { rowId } from './baselines/by-hand.js';
+import { createThrowawayDatabase, heddleEnvironment, machine, REDIS_URL } from './environment.js';
 import { Harness, fanoutRound, type FanoutResult, type FanoutSettings } from './fanout.js';
 import { alternate, fetchOnce, type HttpTarget, type LoadSettings, type ServerTarget } from './http-load.js';
 import { summaryLines, writeReport, type Results } from './report.js';
@@ -30,24 +28,12 @@ const load: LoadSettings = {
 const fanout: FanoutSettings = { eventsPerSecond: 10, seconds: Number(env.BENCH_EVENT_SECONDS ?? 5), drainMs: 40_000 };
 const subscriberCounts = (env.BENCH_SUBSCRIBERS ?? '100,1000,5000,10000').split(',').map(Number);
 const only = new Set((env.BENCH_ONLY ?? 'W1,W2,W3,W4,W5,W6,W7').split(','));
-const ADMIN_URL = env.BENCH_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
-const REDIS_URL = env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 /** A directory for the servers' CPU profiles (node --cpu-prof), one folder per server, written when they stop. */
 const CPU_PROFILE_DIR = env.BENCH_CPU_PROF;
 const cpuProfile = (server: string) => (CPU_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${path.join(CPU_PROFILE_DIR, server)}`] : []);
 
 const log = (line: string) => process.stderr.write(`[bench ${((Date.now() - startedAt) / 1000).toFixed(0)} s] ${line}\n`);
 const startedAt = Date.now();
-
-async function adminQuery<T extends pg.QueryResultRow>(sql: string): Promise<T[]> {
-  const client = new pg.Client({ connectionString: ADMIN_URL });
-  await client.connect();
-  try {
-    return (await client.query<T>(sql)).rows;
-  } finally {
-    await client.end();
-  }
-}
 
 function assertFileLimit(): void {
   const limit = Number(execFileSync('sh', ['-c', 'ulimit -n']).toString().trim());
@@ -104,36 +90,10 @@ async function countStatements(counter: StatementCounter, target: HttpTarget, ru
   return fewest;
 }
 
-async function machine(): Promise<Results['machine']> {
-  const [setting] = await adminQuery<{ server_version: string }>('SHOW server_version');
-  const redis = new Redis(REDIS_URL);
-  const info = await redis.info('server');
-  redis.disconnect();
-  return {
-    cpu: `${cpus().length} × ${cpus()[0]?.model.trim()}`,
-    memoryGb: Math.round(totalmem() / 2 ** 30),
-    node: process.version,
-    postgres: setting?.server_version.split(' ')[0] ?? '?',
-    redis: /redis_version:(\S+)/.exec(info)?.[1] ?? '?',
-  };
-}
-
 async function main(): Promise<void> {
   assertFileLimit();
-  const database = `heddle_bench_${randomBytes(4).toString('hex')}`;
-  await adminQuery(`CREATE DATABASE ${database}`);
-  const databaseUrl = Object.assign(new URL(ADMIN_URL), { pathname: `/${database}` }).toString();
-  const jwtSecret = randomBytes(32).toString('base64url');
-  const heddleEnv = {
-    NODE_ENV: 'production',
-    LOG_LEVEL: 'warn',
-    HEDDLE_JWT_SECRET: jwtSecret,
-    HEDDLE_ENCRYPTION_KEYS: `1:${randomBytes(32).toString('base64')}`,
-    DATABASE_URL: databaseUrl,
-    REDIS_URL,
-    // Every Heddle but heddle-cached computes each answer: the workloads measure the work.
-    HEDDLE_RESPONSE_CACHE: 'off',
-  };
+  const { name: database, url: databaseUrl, drop: dropDatabase } = await createThrowawayDatabase('heddle_bench');
+  const { jwtSecret, env: heddleEnv } = heddleEnvironment(databaseUrl);
   // Each Heddle keeps its data directory (the embedded one its database) here until the end.
   const dataDirs: string[] = [];
   const dataDir = () => {
@@ -305,7 +265,7 @@ async function main(): Promise<void> {
     harness?.stop();
     await Promise.all(services.map((s) => s.stop()));
     await counter?.close();
-    await adminQuery(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+    await dropDatabase();
     for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
   }
 

@@ -12,10 +12,16 @@ export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export interface Memory {
   rss: number;
   heapUsed: number;
+  /** Memory of V8's objects held outside its heap (Buffers and other ArrayBuffers). */
+  external: number;
+  /** Open handles: process.getActiveResourcesInfo().length (sockets, timers, the IPC channel…). */
+  handles: number;
 }
 
 export interface Service {
   name: string;
+  /** The process id (its sockets are under /proc/<pid>/fd). */
+  pid: number;
   /** http://127.0.0.1:port */
   url: string;
   /** Memory after a full garbage collection, read inside the process. */
@@ -78,6 +84,7 @@ export async function startService(name: string, script: string, env: NodeJS.Pro
 
   return {
     name,
+    pid: child.pid!,
     url,
     async memory() {
       const reply = new Promise<Memory>((resolve) => {

@@ -43,8 +43,10 @@ export const RESOLUTIONS = [
 export type ResolutionCase = (typeof RESOLUTIONS)[number];
 
 /** W4: the event's own fields and the workspace as a client shows it (#20's realistic selection). */
-export const CONFIG_SUBSCRIPTION =
-  'subscription Config($id: ID!) { workspaceConfigChanged(workspaceId: $id) { version kind occurredAt workspace { id name configVersion } } }';
+const CONFIG_EVENT_SELECTION = '{ version kind occurredAt workspace { id name configVersion } }';
+export const CONFIG_SUBSCRIPTION = `subscription Config($id: ID!) { workspaceConfigChanged(workspaceId: $id) ${CONFIG_EVENT_SELECTION} }`;
+/** The same events after version `$since` (replayed from the outbox, then live): the soak's reopened subscribers. */
+export const CONFIG_SUBSCRIPTION_SINCE = `subscription ConfigSince($id: ID!, $since: Int) { workspaceConfigChanged(workspaceId: $id, sinceVersion: $since) ${CONFIG_EVENT_SELECTION} }`;
 
 export const TOUCH_WORKSPACE = `mutation Touch($input: UpdateWorkspaceInput!) {
   updateWorkspace(input: $input) { __typename ... on Workspace { configVersion } ... on Error { code message } }
