@@ -120,7 +120,7 @@ test('GraphQL limits have defaults; introspection and suggestions are off in pro
     maxDirectives: 50,
     maxCost: 50_000,
     maxBodyBytes: 1024 * 1024,
-    websocket: { maxSubscriptions: 100, pingIntervalMs: 15_000 },
+    websocket: { maxSubscriptions: 100, pingIntervalMs: 15_000, maxBufferedBytes: 4 * 1024 * 1024 },
   });
   expect(dev.graphql).toEqual({ introspection: true, fieldSuggestions: true, exposeErrors: true });
   const production = {

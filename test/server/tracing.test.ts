@@ -19,7 +19,7 @@ import { gatewayConfig, HEDDLE_SUBGRAPH } from '../../examples/hive-gateway/gate
 import { createPostgresDatabase } from '../support/app.js';
 import { ALL_BACKENDS, unavailable, type Backend } from '../support/backends.js';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../support/otlp-receiver.js';
-import { spawnHeddle, type HeddleProcess } from '../support/process.js';
+import { SERVER, spawnHeddle, type HeddleProcess } from '../support/process.js';
 import { TEST_REDIS_URL } from '../support/services.js';
 import { tracingRequested } from '../../src/platform/tracing.js';
 
@@ -50,7 +50,7 @@ afterAll(async () => {
 });
 
 function start(env: NodeJS.ProcessEnv): HeddleProcess {
-  const p = spawnHeddle(env, ['--import', REPORT_SDK_MODULES, 'src/main.ts']);
+  const p = spawnHeddle(env, ['--import', REPORT_SDK_MODULES, SERVER]);
   started.push(p);
   return p;
 }
