@@ -127,7 +127,10 @@ async function subscribeShared(args: ExecutionArgs) {
   }
   if (!isAsyncIterable(source)) return source;
   const group = groupKeyOf(args);
-  const eventOf = (event: unknown) => groupEventOf(event, group, async () => execute({ ...args, rootValue: event }));
+  // Each event runs with a context of its own: per-request caches (scope-auth's decisions, keyed by the
+  // rows they judged) would otherwise keep every row of every event for the subscription's life.
+  const eventOf = (event: unknown) =>
+    groupEventOf(event, group, async () => execute({ ...args, contextValue: { ...(args.contextValue as Context) }, rootValue: event }));
   const direct = directDeliveries.get(args.contextValue as object);
   if (!direct) return mapAsyncIterator(source, (event: unknown) => eventOf(event).deliver(() => {}));
   return writeDirectly(source, eventOf, direct);
