@@ -27,7 +27,7 @@ test('DATABASE_URL and REDIS_URL switch to PostgreSQL and Redis', () => {
     DATABASE_POOL_SIZE: '20',
     REDIS_URL: 'redis://cache:6379',
   });
-  expect(config.database).toEqual({ kind: 'postgres', url: 'postgresql://u:p@db.internal:5432/heddle', poolSize: 20 });
+  expect(config.database).toEqual({ kind: 'postgres', url: 'postgresql://u:p@db.internal:5432/heddle', poolSize: 20, transactionWaitMs: 10_000 });
   expect(config.pubsub).toEqual({ kind: 'redis', url: 'redis://cache:6379' });
 });
 

@@ -125,6 +125,10 @@ export const envSchema = z.object({
     shownDefault: "`10`",
     description: "connections in that pool",
   }),
+  DATABASE_TRANSACTION_WAIT_MS: positiveInt.default(10_000).meta({
+    shownDefault: "`10000`",
+    description: "how long a write waits for a connection of that pool before it fails with `SERVICE_UNAVAILABLE` (Prisma's `maxWait`)",
+  }),
   REDIS_URL: redisUrl.optional().meta({
     shownDefault: "(unset: in-process)",
     description: "Redis pub/sub, so several instances share events, and the `/connect` rate limits' counters: `redis://[user:password@]host:port[/db]` (`rediss://` for TLS); a Redis Cluster, `redis+cluster://[user:password@]host:port,host:port,…` (some of its nodes, the others are discovered); a Sentinel set, `redis+sentinel://[user:password@]host:port,host:port,…/<master name>[/db]` (the credentials are the data nodes'); `rediss+cluster://`, `rediss+sentinel://` for TLS (see \"Running several instances\")",
@@ -277,7 +281,7 @@ export type Config = {
   port: number;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
   dataDir: string;
-  database: { kind: 'pglite'; dataDir: string } | { kind: 'postgres'; url: string; poolSize: number };
+  database: { kind: 'pglite'; dataDir: string } | { kind: 'postgres'; url: string; poolSize: number; transactionWaitMs?: number };
   pubsub: { kind: 'memory' } | { kind: 'redis'; url: string };
   jwt: {
     secret: string;
@@ -419,7 +423,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     dataDir,
     database: e.DATABASE_URL
-      ? { kind: 'postgres', url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE }
+      ? { kind: 'postgres', url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE, transactionWaitMs: e.DATABASE_TRANSACTION_WAIT_MS }
       : { kind: 'pglite', dataDir: path.join(dataDir, 'pglite') },
     pubsub: e.REDIS_URL ? { kind: 'redis', url: e.REDIS_URL } : { kind: 'memory' },
     jwt,

@@ -20,7 +20,7 @@ describeEachBackend(
 
     beforeAll(async () => {
       // One connection: whoever holds it holds the pool. Exposed errors show which failure was met.
-      t = await startTestApp(backend, { env: { DATABASE_POOL_SIZE: '1', HEDDLE_EXPOSE_ERRORS: 'true' }, onQuery: (e) => onStatement?.(e.query) });
+      t = await startTestApp(backend, { env: { DATABASE_POOL_SIZE: '1', DATABASE_TRANSACTION_WAIT_MS: '2000', HEDDLE_EXPOSE_ERRORS: 'true' }, onQuery: (e) => onStatement?.(e.query) });
       token = await t.memberToken('busy@example.com');
       workspaceId = await seedWorkspace(t, token, await seedOrganization(t, token, 'busy'), 'busy');
     });

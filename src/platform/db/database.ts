@@ -45,17 +45,19 @@ export async function openDatabase(
   return config.kind === 'pglite' ? openPglite(config.dataDir, options) : openPostgres(config, options);
 }
 
-/** Sealed credential columns are read only where a credential read asks for them (credential-store.ts). */
 /**
  * Interactive transactions wait for a connection up to maxWait (Prisma's default
- * is 2 s) and run up to timeout. A large subscription fan-out keeps the event
- * loop busy in slices: a writer queued behind it must wait, not fail.
+ * is 2 s; DATABASE_TRANSACTION_WAIT_MS on PostgreSQL) and run up to timeout. A
+ * large subscription fan-out keeps the event loop busy in slices: a writer
+ * queued behind it must wait, not fail.
  */
-const TRANSACTION_OPTIONS = { maxWait: 10_000, timeout: 15_000 };
+const DEFAULT_TRANSACTION_WAIT_MS = 10_000;
+const TRANSACTION_TIMEOUT_MS = 15_000;
 
-function createPrisma(adapter: SqlDriverAdapterFactory, onQuery?: QueryListener): PrismaClient {
+/** Sealed credential columns are read only where a credential read asks for them (credential-store.ts). */
+function createPrisma(adapter: SqlDriverAdapterFactory, onQuery?: QueryListener, transactionWaitMs = DEFAULT_TRANSACTION_WAIT_MS): PrismaClient {
   const omit = SEALED_COLUMNS_OMITTED;
-  const transactionOptions = TRANSACTION_OPTIONS;
+  const transactionOptions = { maxWait: transactionWaitMs, timeout: TRANSACTION_TIMEOUT_MS };
   if (!onQuery) return new PrismaClient({ adapter, omit, transactionOptions });
   const prisma = new PrismaClient({ adapter, omit, transactionOptions, log: [{ emit: 'event' as const, level: 'query' as const }] });
   prisma.$on('query', (e) => onQuery({ query: e.query, duration: e.duration }));
@@ -112,7 +114,7 @@ async function openPglite(dataDir: string, options: { onQuery?: QueryListener })
 }
 
 async function openPostgres(
-  config: { url: string; poolSize: number },
+  config: { url: string; poolSize: number; transactionWaitMs?: number },
   options: { onQuery?: QueryListener },
 ): Promise<Database> {
   const pool = new pg.Pool({ connectionString: config.url, max: config.poolSize, connectionTimeoutMillis: 5000 });
@@ -127,7 +129,7 @@ async function openPostgres(
       `cannot reach DATABASE_URL (${redactUrl(config.url)}): ${(error as Error).message}`,
     );
   }
-  const prisma = createPrisma(new PrismaPg(pool, { statementNameGenerator: (query) => preparedStatementName(query.sql) }), options.onQuery);
+  const prisma = createPrisma(new PrismaPg(pool, { statementNameGenerator: (query) => preparedStatementName(query.sql) }), options.onQuery, config.transactionWaitMs);
   return {
     kind: 'postgres',
     prisma,
