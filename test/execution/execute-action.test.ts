@@ -253,17 +253,22 @@ describeEachBackend('executeAction', (backend) => {
     expect(await execute(w, post(w, 'keyed', { idempotencyKey: `retry-${backend.name}` }))).toMatchObject({ status: 'SUCCEEDED', attempts: 2 });
   });
 
-  test('a 401 on an OAuth2 connection refreshes the token once and retries', async () => {
+  /** A FIXED integration on a workspace OAuth2 connection whose access token the provider rejects, refreshable at the fake token server. */
+  async function seedOAuthIntegration(seed: { integrationName: string; alias: string; accessToken: string; refreshToken: string }): Promise<void> {
     const connection = await seedConnection(w.t, w.owner, {
       scope: 'WORKSPACE',
       workspaceId: w.ws,
       type: 'OAUTH2',
-      integrationName: 'github',
-      displayName: 'GitHub app',
+      integrationName: seed.integrationName,
+      displayName: `${seed.integrationName} app`,
       tokenUrl: w.tokens.url,
-      credentials: { accessToken: 'gho_revoked-token', refreshToken: 'ghr_refresh-token', expiresAt: new Date(Date.now() + 3_600_000).toISOString() },
+      credentials: { accessToken: seed.accessToken, refreshToken: seed.refreshToken, expiresAt: new Date(Date.now() + 3_600_000).toISOString() },
     });
-    await seedIntegration(w.t, w.owner, { workspaceId: w.ws, integrationName: 'github', alias: 'code', connectionStrategy: 'FIXED', connectionId: connection });
+    await seedIntegration(w.t, w.owner, { workspaceId: w.ws, integrationName: seed.integrationName, alias: seed.alias, connectionStrategy: 'FIXED', connectionId: connection });
+  }
+
+  test('a 401 on an OAuth2 connection refreshes the token once and retries', async () => {
+    await seedOAuthIntegration({ integrationName: 'github', alias: 'code', accessToken: 'gho_revoked-token', refreshToken: 'ghr_refresh-token' });
     const before = w.tokens.calls.length;
     const result = await execute(w, { workspaceId: w.ws, integration: 'code', action: 'list_issues', input: { owner: 'heddle', repo: 'api' } });
     expect(result).toMatchObject({ status: 'SUCCEEDED', attempts: 2 });
@@ -276,16 +281,7 @@ describeEachBackend('executeAction', (backend) => {
   });
 
   test('Linear’s AUTHENTICATION_ERROR (HTTP 400, no 401) on an OAuth2 connection is a rejected credential: one refresh, one retry', async () => {
-    const connection = await seedConnection(w.t, w.owner, {
-      scope: 'WORKSPACE',
-      workspaceId: w.ws,
-      type: 'OAUTH2',
-      integrationName: 'linear',
-      displayName: 'Linear app',
-      tokenUrl: w.tokens.url,
-      credentials: { accessToken: 'lin_oauth_revoked-token', refreshToken: 'lin_refresh-token', expiresAt: new Date(Date.now() + 3_600_000).toISOString() },
-    });
-    await seedIntegration(w.t, w.owner, { workspaceId: w.ws, integrationName: 'linear', alias: 'issues', connectionStrategy: 'FIXED', connectionId: connection });
+    await seedOAuthIntegration({ integrationName: 'linear', alias: 'issues', accessToken: 'lin_oauth_revoked-token', refreshToken: 'lin_refresh-token' });
     const before = w.tokens.calls.length;
     const requests = w.linear.server.requests.length;
     const result = await execute(w, { workspaceId: w.ws, integration: 'issues', action: 'list_issues', input: {} });
