@@ -126,7 +126,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     graphiql: false,
     // One operation per request: a batch would multiply every per-operation limit.
     batching: false,
-    maxRequestBodySize: config.limits.maxBodyBytes,
+    // limits.ts's useBodySizeLimit instead: Yoga's counts every body through a stream.
+    maxRequestBodySize: false,
     logging: {
       debug: (...args) => logger.debug(toLogFields(args)),
       info: (...args) => logger.info(toLogFields(args)),

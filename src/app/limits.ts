@@ -3,8 +3,8 @@
 // them, and every one rejects an operation before any resolver runs: tokens
 // while parsing, depth, aliases, directives and introspection while
 // validating, cost once the variables are known, just before execution.
-// Request size is Yoga's maxRequestBodySize and the websocket's maxPayload
-// (see app.ts), both set from limits.maxBodyBytes.
+// Request size is useBodySizeLimit below and the websocket's maxPayload (see
+// app.ts), both set from limits.maxBodyBytes.
 import { blockFieldSuggestionsPlugin } from '@escape.tech/graphql-armor-block-field-suggestions';
 import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
@@ -46,6 +46,7 @@ export const DEFAULT_LIST_SIZE = 20;
 
 export function limitPlugins(limits: GraphqlLimits, graphql: Config['graphql']): Plugin[] {
   const plugins: Plugin[] = [
+    useBodySizeLimit(limits.maxBodyBytes),
     useCSRFPrevention({ requestHeaders: [CSRF_HEADER] }),
     // The parser must stop at the limit, so this rejection stays thrown, with its code.
     maxTokensPlugin({ n: limits.maxTokens, onReject: [(_context, error) => void tagCode(error, 'TOKEN_LIMIT_EXCEEDED')] }),
@@ -71,6 +72,47 @@ function reportedAs(code: RequestErrorCode) {
       (context: ValidationContext | null, error: GraphQLError) =>
         context?.reportError(new GraphQLError(error.message.replace(/^Syntax Error: /, ''), { extensions: { code } })),
     ],
+  };
+}
+
+function bodyTooLarge(): GraphQLError {
+  return new GraphQLError('Request body too large', { extensions: { code: 'REQUEST_ENTITY_TOO_LARGE', http: { status: 413 } } });
+}
+
+/**
+ * 413 for a body past `maxBytes`, before it is parsed. Instead of Yoga's
+ * maxRequestBodySize (off in app.ts), which pipes every body through a
+ * TransformStream to count it: that costs more than a point query's own
+ * execution. Node's HTTP parser never delivers more than a declared
+ * Content-Length (and refuses a malformed one), so a declared length is
+ * checked once; only a body without one (chunked) is counted as it is read.
+ */
+function useBodySizeLimit(maxBytes: number): Plugin {
+  return {
+    onRequestParse({ request, requestParser, setRequestParser, fetchAPI }) {
+      const declared = request.headers.get('content-length');
+      if (declared !== null) {
+        if (Number(declared) > maxBytes) throw bodyTooLarge();
+        return;
+      }
+      if (!requestParser || !request.body) return;
+      const parse = requestParser;
+      setRequestParser(async (unread) => {
+        // A reader, not `for await`: leaving that loop early would destroy the socket before the 413 is sent.
+        const reader = unread.body!.getReader();
+        const chunks: Uint8Array[] = [];
+        let size = 0;
+        for (let read = await reader.read(); !read.done; read = await reader.read()) {
+          size += read.value.byteLength;
+          if (size > maxBytes) {
+            reader.releaseLock();
+            throw bodyTooLarge();
+          }
+          chunks.push(read.value);
+        }
+        return parse(new fetchAPI.Request(unread.url, { method: unread.method, headers: unread.headers, body: Buffer.concat(chunks) }));
+      });
+    },
   };
 }
 

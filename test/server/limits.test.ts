@@ -38,13 +38,26 @@ beforeAll(async () => {
 afterAll(() => t.stop());
 
 /** Runs one POST and counts the statements it caused, authentication's user lookup aside. */
-async function post(body: string, headers: Record<string, string> = {}) {
+/** A body sent in pieces without Content-Length (chunked transfer encoding). */
+function chunked(text: string): ReadableStream<Uint8Array> {
+  const bytes = new TextEncoder().encode(text);
+  let offset = 0;
+  return new ReadableStream({
+    pull(controller) {
+      if (offset >= bytes.length) return controller.close();
+      controller.enqueue(bytes.slice(offset, (offset += 500)));
+    },
+  });
+}
+
+async function post(body: string | ReadableStream<Uint8Array>, headers: Record<string, string> = {}) {
   statements = [];
   const response = await fetch(`${t.url}/graphql`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, ...headers },
     body,
-  });
+    ...(typeof body === 'string' ? {} : { duplex: 'half' }),
+  } as RequestInit);
   const text = await response.text();
   const json = (() => {
     try {
@@ -127,16 +140,20 @@ describe('abuse limits', () => {
     await expectRefused(listed, /Query cost 21 exceeds the limit of 20/, 'COST_LIMIT_EXCEEDED', { ids: Array(20).fill(workspaceId) });
   });
 
-  test('request body size: 413 past the limit, before parsing', async () => {
+  test.each([
+    ['with Content-Length', (text: string) => text],
+    ['chunked, without Content-Length', chunked],
+  ])('request body size: 413 past the limit, before parsing (%s)', async (_how, send) => {
     const body = (size: number) => {
       const base = JSON.stringify({ query: 'query($id: ID!) { workspace(id: $id) { id } }', variables: { id: workspaceId } });
       return base.replace('{ id } }', `{ id } }${' '.repeat(size - base.length)}`);
     };
     expect(body(2000)).toHaveLength(2000);
-    const atLimit = await post(body(2000));
+    const atLimit = await post(send(body(2000)));
     expect(atLimit.json?.data?.workspace).toEqual({ id: workspaceId });
-    const past = await post(body(2001));
+    const past = await post(send(body(2001)));
     expect(past.status).toBe(413);
+    expect(past.json?.errors?.[0]?.extensions?.code).toBe('REQUEST_ENTITY_TOO_LARGE');
     expect(past.statements).toBe(0);
   });
 

@@ -54,12 +54,16 @@ export async function openDatabase(
 const DEFAULT_TRANSACTION_WAIT_MS = 10_000;
 const TRANSACTION_TIMEOUT_MS = 15_000;
 
-/** Sealed credential columns are read only where a credential read asks for them (credential-store.ts). */
+/**
+ * Sealed credential columns are read only where a credential read asks for them (credential-store.ts).
+ * Minimal errors: any other format captures a stack trace on every query, to
+ * point a developer's terminal at the calling line (a tenth of a point query's
+ * cost in Prisma); Heddle maps Prisma's errors to its own and logs its own stacks.
+ */
 function createPrisma(adapter: SqlDriverAdapterFactory, onQuery?: QueryListener, transactionWaitMs = DEFAULT_TRANSACTION_WAIT_MS): PrismaClient {
-  const omit = SEALED_COLUMNS_OMITTED;
-  const transactionOptions = { maxWait: transactionWaitMs, timeout: TRANSACTION_TIMEOUT_MS };
-  if (!onQuery) return new PrismaClient({ adapter, omit, transactionOptions });
-  const prisma = new PrismaClient({ adapter, omit, transactionOptions, log: [{ emit: 'event' as const, level: 'query' as const }] });
+  const options = { adapter, omit: SEALED_COLUMNS_OMITTED, errorFormat: 'minimal' as const, transactionOptions: { maxWait: transactionWaitMs, timeout: TRANSACTION_TIMEOUT_MS } };
+  if (!onQuery) return new PrismaClient(options);
+  const prisma = new PrismaClient({ ...options, log: [{ emit: 'event' as const, level: 'query' as const }] });
   prisma.$on('query', (e) => onQuery({ query: e.query, duration: e.duration }));
   return prisma as unknown as PrismaClient;
 }
