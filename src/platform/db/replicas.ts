@@ -8,7 +8,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { readReplicas } from '@prisma/extension-read-replicas';
 import type { PrismaClient } from '../../generated/prisma/client.js';
 
-/** The operations the extension sends to a replica (its own list); any other may write. */
+/** The reads the extension sends to a replica (its list, less MongoDB's raw reads); any other operation may write. */
 const READ_OPERATIONS = new Set(['findFirst', 'findFirstOrThrow', 'findMany', 'findUnique', 'findUniqueOrThrow', 'groupBy', 'aggregate', 'count']);
 
 /** One request's reads: `primary` once it has written (read-your-own-writes). */
