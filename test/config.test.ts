@@ -27,8 +27,24 @@ test('DATABASE_URL and REDIS_URL switch to PostgreSQL and Redis', () => {
     DATABASE_POOL_SIZE: '20',
     REDIS_URL: 'redis://cache:6379',
   });
-  expect(config.database).toEqual({ kind: 'postgres', url: 'postgresql://u:p@db.internal:5432/heddle', poolSize: 20, transactionWaitMs: 10_000 });
+  expect(config.database).toEqual({ kind: 'postgres', url: 'postgresql://u:p@db.internal:5432/heddle', poolSize: 20, transactionWaitMs: 10_000, replicaUrls: [] });
   expect(config.pubsub).toEqual({ kind: 'redis', url: 'redis://cache:6379' });
+});
+
+test('DATABASE_REPLICA_URLS: read replicas of the PostgreSQL primary, never of the embedded database', () => {
+  const config = loadConfig({
+    HEDDLE_DATA_DIR: dataDir(),
+    DATABASE_URL: 'postgresql://u:p@db-primary:5432/heddle',
+    DATABASE_REPLICA_URLS: 'postgresql://u:p@db-replica-1:5432/heddle, postgres://u:p@db-replica-2/heddle',
+  });
+  expect(config.database).toMatchObject({ replicaUrls: ['postgresql://u:p@db-replica-1:5432/heddle', 'postgres://u:p@db-replica-2/heddle'] });
+  expect(() => loadConfig({ HEDDLE_DATA_DIR: dataDir(), DATABASE_REPLICA_URLS: 'postgresql://db-replica-1:5432/heddle' })).toThrow(
+    new ConfigError('DATABASE_REPLICA_URLS needs DATABASE_URL: read replicas are replicas of a PostgreSQL primary, and the embedded PGlite database has none'),
+  );
+  // A bad entry is named without its password.
+  expect(() =>
+    loadConfig({ HEDDLE_DATA_DIR: dataDir(), DATABASE_URL: 'postgresql://db-primary/heddle', DATABASE_REPLICA_URLS: 'postgresql://u:secret@db-replica-1/heddle,mysql://u:secret@db-replica-2/heddle' }),
+  ).toThrow(/^DATABASE_REPLICA_URLS must be a comma list of postgres:\/\/ or postgresql:\/\/ URLs with a host \("mysql:\/\/u:\*\*\*@db-replica-2\/heddle" is not one\)$/);
 });
 
 test('REDIS_URL names one Redis, a Redis Cluster (some of its nodes) or a Sentinel set and its master', () => {

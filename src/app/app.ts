@@ -39,6 +39,7 @@ import { countRequestErrors, useMetrics } from './metrics.js';
 import { nameRequestSpan, tracingStarted } from '../platform/tracing.js';
 import { useTracing } from './tracing.js';
 import { deliverDirectly, useSharedEventExecution } from './shared-events.js';
+import { useReplicaReads } from './replica-reads.js';
 
 export const GRAPHQL_PATH = '/graphql';
 
@@ -104,7 +105,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     responseCache,
     publicUrl,
   };
-  const authenticator = createAuthenticator({ prisma: database.prisma, jwt: config.jwt, apiKeyUsage, principals });
+  // A revoked key or removed member must fail at once: never read from a lagging replica.
+  const authenticator = createAuthenticator({ prisma: database.primary, jwt: config.jwt, apiKeyUsage, principals });
   const requestPrincipals: RequestPrincipals = new WeakMap();
   const mcp = createMcpEndpoint({
     prisma: database.prisma,
@@ -143,6 +145,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       // After the shared execution, which replaces subscribe rather than wrapping it.
       ...(tracingStarted() ? [useTracing()] : []),
       ...(responseCache ? [responseCachePlugin({ cache: responseCache, authenticator, principals: requestPrincipals })] : []),
+      // Last: it wraps the execution the plugins above settled on.
+      ...(config.database.kind === 'postgres' && config.database.replicaUrls?.length ? [useReplicaReads()] : []),
     ],
     context: async (initial) => ({
       ...services,

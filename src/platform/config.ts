@@ -23,6 +23,17 @@ const postgresUrl = z
     }
   }, 'must be a postgres:// or postgresql:// URL with a host');
 
+/** A comma list of PostgreSQL URLs. */
+const postgresUrlList = z.string().transform((value, ctx) => {
+  const urls = value.split(',').map((part) => part.trim()).filter(Boolean);
+  const bad = urls.find((url) => !postgresUrl.safeParse(url).success);
+  if (bad !== undefined) {
+    ctx.addIssue({ code: 'custom', message: `must be a comma list of postgres:// or postgresql:// URLs with a host ("${redactUrl(bad)}" is not one)` });
+    return z.NEVER;
+  }
+  return urls;
+});
+
 const redisUrl = z.string().superRefine((value, ctx) => {
   try {
     parseRedisUrl(value);
@@ -128,6 +139,10 @@ export const envSchema = z.object({
   DATABASE_TRANSACTION_WAIT_MS: positiveInt.default(10_000).meta({
     shownDefault: "`10000`",
     description: "how long a write waits for a connection of that pool before it fails with `SERVICE_UNAVAILABLE` (Prisma's `maxWait`)",
+  }),
+  DATABASE_REPLICA_URLS: postgresUrlList.optional().meta({
+    shownDefault: "(unset: none)",
+    description: "comma list of `postgresql://…` URLs of read replicas of `DATABASE_URL` (streaming replicas; PostgreSQL only): GraphQL queries read from them, one picked at random per read, each through a pool of `DATABASE_POOL_SIZE`; mutations, subscriptions, authentication and whatever follows a request's own write read the primary (see \"Read replicas\")",
   }),
   REDIS_URL: redisUrl.optional().meta({
     shownDefault: "(unset: in-process)",
@@ -281,7 +296,9 @@ export type Config = {
   port: number;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
   dataDir: string;
-  database: { kind: 'pglite'; dataDir: string } | { kind: 'postgres'; url: string; poolSize: number; transactionWaitMs?: number };
+  database:
+    | { kind: 'pglite'; dataDir: string }
+    | { kind: 'postgres'; url: string; poolSize: number; transactionWaitMs?: number; /** Read replicas of `url`: none when empty. */ replicaUrls?: string[] };
   pubsub: { kind: 'memory' } | { kind: 'redis'; url: string };
   jwt: {
     secret: string;
@@ -411,6 +428,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     }
   }
 
+  if (e.DATABASE_REPLICA_URLS?.length && !e.DATABASE_URL) {
+    throw new ConfigError('DATABASE_REPLICA_URLS needs DATABASE_URL: read replicas are replicas of a PostgreSQL primary, and the embedded PGlite database has none');
+  }
+
   const publicBase = e.HEDDLE_PUBLIC_URL ? e.HEDDLE_PUBLIC_URL.replace(/\/+$/, '') : null;
   if (production && publicBase && new URL(publicBase).protocol !== 'https:' && !isLoopbackHost(new URL(publicBase).hostname)) {
     throw new ConfigError('HEDDLE_PUBLIC_URL must be https in production (connect pages carry credentials)');
@@ -423,7 +444,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     dataDir,
     database: e.DATABASE_URL
-      ? { kind: 'postgres', url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE, transactionWaitMs: e.DATABASE_TRANSACTION_WAIT_MS }
+      ? {
+          kind: 'postgres',
+          url: e.DATABASE_URL,
+          poolSize: e.DATABASE_POOL_SIZE,
+          transactionWaitMs: e.DATABASE_TRANSACTION_WAIT_MS,
+          replicaUrls: e.DATABASE_REPLICA_URLS ?? [],
+        }
       : { kind: 'pglite', dataDir: path.join(dataDir, 'pglite') },
     pubsub: e.REDIS_URL ? { kind: 'redis', url: e.REDIS_URL } : { kind: 'memory' },
     jwt,

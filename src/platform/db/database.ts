@@ -13,6 +13,7 @@ import { redactUrl, type Config } from '../config.js';
 import { PrismaClient } from '../../generated/prisma/client.js';
 import { SEALED_COLUMNS_OMITTED } from '../crypto/credential-store.js';
 import { preparedStatementName } from './prepared.js';
+import { withReadReplicas } from './replicas.js';
 
 /** Plain SQL on one dedicated session: used by migrations and health checks. */
 export interface SqlSession {
@@ -24,7 +25,10 @@ export interface SqlSession {
 
 export interface Database {
   kind: 'pglite' | 'postgres';
+  /** Reads from DATABASE_REPLICA_URLS' replicas only inside `readFromReplicas` (./replicas.ts); the primary otherwise. */
   prisma: PrismaClient;
+  /** Always the primary: authentication and revocation checks, which a lagging replica must not answer. */
+  primary: PrismaClient;
   session(): Promise<SqlSession>;
   ping(): Promise<void>;
   /** The pg pool's clients (metrics); null on PGlite, a single connection. */
@@ -98,6 +102,7 @@ async function openPglite(dataDir: string, options: { onQuery?: QueryListener })
   return {
     kind: 'pglite',
     prisma,
+    primary: prisma,
     // PGlite is a single connection: a session is the database itself.
     async session() {
       return {
@@ -118,25 +123,25 @@ async function openPglite(dataDir: string, options: { onQuery?: QueryListener })
 }
 
 async function openPostgres(
-  config: { url: string; poolSize: number; transactionWaitMs?: number },
+  config: { url: string; poolSize: number; transactionWaitMs?: number; replicaUrls?: string[] },
   options: { onQuery?: QueryListener },
 ): Promise<Database> {
-  const pool = new pg.Pool({ connectionString: config.url, max: config.poolSize, connectionTimeoutMillis: 5000 });
-  // An idle client that loses its server must not crash the process.
-  pool.on('error', () => {});
+  const pool = await openPool(config.url, config.poolSize, 'DATABASE_URL');
+  const replicaPools: pg.Pool[] = [];
   try {
-    const client = await pool.connect();
-    client.release();
+    for (const url of config.replicaUrls ?? []) replicaPools.push(await openPool(url, config.poolSize, 'DATABASE_REPLICA_URLS'));
   } catch (error) {
-    await pool.end().catch(() => {});
-    throw new DatabaseUnavailableError(
-      `cannot reach DATABASE_URL (${redactUrl(config.url)}): ${(error as Error).message}`,
-    );
+    await Promise.all([pool, ...replicaPools].map((p) => p.end().catch(() => {})));
+    throw error;
   }
-  const prisma = createPrisma(new PrismaPg(pool, { statementNameGenerator: (query) => preparedStatementName(query.sql) }), options.onQuery, config.transactionWaitMs);
+  const adapter = (p: pg.Pool) => new PrismaPg(p, { statementNameGenerator: (query) => preparedStatementName(query.sql) });
+  const primary = createPrisma(adapter(pool), options.onQuery, config.transactionWaitMs);
+  const replicas = replicaPools.map((p) => createPrisma(adapter(p), options.onQuery));
+  const prisma = replicas.length ? withReadReplicas(primary, replicas) : primary;
   return {
     kind: 'postgres',
     prisma,
+    primary,
     async session() {
       const client = await pool.connect();
       return {
@@ -146,12 +151,28 @@ async function openPostgres(
       };
     },
     async ping() {
-      await pool.query('select 1');
+      // A replica that cannot answer fails the queries sent to it: the instance is not ready.
+      await Promise.all([pool, ...replicaPools].map((p) => p.query('select 1')));
     },
     poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     async close() {
-      await prisma.$disconnect();
-      await pool.end();
+      await Promise.all([primary, ...replicas].map((client) => client.$disconnect()));
+      await Promise.all([pool, ...replicaPools].map((p) => p.end()));
     },
   };
+}
+
+/** A pg pool that has answered once; DatabaseUnavailableError naming `variable` otherwise. */
+async function openPool(url: string, size: number, variable: string): Promise<pg.Pool> {
+  const pool = new pg.Pool({ connectionString: url, max: size, connectionTimeoutMillis: 5000 });
+  // An idle client that loses its server must not crash the process.
+  pool.on('error', () => {});
+  try {
+    const client = await pool.connect();
+    client.release();
+  } catch (error) {
+    await pool.end().catch(() => {});
+    throw new DatabaseUnavailableError(`cannot reach ${variable} (${redactUrl(url)}): ${(error as Error).message}`);
+  }
+  return pool;
 }
