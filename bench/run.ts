@@ -13,7 +13,7 @@ import { Harness, fanoutRound, type FanoutResult, type FanoutSettings } from './
 import { alternate, fetchOnce, type HttpTarget, type LoadSettings, type ServerTarget } from './http-load.js';
 import { summaryLines, writeReport, type Results } from './report.js';
 import { GraphqlClient, memberSession, seedNested, seedPoint, type PointSeed } from './seed.js';
-import { startService, type Service } from './services.js';
+import { heddleEntry, startService, type Service } from './services.js';
 import { startStatementCounter, type StatementCounter } from './statement-counter.js';
 import { CONFIG_SUBSCRIPTION, EXECUTE_MESSAGE, EXECUTE_QUERY, NESTED_QUERY, POINT_QUERY, RESOLUTIONS, RESOLVE_QUERY, TOUCH_WORKSPACE } from './workloads.js';
 
@@ -115,17 +115,18 @@ async function main(): Promise<void> {
     const provider = only.has('W7') ? await started(startService('fake provider', 'bench/baselines/fake-provider.ts', {}, cpuProfile('fake-provider'))) : undefined;
     const providerUrl = provider ? `${provider.url}/api` : '';
     if (provider) Object.assign(heddleEnv, { HEDDLE_PROVIDER_BASE_URLS: JSON.stringify({ slack: providerUrl }) });
-    log(`database ${database}; starting Heddle`);
+    const entry = heddleEntry();
+    log(`database ${database}; starting Heddle (${entry})`);
     counter = await startStatementCounter(databaseUrl);
-    const heddle = await started(startService('heddle', 'src/main.ts', { ...heddleEnv, HEDDLE_DATA_DIR: dataDir() }, cpuProfile('heddle')));
+    const heddle = await started(startService('heddle', entry, { ...heddleEnv, HEDDLE_DATA_DIR: dataDir() }, cpuProfile('heddle')));
     // Migrated by now: the others start against the same database, and the embedded one on its own.
     const [counted, cached, pglite] = await Promise.all([
-      started(startService('heddle (counted)', 'src/main.ts', { ...heddleEnv, HEDDLE_DATA_DIR: dataDir(), DATABASE_URL: counter.url })),
+      started(startService('heddle (counted)', entry, { ...heddleEnv, HEDDLE_DATA_DIR: dataDir(), DATABASE_URL: counter.url })),
       only.has('W1') || only.has('W2')
-        ? started(startService('heddle (response cache)', 'src/main.ts', { ...heddleEnv, HEDDLE_DATA_DIR: dataDir(), HEDDLE_RESPONSE_CACHE: 'on' }, cpuProfile('heddle-cached')))
+        ? started(startService('heddle (response cache)', entry, { ...heddleEnv, HEDDLE_DATA_DIR: dataDir(), HEDDLE_RESPONSE_CACHE: 'on' }, cpuProfile('heddle-cached')))
         : undefined,
       only.has('W6')
-        ? started(startService('heddle on PGlite', 'src/main.ts', { ...heddleEnv, DATABASE_URL: '', REDIS_URL: '', HEDDLE_DATA_DIR: dataDir() }))
+        ? started(startService('heddle on PGlite', entry, { ...heddleEnv, DATABASE_URL: '', REDIS_URL: '', HEDDLE_DATA_DIR: dataDir() }))
         : undefined,
     ]);
 

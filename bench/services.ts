@@ -1,13 +1,20 @@
 // The processes under test (Heddle and the baselines), each its own Node
-// process started from the TypeScript sources through tsx (as `npm run dev` does),
-// with an IPC channel for memory readings (memory-probe.ts).
-import { spawn } from 'node:child_process';
+// process with an IPC channel for memory readings (memory-probe.ts): Heddle as
+// `npm start` runs it, compiled (HEDDLE_ENTRY), the baselines from their
+// TypeScript through tsx (a loader that costs at start-up, not per request).
+import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/** Heddle's compiled entry (`npm start`'s), built first when stale. */
+export function heddleEntry(): string {
+  execFileSync(process.execPath, ['scripts/build-if-stale.mjs'], { cwd: ROOT, stdio: 'inherit' });
+  return 'dist/main.js';
+}
 
 export interface Memory {
   rss: number;

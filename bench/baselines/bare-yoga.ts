@@ -4,9 +4,10 @@
 //
 // With BENCH_YOGA_MODE=prisma it is a step between that floor and Heddle, for
 // W1 only: the same Yoga, but every request authenticated by Heddle's own
-// authenticator and the workspace read by Prisma with Heddle's tenancy filter,
-// i.e. Heddle's two statements through Heddle's data layer, without Pothos,
-// scope-auth and Heddle's plugins.
+// authenticator (its key read once, as Heddle's principal cache does) and the
+// workspace read by Prisma with Heddle's tenancy filter, i.e. Heddle's one
+// statement through Heddle's data layer, without Pothos, scope-auth and
+// Heddle's plugins: what Prisma costs above bare Yoga's floor.
 import { createServer } from 'node:http';
 import { createSchema, createYoga } from 'graphql-yoga';
 import { globalId, openPool, resolveByHand, rowId, workspaceById } from './by-hand.js';
@@ -45,13 +46,16 @@ async function prismaContext(): Promise<(request: Request) => Promise<Context>> 
     import('../../src/auth/registry.js'),
     import('../../src/platform/logger.js'),
   ]);
+  const principals = new Map<string, Promise<unknown>>();
   const { prisma } = await openDatabase({ kind: 'postgres', url: process.env.DATABASE_URL!, poolSize: Number(process.env.DATABASE_POOL_SIZE ?? 10) });
   const authenticator = createAuthenticator({
     prisma,
     jwt: { secret: 'api keys only: no member sessions here', isDevelopmentSecret: false },
     apiKeyUsage: new ApiKeyUsage(prisma, createLogger('warn')),
-    // Every request reads its key, as before Heddle cached principals: the baseline stays what it measured.
-    principals: { principalOf: (_tokenHash, load) => load() },
+    // Each key read once, as Heddle's principal cache does: Prisma's one statement per request is the step measured.
+    principals: {
+      principalOf: <P,>(tokenHash: string, load: () => Promise<P>) => (principals.get(tokenHash) ?? principals.set(tokenHash, load()).get(tokenHash)!) as Promise<P>,
+    },
   });
   return async (request) => {
     const principal = await authenticator.authenticate(request.headers.get('authorization'));

@@ -131,7 +131,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     // limits.ts's useBodySizeLimit instead: Yoga's counts every body through a stream.
     maxRequestBodySize: false,
     logging: {
-      debug: (...args) => logger.debug(toLogFields(args)),
+      // Yoga logs several debug lines per request: build them only for a logger that writes them.
+      debug: (...args) => logger.isLevelEnabled('debug') && logger.debug(toLogFields(args)),
       info: (...args) => logger.info(toLogFields(args)),
       warn: (...args) => logger.warn(toLogFields(args)),
       error: (...args) => logger.error(toLogFields(args)),

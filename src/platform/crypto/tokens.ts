@@ -1,6 +1,6 @@
 // Bearer tokens Heddle hands out (API keys, MCP server and connect session tokens): random,
 // shown once, and stored only as their SHA-256 hash.
-import { createHash, randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 
 /** `prefix` followed by `bytes` random bytes in base64url. */
 export function randomToken(prefix = '', bytes = 32): string {
@@ -9,7 +9,7 @@ export function randomToken(prefix = '', bytes = 32): string {
 
 /** The hex SHA-256 of a token: what the database keeps instead of the token. */
 export function hashToken(token: string): string {
-  return createHash('sha256').update(token).digest('hex');
+  return hash('sha256', token, 'hex');
 }
 
 /** A new bearer secret: the token (shown once), its hash and a display prefix to recognise it by. */
