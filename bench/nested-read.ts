@@ -38,6 +38,8 @@ const config = loadConfig({
   HEDDLE_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'heddle-nested-')),
   HEDDLE_JWT_SECRET: jwtSecret,
   DATABASE_URL: url.toString(),
+  // The read itself, not the response cache's copy of it.
+  HEDDLE_RESPONSE_CACHE: 'off',
 });
 let statements: string[] = [];
 const app = await buildApp(config, { logger: createLogger('silent'), onQuery: (e) => void statements.push(e.query) });
