@@ -3,7 +3,7 @@
 // (one Redis, a Cluster or a Sentinel set: redis.ts).
 // It is only a doorbell: the outbox in the database is the record (outbox.ts).
 import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
-import { Repeater, SlidingBuffer } from '@repeaterjs/repeater';
+import { FixedBuffer, Repeater, SlidingBuffer, type RepeaterBuffer } from '@repeaterjs/repeater';
 import { createPubSub, type PubSub } from 'graphql-yoga';
 import { redactUrl, type Config } from './config.js';
 import type { Logger } from './logger.js';
@@ -88,21 +88,35 @@ export const channelOf = (topic: ConfigEventMessage['topic']) => (topic === 'WOR
 /** Topics whose messages name the workspace they concern. */
 export type WorkspaceTopic = 'connection-status' | 'connect-session';
 
-/** The messages of `topic` about one workspace, until `signal` aborts. */
+/**
+ * The messages of `topic` about one workspace, until `signal` aborts. They
+ * carry ids only (readers re-read the row), so a reader that falls behind
+ * keeps only the latest unread message per row: memory bounded by the rows,
+ * and no queue for the publisher to overflow.
+ */
 export async function* workspaceMessages<K extends WorkspaceTopic>(
   handle: PubSubHandle,
   topic: K,
   workspaceId: string,
   signal: AbortSignal,
 ): AsyncGenerator<Topics[K][0]> {
-  // Both topics take no id argument; the generic signature cannot see that.
-  const subscribe = handle.pubsub.subscribe as (topic: WorkspaceTopic) => AsyncIterableIterator<Topics[K][0]>;
-  const live = subscribe.call(handle.pubsub, topic);
-  signal.addEventListener('abort', () => void live.return?.(), { once: true });
-  for await (const message of live) {
-    if (message.workspaceId === workspaceId) yield message;
+  const unread = new Map<string, Topics[K][0]>();
+  // The rows with unread messages, in the order they got their first one (the buffer holds row ids, each once).
+  const rows = listen<Topics[K][0], string>(handle, topic, new FixedBuffer(Number.MAX_SAFE_INTEGER), (message, push) => {
+    if (message.workspaceId !== workspaceId) return;
+    const row = rowOf(message);
+    if (!unread.has(row)) void push(row);
+    unread.set(row, message);
+  });
+  signal.addEventListener('abort', () => void rows.return(), { once: true });
+  for await (const row of rows) {
+    const message = unread.get(row)!;
+    unread.delete(row);
+    yield message;
   }
 }
+
+const rowOf = (message: Topics[WorkspaceTopic][0]) => ('sessionId' in message ? message.sessionId : message.connectionId);
 
 /** The topics whose messages are about one subject, named by the id they are published with. */
 type SubjectTopic = 'workspace-config' | 'mcp-tools';
@@ -115,12 +129,21 @@ type SubjectTopic = 'workspace-config' | 'mcp-tools';
  */
 export function subscribeLatest<K extends SubjectTopic>(handle: PubSubHandle, topic: K, id: string, backlog: number): Repeater<Topics[K][1]> {
   // The channel name createPubSub gives a topic and an id.
-  const channel = `${topic}:${id}`;
-  return new Repeater<Topics[K][1]>((push, stop) => {
-    const listener = (event: Event) => void push((event as CustomEvent<Topics[K][1]>).detail);
+  return listen<Topics[K][1]>(handle, `${topic}:${id}`, new SlidingBuffer(backlog));
+}
+
+/** What is published on `channel`, as `onMessage` pushes it into `buffer` until read, from the first next() on. */
+function listen<M, T = M>(
+  handle: PubSubHandle,
+  channel: string,
+  buffer: RepeaterBuffer,
+  onMessage: (message: M, push: (value: T) => unknown) => void = (message, push) => push(message as unknown as T),
+): Repeater<T> {
+  return new Repeater<T>((push, stop) => {
+    const listener = (event: Event) => onMessage((event as CustomEvent<M>).detail, push);
     handle.eventTarget.addEventListener(channel, listener);
     void stop.then(() => handle.eventTarget.removeEventListener(channel, listener));
-  }, new SlidingBuffer(backlog));
+  }, buffer);
 }
 
 export interface PubSubHandle {
