@@ -84,12 +84,10 @@ export async function* subjectEvents(deps: {
   const { prisma, subject } = deps;
   // A subscriber too slow to keep up keeps only the latest LIVE_BACKLOG
   // announcements in memory; the version jump that leaves is read back from
-  // the outbox below. Listening starts at the first next(), before the
-  // database is read, so that a change committed during the read is heard.
+  // the outbox below. Listening starts here, before the database is read, so
+  // that a change committed during the read is heard.
   const live = subscribeLatest(deps.pubsub, channelOf(subject.topic), subject.id, LIVE_BACKLOG);
   deps.signal?.addEventListener('abort', () => void live.return(), { once: true });
-  // The Repeater runs its executor from the first next() on.
-  let pulled: Promise<IteratorResult<ConfigEventMessage>> | null = live.next();
   const storedAfter = async (version: number, upTo?: number) =>
     (
       await prisma.configEvent.findMany({
@@ -110,8 +108,7 @@ export async function* subjectEvents(deps: {
       }
     }
     for (;;) {
-      const next = await (pulled ?? live.next());
-      pulled = null;
+      const next = await live.next();
       if (next.done) break;
       const message = next.value;
       if (message.version <= last) continue;
