@@ -7,7 +7,6 @@ import { getOperationAST, type DocumentNode, type ExecutionResult, type GraphQLE
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 import type { Context } from '../modules/common/context.js';
 import {
-  activeSubscriptions,
   errorCodeLabel,
   graphqlErrors,
   graphqlOperationDuration,
@@ -35,15 +34,8 @@ export function useMetrics(): Plugin<Context> {
     },
     onSubscribe({ args }) {
       const done = graphqlOperationDuration.startTimer(operationLabels(args.document, args.operationName));
-      return {
-        onSubscribeResult({ result }) {
-          done();
-          if (!isAsyncIterable(result)) return;
-          activeSubscriptions.inc();
-          return { onEnd: () => activeSubscriptions.dec() };
-        },
-        onSubscribeError: () => void done(),
-      };
+      // Open subscriptions are counted by shared-events.ts, which owns their streams.
+      return { onSubscribeResult: () => void done(), onSubscribeError: () => void done() };
     },
     // Every HTTP and SSE answer, after masking: parse, validation and limit errors included.
     onResultProcess({ result }) {

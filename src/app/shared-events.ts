@@ -22,6 +22,7 @@ import { Repeater } from '@repeaterjs/repeater';
 import stringify from 'safe-stable-stringify';
 import type { WebSocket } from 'ws';
 import { visibilityClass } from '../auth/visibility.js';
+import { activeSubscriptions } from '../platform/metrics.js';
 import type { Context } from '../modules/common/context.js';
 
 /** Deliveries per turn of the event loop during a fan-out. */
@@ -131,9 +132,12 @@ async function subscribeShared(args: ExecutionArgs) {
   // rows they judged) would otherwise keep every row of every event for the subscription's life.
   const eventOf = (event: unknown) =>
     groupEventOf(event, group, async () => execute({ ...args, contextValue: { ...(args.contextValue as Context) }, rootValue: event }));
+  // Counted here, where the stream is ours: an envelop onEnd hook would wrap every subscriber's stream in one more iterator.
+  activeSubscriptions.inc();
+  const ended = () => void activeSubscriptions.dec();
   const direct = directDeliveries.get(args.contextValue as object);
-  if (!direct) return mapAsyncIterator(source, (event: unknown) => eventOf(event).deliver(() => {}));
-  return writeDirectly(source, eventOf, direct);
+  if (!direct) return mapAsyncIterator(source, (event: unknown) => eventOf(event).deliver(() => {}), undefined, ended);
+  return writeDirectly(source, eventOf, direct, ended);
 }
 
 /**
@@ -149,6 +153,7 @@ function writeDirectly(
   source: AsyncIterable<unknown>,
   eventOf: (event: unknown) => GroupEvent,
   { socket, id, maxBufferedBytes }: DirectDelivery,
+  ended: () => void,
 ): AsyncIterableIterator<ExecutionResult> {
   const prefix = `{"id":${JSON.stringify(id)},"type":"next","payload":`;
   let tooSlow = false;
@@ -161,7 +166,10 @@ function writeDirectly(
   };
   return new Repeater<ExecutionResult>(async (push, stop) => {
     const events = source[Symbol.asyncIterator]();
-    void stop.then(() => events.return?.());
+    void stop.then(() => {
+      ended();
+      return events.return?.();
+    });
     for (let next = await events.next(); !next.done && !tooSlow; next = await events.next()) {
       const result = await eventOf(next.value).deliver(write);
       // Settles once graphql-ws has sent it and asks for more.
