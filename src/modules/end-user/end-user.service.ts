@@ -7,8 +7,9 @@ import { decodeId, isUuid } from '../../platform/ids.js';
 import { foreignKeyViolation, goneIsNotFound } from '../../platform/db/errors.js';
 import { NotFoundError } from '../../platform/errors.js';
 import { auditChange, auditedTransaction, newMutationAudit, runAuditedMutation, targetOf } from '../audit/audit.service.js';
-import type { Context } from '../common/context.js';
+import type { Context, Services } from '../common/context.js';
 import type { Tx } from '../../platform/outbox.js';
+import { announceAccessRevoked } from '../realtime/access.js';
 import { announceConnectionsChanged } from '../realtime/connection-status.js';
 import { applyEndUserRecords, validateRecords, type EndUserRecord, type SyncItemResult } from './end-user-sync.service.js';
 
@@ -29,10 +30,7 @@ export async function syncEndUsers(
 ): Promise<{ results: SyncItemResult[]; removed: number }> {
   const workspace = await requireWorkspace(ctx, input.workspaceId, ['input', 'workspaceId']);
   const applied = await syncIntoWorkspace(ctx, workspace, input.users, { removeMissing: input.removeMissing, pathPrefix: ['input', 'users'] });
-  // Moved end users have other peers, removed ones none: their cached principals go.
-  if (applied.removed > 0 || applied.results.some((r) => r.status === 'UPDATED')) {
-    await ctx.principals.announce({ kind: 'workspaceEndUsers', workspaceId: workspace.id });
-  }
+  await announceSynced(ctx, workspace.id, applied);
   const rows = new Map(
     (
       await ctx.prisma.endUser.findMany({
@@ -42,7 +40,21 @@ export async function syncEndUsers(
     ).map((row) => [row.id, row]),
   );
   const stored = applied.results.map((r) => ({ ...r, endUser: r.endUser && (rows.get(r.endUser.id) ?? null) }));
-  return { results: stored, removed: applied.removed };
+  return { results: stored, removed: applied.removed.length };
+}
+
+/**
+ * Once a sync committed: each end user it removed loses access exactly as
+ * deleteEndUser's does (sessions end, cached principals go, on every
+ * instance); moved end users have other peers, so their cached principals go.
+ */
+async function announceSynced(
+  services: Pick<Services, 'pubsub' | 'principals'>,
+  workspaceId: string,
+  applied: { results: SyncItemResult[]; removed: string[] },
+): Promise<void> {
+  if (applied.removed.length) await announceAccessRevoked(services, applied.removed.map((endUserId) => ({ kind: 'endUser', endUserId })));
+  if (applied.results.some((r) => r.status === 'UPDATED')) await services.principals.announce({ kind: 'workspaceEndUsers', workspaceId });
 }
 
 /**
@@ -54,7 +66,7 @@ async function syncIntoWorkspace(
   workspace: { id: string; organizationId: string },
   users: readonly unknown[],
   options: { removeMissing: boolean; pathPrefix: string[] },
-): Promise<{ results: SyncItemResult[]; removed: number }> {
+): Promise<{ results: SyncItemResult[]; removed: string[] }> {
   const { valid, failed } = validateRecords(users, options.pathPrefix);
   // removeMissing keeps every externalId the call names, even on an item that
   // failed validation: a typo in one field must not delete the user and its connections.

@@ -14,13 +14,18 @@ export class AccessLostError extends GraphQLError {
 }
 
 /**
- * Announces, after the change committed, that a principal lost access: every
- * instance ends its subscriptions and drops its cached principals; this one
- * at once, the others before the mutation answers (the message is delivered).
+ * Announces, after the change committed, that principals lost access: every
+ * instance ends their subscriptions and drops their cached principals; this one
+ * at once, the others before the mutation answers (the messages are delivered).
  */
-export async function announceAccessRevoked(services: { pubsub: PubSubHandle; principals: PrincipalCache }, message: AccessRevokedMessage): Promise<void> {
-  services.principals.apply({ topic: 'access-revoked', message });
-  services.pubsub.pubsub.publish('access-revoked', message);
+export async function announceAccessRevoked(
+  services: { pubsub: PubSubHandle; principals: PrincipalCache },
+  revoked: AccessRevokedMessage | readonly AccessRevokedMessage[],
+): Promise<void> {
+  for (const message of Array.isArray(revoked) ? revoked : [revoked]) {
+    services.principals.apply({ topic: 'access-revoked', message });
+    services.pubsub.pubsub.publish('access-revoked', message);
+  }
   await services.pubsub.delivered();
 }
 
