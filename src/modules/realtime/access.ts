@@ -5,7 +5,7 @@
 import { GraphQLError } from 'graphql';
 import type { Principal } from '../../auth/principal.js';
 import type { PrincipalCache } from '../../auth/principal-cache.js';
-import type { AccessRevokedMessage, PubSubHandle } from '../../platform/pubsub.js';
+import { followTopics, type AccessRevokedMessage, type PubSubHandle } from '../../platform/pubsub.js';
 
 export class AccessLostError extends GraphQLError {
   constructor(reason: string) {
@@ -95,13 +95,10 @@ const watches = new WeakMap<PubSubHandle, { listeners: Set<RevocationListener>; 
 function onAccessRevoked(pubsub: PubSubHandle, listener: RevocationListener): () => void {
   let watch = watches.get(pubsub);
   if (!watch) {
-    const messages = pubsub.pubsub.subscribe('access-revoked');
     const listeners = new Set<RevocationListener>();
-    watch = { listeners, stop: () => void messages.return?.() };
+    const stop = followTopics(pubsub, { 'access-revoked': (message) => [...listeners].forEach((each) => each(message)) });
+    watch = { listeners, stop };
     watches.set(pubsub, watch);
-    void (async () => {
-      for await (const message of messages) for (const each of [...listeners]) each(message);
-    })();
   }
   const current = watch;
   current.listeners.add(listener);
