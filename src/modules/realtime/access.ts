@@ -88,11 +88,11 @@ const watches = new WeakMap<PubSubHandle, { listeners: Set<RevocationListener>; 
 
 /**
  * Calls `listener` with each revocation until the returned function is
- * called. All subscriptions of an instance share one pub/sub subscription
- * (an idle subscriber then holds a set entry, not an iterator of its own),
- * open while any of them listens.
+ * called. All subscriptions and the MCP endpoint of an instance share one
+ * pub/sub subscription (an idle subscriber then holds a set entry, not an
+ * iterator of its own), open while any of them listens.
  */
-function onAccessRevoked(pubsub: PubSubHandle, listener: RevocationListener): () => void {
+export function onAccessRevoked(pubsub: PubSubHandle, listener: RevocationListener): () => void {
   let watch = watches.get(pubsub);
   if (!watch) {
     const listeners = new Set<RevocationListener>();
