@@ -90,18 +90,30 @@ program
   // 1,000 is syncEndUsers' MAX_SYNC_BATCH.
   .option('--batch-size <lines>', 'lines per transaction, 1 to 1000', wholeNumber(1, 1000), 500)
   .action(async (options: { workspace: string; file: string; fromLine: number; batchSize: number }) => {
-    const [{ readFile }, { syncEndUsersAsSystem }, { openDatabase }, { startProgress }] = await Promise.all([
+    const [{ readFile }, { syncEndUsersAsSystem }, { openDatabase }, { startProgress }, { openPubSub }, { PrincipalCache }, { createLogger }] = await Promise.all([
       import('node:fs/promises'),
       import('./modules/end-user/end-user.service.js'),
       import('./platform/db/database.js'),
       import('./platform/progress.js'),
+      import('./platform/pubsub.js'),
+      import('./auth/principal-cache.js'),
+      import('./platform/logger.js'),
     ]);
     const config = loadConfig();
     const lines = (await readFile(options.file, 'utf8')).split('\n');
     if (lines.at(-1) === '') lines.pop();
     const counts = { CREATED: 0, UPDATED: 0, UNCHANGED: 0 };
     const failures: { line: number; reason: string }[] = [];
-    const database = await openDatabase(config.database);
+    // With REDIS_URL, the running instances hear what each batch changed, as after the mutation. Without it there
+    // is no one to tell: the embedded database opens only while the service is stopped, and a single instance
+    // on PostgreSQL drops what it cached within HEDDLE_AUTH_CACHE_TTL_MS.
+    const pubsub = await openPubSub(config.pubsub, createLogger('warn', process.stderr));
+    const database = await openDatabase(config.database).catch(async (error: unknown) => {
+      await pubsub.close();
+      throw error;
+    });
+    // This process caches no principal: its cache only announces.
+    const services = { prisma: database.prisma, pubsub, principals: new PrincipalCache(pubsub, 0) };
     const progress = startProgress({ total: lines.length, unit: 'lines' });
     let next = options.fromLine - 1; // index of the first line not yet stored
     try {
@@ -118,7 +130,7 @@ program
             failures.push({ line, reason: `not JSON: ${(error as Error).message}` });
           }
         });
-        const { results } = items.length ? await syncEndUsersAsSystem(database.prisma, options.workspace, items) : { results: [] };
+        const { results } = items.length ? await syncEndUsersAsSystem(services, options.workspace, items) : { results: [] };
         for (const result of results) {
           if (result.status !== 'FAILED') counts[result.status]++;
           else failures.push({ line: lineOf[result.index]!, reason: result.fieldErrors.map((e) => [e.path.slice(1).join('.'), e.message].filter(Boolean).join(': ')).join('; ') });
@@ -133,6 +145,7 @@ program
     } finally {
       progress.stop();
       await database.close();
+      await pubsub.close();
     }
     failures.sort((a, b) => a.line - b.line);
     process.stdout.write(

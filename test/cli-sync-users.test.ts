@@ -10,9 +10,13 @@ import { promisify } from 'node:util';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { decodeId } from '../src/platform/ids.js';
+import { graphql } from './generated/index.js';
 import { createPostgresDatabase, startTestApp, type TestApp } from './support/app.js';
-import { seedOrganization, seedWorkspace } from './support/fixtures.js';
+import { unavailable, type Backend } from './support/backends.js';
+import { seedApiKey, seedOrganization, seedWorkspace } from './support/fixtures.js';
+import { issueEndUserToken } from './support/mcp.js';
 import { CLI, runCli, spawnHeddle } from './support/process.js';
+import { TEST_REDIS_URL } from './support/services.js';
 
 let database: Awaited<ReturnType<typeof createPostgresDatabase>>;
 let t: TestApp;
@@ -146,6 +150,37 @@ test.skipIf(!existsSync('/usr/bin/script'))('on a terminal the progress is a bar
   expect(stdout).toMatch(/=+ 100% \| 300\/300 lines, 300 ok, 0 failed/);
   expect(stdout).not.toMatch(PROGRESS_LINE);
   expect(stdout).toContain('sync-users: lines 1-300: 300 created, 0 updated, 0 unchanged, 0 failed');
+}, 60_000);
+
+const SeenEndUser = graphql(`query CliSyncSeenEndUser($id: ID!) { node(id: $id) { id } }`);
+const REDIS: Backend = { name: 'postgres + redis', database: 'postgres', pubsub: 'redis' };
+
+test.skipIf(unavailable(REDIS))('with REDIS_URL, running instances drop the cached principals of the end users it changes, as after the mutation', async () => {
+  const server = await startTestApp(REDIS, { databaseUrl: database.url });
+  try {
+    const workspaceId = await newWorkspace();
+    const file = jsonlFile('moves.jsonl', [JSON.stringify({ externalId: 'mover', directory: 'north' }), JSON.stringify({ externalId: 'neighbour', directory: 'south' })]);
+    expect((await runCli(['sync-users', '--workspace', workspaceId, '--file', file], env())).code).toBe(0);
+    const apiKey = await seedApiKey(t, token, { organizationId });
+    const mover = await issueEndUserToken(server, apiKey, { workspaceId, externalId: 'mover' });
+    const neighbour = await issueEndUserToken(server, apiKey, { workspaceId, externalId: 'neighbour' });
+    // The server caches the mover's principal (directory north): the neighbour, in south, is no peer.
+    const cachedAt = Date.now();
+    expect((await server.request(SeenEndUser, { id: neighbour.endUserId }, mover.token)).data?.node).toBeNull();
+
+    const move = await runCli(['sync-users', '--workspace', workspaceId, '--file', jsonlFile('move.jsonl', [JSON.stringify({ externalId: 'mover', directory: 'south' })])], {
+      ...env(),
+      REDIS_URL: TEST_REDIS_URL,
+    });
+    expect(move.stderr).toBe('');
+    expect(move.stdout).toContain('0 created, 1 updated');
+    // The move reached the server before the command ended: the mover is in south now, next to the neighbour.
+    expect((await server.request(SeenEndUser, { id: neighbour.endUserId }, mover.token)).data?.node).toEqual({ id: neighbour.endUserId });
+    // Within the cache's lifetime (HEDDLE_AUTH_CACHE_TTL_MS, 5 s): otherwise the answer above proves nothing.
+    expect(Date.now() - cachedAt).toBeLessThan(5000);
+  } finally {
+    await server.stop();
+  }
 }, 60_000);
 
 describe('usage', () => {

@@ -9,7 +9,7 @@
 //   message (Redis down, instances without Redis) leaves stale lasts no longer;
 // - when the pub/sub resubscribes after a lost connection (messages were missed).
 import { LRUCache } from 'lru-cache';
-import type { AccessRevokedMessage, PrincipalChangedMessage, PubSubHandle } from '../platform/pubsub.js';
+import { followTopics, type AccessRevokedMessage, type PrincipalChangedMessage, type PubSubHandle } from '../platform/pubsub.js';
 import type { Principal, PrincipalStore } from './principal.js';
 
 export type AuthenticatedPrincipal = Exclude<Principal, { kind: 'anonymous' }>;
@@ -64,7 +64,8 @@ export class PrincipalCache implements PrincipalStore {
   private readonly entries: LRUCache<string, AuthenticatedPrincipal>;
   /** Reads in flight: one that a change applied meanwhile names is not cached (it may predate the change). */
   private readonly reading = new Set<Heard>();
-  private stopListening: (() => void)[] = [];
+  /** Set between start and stop: stops following changes. */
+  private stopListening: (() => void) | null = null;
 
   constructor(
     private readonly pubsub: PubSubHandle,
@@ -87,7 +88,7 @@ export class PrincipalCache implements PrincipalStore {
       this.reading.delete(heard);
     }
     // Kept only while changes are followed (between start and stop), and when none that names it came during the read.
-    const following = this.stopListening.length > 0;
+    const following = this.stopListening !== null;
     if (principal.kind === 'anonymous' || this.ttlMs === 0 || !following || heard.everything) return principal;
     if (!heard.changes.some((change) => isStaleAfter(change, principal as AuthenticatedPrincipal))) this.entries.set(tokenHash, principal);
     return principal;
@@ -114,31 +115,25 @@ export class PrincipalCache implements PrincipalStore {
 
   /** Applies the changes other instances announce, until stop(). */
   start(): void {
-    this.stopListening = [
-      this.follow('access-revoked'),
-      this.follow('principal-changed'),
-      this.pubsub.onResubscribed(() => this.clear()),
-    ];
+    this.stopListening = followTopics(
+      this.pubsub,
+      {
+        'access-revoked': (message) => this.apply({ topic: 'access-revoked', message }),
+        'principal-changed': (message) => this.apply({ topic: 'principal-changed', message }),
+      },
+      { missed: () => this.clear() },
+    );
   }
 
   /** Stops following changes and keeps nothing from now on (call it before the pub/sub closes: it unsubscribes). */
   stop(): void {
-    for (const stop of this.stopListening) stop();
-    this.stopListening = [];
+    this.stopListening?.();
+    this.stopListening = null;
     this.clear();
   }
 
   private clear(): void {
     for (const heard of this.reading) heard.everything = true;
     this.entries.clear();
-  }
-
-  private follow(topic: PrincipalChange['topic']): () => void {
-    const pubsub = this.pubsub.pubsub;
-    const messages = topic === 'access-revoked' ? pubsub.subscribe('access-revoked') : pubsub.subscribe('principal-changed');
-    void (async () => {
-      for await (const message of messages) this.apply({ topic, message } as PrincipalChange);
-    })();
-    return () => void messages.return?.();
   }
 }

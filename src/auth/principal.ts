@@ -50,6 +50,20 @@ export type Principal =
 
 export const ANONYMOUS: Principal = { kind: 'anonymous' };
 
+/**
+ * After a mutation of this request changed a member's role in an organization
+ * (null: the member left it): when that member is the caller, the fields
+ * resolved after it act with the role it has now, as its next request will.
+ */
+export function followRoleChange(request: { principal: Principal }, change: { userId: string; organizationId: string; role: Role | null }): void {
+  const { principal } = request;
+  if (principal.kind !== 'member' || principal.userId !== change.userId) return;
+  const roles = new Map(principal.roles);
+  if (change.role) roles.set(change.organizationId, change.role);
+  else roles.delete(change.organizationId);
+  request.principal = { ...principal, roles };
+}
+
 export const API_KEY_PREFIX = 'hdl_';
 /**
  * Permissions an API key may hold beyond ADMIN rights in its scope. A key

@@ -117,6 +117,42 @@ export async function* workspaceMessages<K extends WorkspaceTopic>(
 
 const rowOf = (message: Topics[WorkspaceTopic][0]) => ('sessionId' in message ? message.sessionId : message.connectionId);
 
+/** Topics whose messages go to every subscriber, published without a subject id. */
+export type BroadcastTopic = { [K in keyof Topics]: Topics[K] extends [unknown] ? K : never }[keyof Topics];
+
+export type TopicHandlers = { [K in BroadcastTopic]?: (message: Topics[K][0]) => void };
+
+/**
+ * Follows what every instance announces, for state this instance keeps (the
+ * caches of principals and of responses): each message of a topic goes to its
+ * handler; `missed` runs each time the subscribing connection is back after
+ * it was lost (messages published meanwhile never arrive); `failed` when a
+ * topic's subscription breaks (unhandled without it). Until the returned
+ * function is called, which unsubscribes: call it before the pub/sub closes.
+ */
+export function followTopics(
+  handle: PubSubHandle,
+  handlers: TopicHandlers,
+  options: { missed?: () => void; failed?: (error: unknown, topic: BroadcastTopic) => void } = {},
+): () => void {
+  const stops: (() => void)[] = Object.entries(handlers).map(([topic, handler]) => {
+    // Broadcast topics take no id argument; the generic signature cannot see that.
+    const subscribe = handle.pubsub.subscribe as (topic: BroadcastTopic) => AsyncIterableIterator<unknown>;
+    const messages = subscribe.call(handle.pubsub, topic as BroadcastTopic);
+    void (async () => {
+      try {
+        for await (const message of messages) (handler as (message: unknown) => void)(message);
+      } catch (error) {
+        if (!options.failed) throw error;
+        options.failed(error, topic as BroadcastTopic);
+      }
+    })();
+    return () => void messages.return?.();
+  });
+  if (options.missed) stops.push(handle.onResubscribed(options.missed));
+  return () => stops.forEach((stop) => stop());
+}
+
 /** The topics whose messages are about one subject, named by the id they are published with. */
 type SubjectTopic = 'workspace-config' | 'mcp-tools';
 

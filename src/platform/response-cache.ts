@@ -17,7 +17,7 @@ import type { ExecutionResult } from 'graphql';
 import { LRUCache } from 'lru-cache';
 import { encodeGlobalID } from './ids.js';
 import type { Logger } from './logger.js';
-import type { PubSubHandle, ResponseCacheInvalidation, Topics } from './pubsub.js';
+import { followTopics, type PubSubHandle, type ResponseCacheInvalidation } from './pubsub.js';
 
 const ORGANIZATION = 'Organization';
 const KEY_SEPARATOR = '|';
@@ -120,39 +120,23 @@ export class ResponseCache {
    */
   listen(logger: Logger): void {
     const workspace = (id: string) => ({ typename: 'Workspace', id: encodeGlobalID('Workspace', id) });
-    const listeners = [
-      this.listenTo('response-cache', logger, (message) => this.apply(message)),
-      this.listenTo('connections-changed', logger, (message) =>
-        this.store.invalidate([
-          workspace(message.workspaceId),
-          ...(message.endUserId ? [{ typename: 'EndUser', id: encodeGlobalID('EndUser', message.endUserId) }] : []),
-        ]),
-      ),
-      this.listenTo('connection-status', logger, (message) =>
-        this.store.invalidate([
-          { typename: 'Connection', id: encodeGlobalID('Connection', message.connectionId) },
-          ...(message.workspaceId ? [workspace(message.workspaceId)] : []),
-        ]),
-      ),
-    ];
-    this.stopListening = () => listeners.forEach((stop) => stop());
-  }
-
-  private listenTo<K extends 'response-cache' | 'connections-changed' | 'connection-status'>(
-    topic: K,
-    logger: Logger,
-    handle: (message: Topics[K][0]) => void,
-  ): () => void {
-    const subscribe = this.pubsub.pubsub.subscribe as (topic: K) => AsyncIterableIterator<Topics[K][0]>;
-    const messages = subscribe.call(this.pubsub.pubsub, topic);
-    void (async () => {
-      try {
-        for await (const message of messages) handle(message);
-      } catch (error) {
-        logger.error({ err: error, topic }, 'the response cache stopped hearing invalidations');
-      }
-    })();
-    return () => void messages.return?.();
+    this.stopListening = followTopics(
+      this.pubsub,
+      {
+        'response-cache': (message) => this.apply(message),
+        'connections-changed': (message) =>
+          this.store.invalidate([
+            workspace(message.workspaceId),
+            ...(message.endUserId ? [{ typename: 'EndUser', id: encodeGlobalID('EndUser', message.endUserId) }] : []),
+          ]),
+        'connection-status': (message) =>
+          this.store.invalidate([
+            { typename: 'Connection', id: encodeGlobalID('Connection', message.connectionId) },
+            ...(message.workspaceId ? [workspace(message.workspaceId)] : []),
+          ]),
+      },
+      { failed: (error, topic) => logger.error({ err: error, topic }, 'the response cache stopped hearing invalidations') },
+    );
   }
 
   close(): void {

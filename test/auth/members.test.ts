@@ -176,6 +176,31 @@ describe('organizations and members', () => {
     expect((await t.request(Org, { id: orgId }, newOwner)).data!.organization).toBeNull();
   });
 
+  test('within one document, the role a mutation takes from the caller or gives it holds for the fields after it', async ({ t, team: { orgId, tokens, ids } }) => {
+    const TransferThenDelete = graphql(`
+      mutation MbTransferThenDelete($transfer: TransferOwnershipInput!, $delete: DeleteOrganizationInput!) {
+        transferOwnership(input: $transfer) { __typename ... on Organization { viewerRole } }
+        deleteOrganization(input: $delete) { __typename ...ErrorFields }
+      }
+    `);
+    const result = await t.request(TransferThenDelete, { transfer: { organizationId: orgId, memberId: ids.admin! }, delete: { id: orgId } }, tokens.owner);
+    // The former OWNER is an ADMIN from the transfer on: it may not delete the organization in the same request.
+    expect(result.errors?.map((error) => [error.path, error.extensions?.code])).toEqual([[['deleteOrganization'], 'FORBIDDEN']]);
+    expect((await t.request(Org, { id: orgId }, tokens.owner)).data!.organization!.viewerRole).toBe('ADMIN');
+    expect((await t.request(Org, { id: orgId }, tokens.admin)).data!.organization!.viewerRole).toBe('OWNER');
+
+    // The same document order, with the transfer's own payload: it already shows the caller as ADMIN.
+    const back = await t.request(TransferThenDelete, { transfer: { organizationId: orgId, memberId: ids.owner! }, delete: { id: orgId } }, tokens.admin);
+    expect(back.errors?.map((error) => error.extensions?.code)).toEqual(['FORBIDDEN']);
+    const TransferPayload = graphql(`
+      mutation MbTransferPayload($input: TransferOwnershipInput!) { transferOwnership(input: $input) { __typename ... on Organization { viewerRole } } }
+    `);
+    expect((await t.request(TransferPayload, { input: { organizationId: orgId, memberId: ids.admin! } }, tokens.owner)).data?.transferOwnership).toEqual({
+      __typename: 'Organization',
+      viewerRole: 'ADMIN',
+    });
+  });
+
   test('a MEMBER creates connections and manages its own, not the ones others created', async ({ t, team: { orgId, tokens } }) => {
     const workspaceId = await seedWorkspace(t, tokens.owner, orgId, 'conns');
     const base = { scope: 'WORKSPACE', workspaceId, integrationName: 'slack' };

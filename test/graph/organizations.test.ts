@@ -94,6 +94,22 @@ describeEachBackend('organizations and workspaces', (_backend, test) => {
     expect(node.data?.node).toEqual({ __typename: 'Organization', id: org.id, slug: 'acme' });
   });
 
+  test("createOrganization's own payload shows the caller as OWNER; nobody else's role changes", async () => {
+    const CreateAsOwner = graphql(`
+      mutation CreateOrganizationAsOwner($input: CreateOrganizationInput!) {
+        createOrganization(input: $input) { ... on Organization { id viewerRole members(first: 5) { edges { node { role user { email } } } } } }
+      }
+    `);
+    const result = await t.request(CreateAsOwner, { input: { name: 'Owned', slug: 'owned' } }, alice);
+    expect(result.errors).toBeUndefined();
+    const created = result.data?.createOrganization as { id: string; viewerRole: string | null; members: unknown };
+    expect(created).toEqual({ id: created.id, viewerRole: 'OWNER', members: { edges: [{ node: { role: 'OWNER', user: { email: 'alice@example.com' } } }] } });
+    // Another member still has no role there: the organization is not found for them.
+    const ViewerRole = graphql(`query OrganizationViewerRole($id: ID!) { organization(id: $id) { viewerRole } }`);
+    expect((await t.request(ViewerRole, { id: created.id }, bob)).data?.organization).toBeNull();
+    expect((await t.request(ViewerRole, { id: created.id }, alice)).data?.organization).toEqual({ viewerRole: 'OWNER' });
+  });
+
   test('a bad slug is a ValidationError with its input path, and nothing is written', async () => {
     const result = await t.request(CreateOrganization, { input: { name: 'Bad', slug: 'Not A Slug' } }, alice);
     expect(result.data?.createOrganization).toMatchObject({

@@ -11,6 +11,10 @@ import { seedApiKey, seedConnection, seedIntegration, seedOrganization, seedWork
 import { connectMcp, initializeRaw, issueEndUserToken, openRawSession, rotateMcpToken, seedMcpServer, type SeededMcpServer } from '../support/mcp.js';
 
 const DeleteEndUser = graphql(`mutation McpSecurityDeleteEndUser($input: DeleteEndUserInput!) { deleteEndUser(input: $input) { __typename } }`);
+const SyncEndUsers = graphql(`
+  mutation McpSecuritySync($input: SyncEndUsersInput!) { syncEndUsers(input: $input) { ... on SyncEndUsersResult { removed } } }
+`);
+const WhoAmI = graphql(`query McpSecurityWhoAmI { viewer { kind } }`);
 const EndUsers = graphql(`
   query McpSecurityEndUsers($id: ID!) { workspace(id: $id) { endUsers(first: 50) { edges { node { externalId } } } } }
 `);
@@ -22,6 +26,7 @@ const errorOf = (body: string) => JSON.parse(body) as { jsonrpc: string; id: nul
 interface Tenant {
   t: TestApp;
   owner: string;
+  organizationId: string;
   apiKey: string;
   workspaceId: string;
   /** An MCP server with the tools of one FIXED slack integration. */
@@ -36,7 +41,7 @@ async function seedTenant(t: TestApp, slug: string): Promise<Tenant> {
   const apiKey = await seedApiKey(t, owner, { organizationId });
   const slack = await seedConnection(t, owner, { scope: 'WORKSPACE', workspaceId, integrationName: 'slack' });
   await seedIntegration(t, owner, { workspaceId, integrationName: 'slack', alias: 'bot', connectionStrategy: 'FIXED', connectionId: slack });
-  return { t, owner, apiKey, workspaceId, server: await seedMcpServer(t, owner, { workspaceId }) };
+  return { t, owner, organizationId, apiKey, workspaceId, server: await seedMcpServer(t, owner, { workspaceId }) };
 }
 
 const endUserToken = (tenant: Tenant, externalId: string) => issueEndUserToken(tenant.t, tenant.apiKey, { workspaceId: tenant.workspaceId, externalId });
@@ -165,6 +170,27 @@ describeEachBackend('MCP transport security', (backend) => {
     // The server token's own session does not act for the end user and stays.
     expect((await bystander.send({ id: 2, method: 'tools/list' })).status).toBe(200);
     expect(await bystander.end()).toBe(200);
+  });
+
+  test('syncEndUsers with removeMissing ends what deleteEndUser ends for each end user it removes, on the other instance: sessions and cached principals', async () => {
+    const synced = await seedWorkspace(first, owner, tenant.organizationId, 'synced');
+    const open = await seedMcpServer(first, owner, { workspaceId: synced, endUserAccess: 'OPEN', name: 'synced' });
+    const issue = (externalId: string) => issueEndUserToken(first, tenant.apiKey, { workspaceId: synced, externalId });
+    const [leaving, staying] = [await issue('leaving'), await issue('staying')];
+    // The other instance has authenticated (and cached) the leaving end user's token.
+    expect((await second.request(WhoAmI, {}, leaving.token)).data?.viewer.kind).toBe('END_USER');
+    let ended = 0;
+    const own = await openRawSession(onSecond(open.url), bearer(leaving.token));
+    const actedFor = await openRawSession(onSecond(open.url), { ...bearer(open.token), 'x-heddle-external-id': 'leaving' });
+    const kept = await openRawSession(onSecond(open.url), bearer(staying.token));
+    for (const session of [own, actedFor]) void session.streamEnded.then(() => ended++);
+    const result = await first.request(SyncEndUsers, { input: { workspaceId: synced, users: [{ externalId: 'staying' }], removeMissing: true } }, owner);
+    expect(result.data?.syncEndUsers).toEqual({ removed: 1 });
+    await expect.poll(() => ended, { timeout: 5000 }).toBe(2);
+    expect((await second.request(WhoAmI, {}, leaving.token)).errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    // The end user the call kept keeps its session.
+    expect((await kept.send({ id: 2, method: 'tools/list' })).status).toBe(200);
+    expect(await kept.end()).toBe(200);
   });
 
   test('sessions are capped per credential and per instance with QUOTA_EXCEEDED; concurrent openings cannot pass the cap; DELETE frees a place', async () => {

@@ -72,14 +72,14 @@ function changesOf(record: EndUserRecord, directoryIds: Map<string, string>) {
 
 const asJsonInput = (value: unknown) => (value === null ? (null as unknown as Prisma.InputJsonValue) : (value as Prisma.InputJsonValue));
 
-/** Writes the valid records into the workspace inside `tx`; optionally removes everyone else. */
+/** Writes the valid records into the workspace inside `tx`; optionally removes everyone else (`removed`: their ids). */
 export async function applyEndUserRecords(
   tx: Prisma.TransactionClient,
   workspaceId: string,
   valid: { index: number; record: EndUserRecord }[],
   /** removeMissing: delete the workspace's end users not named in `keep` (every externalId the call listed, valid or not). */
   options: { removeMissing: boolean; keep: string[] },
-): Promise<{ results: SyncItemResult[]; removed: number }> {
+): Promise<{ results: SyncItemResult[]; removed: string[] }> {
   const directoryNames = [...new Set(valid.flatMap(({ record }) => (record.directory ? [record.directory] : [])))];
   const directoryIds = new Map<string, string>();
   if (directoryNames.length) {
@@ -130,9 +130,13 @@ export async function applyEndUserRecords(
     }
   }
 
+  // The ids of exactly the rows deleted: each removed end user loses access as deleteEndUser's does.
   const removed = options.removeMissing
-    ? (await tx.endUser.deleteMany({ where: { workspaceId, externalId: { notIn: options.keep } } })).count
-    : 0;
+    ? (
+        await tx.$queryRaw<{ id: string }[]>`
+          DELETE FROM "EndUser" WHERE "workspaceId" = ${workspaceId}::uuid AND NOT ("externalId" = ANY(${options.keep}::text[])) RETURNING "id"`
+      ).map((row) => row.id)
+    : [];
 
   const stored = new Map(
     (await tx.endUser.findMany({ where: { workspaceId, externalId: { in: externalIds } } })).map((u) => [u.externalId, u]),

@@ -2,13 +2,14 @@
 // share one implementation (end-user-sync.service.ts).
 import { requireDirectory, requireEndUser, requireWorkspace } from '../../auth/registry.js';
 import { ANONYMOUS, type Principal } from '../../auth/principal.js';
-import type { Prisma, PrismaClient } from '../../generated/prisma/client.js';
+import type { Prisma } from '../../generated/prisma/client.js';
 import { decodeId, isUuid } from '../../platform/ids.js';
 import { foreignKeyViolation, goneIsNotFound } from '../../platform/db/errors.js';
 import { NotFoundError } from '../../platform/errors.js';
 import { auditChange, auditedTransaction, newMutationAudit, runAuditedMutation, targetOf } from '../audit/audit.service.js';
-import type { Context } from '../common/context.js';
+import type { Context, Services } from '../common/context.js';
 import type { Tx } from '../../platform/outbox.js';
+import { announceAccessRevoked } from '../realtime/access.js';
 import { announceConnectionsChanged } from '../realtime/connection-status.js';
 import { applyEndUserRecords, validateRecords, type EndUserRecord, type SyncItemResult } from './end-user-sync.service.js';
 
@@ -29,10 +30,6 @@ export async function syncEndUsers(
 ): Promise<{ results: SyncItemResult[]; removed: number }> {
   const workspace = await requireWorkspace(ctx, input.workspaceId, ['input', 'workspaceId']);
   const applied = await syncIntoWorkspace(ctx, workspace, input.users, { removeMissing: input.removeMissing, pathPrefix: ['input', 'users'] });
-  // Moved end users have other peers, removed ones none: their cached principals go.
-  if (applied.removed > 0 || applied.results.some((r) => r.status === 'UPDATED')) {
-    await ctx.principals.announce({ kind: 'workspaceEndUsers', workspaceId: workspace.id });
-  }
   const rows = new Map(
     (
       await ctx.prisma.endUser.findMany({
@@ -42,19 +39,37 @@ export async function syncEndUsers(
     ).map((row) => [row.id, row]),
   );
   const stored = applied.results.map((r) => ({ ...r, endUser: r.endUser && (rows.get(r.endUser.id) ?? null) }));
-  return { results: stored, removed: applied.removed };
+  return { results: stored, removed: applied.removed.length };
 }
 
 /**
+ * Once a sync committed: each end user it removed loses access exactly as
+ * deleteEndUser's does (sessions end, cached principals go, on every
+ * instance); moved end users have other peers, so their cached principals go.
+ */
+async function announceSynced(
+  services: Pick<Services, 'pubsub' | 'principals'>,
+  workspaceId: string,
+  applied: { results: SyncItemResult[]; removed: string[] },
+): Promise<void> {
+  if (applied.removed.length) await announceAccessRevoked(services, applied.removed.map((endUserId) => ({ kind: 'endUser', endUserId })));
+  if (applied.results.some((r) => r.status === 'UPDATED')) await services.principals.announce({ kind: 'workspaceEndUsers', workspaceId });
+}
+
+/** Who syncs, and where its announcements go: a request's context, or the CLI's own services. */
+type SyncDeps = Pick<Services, 'prisma' | 'pubsub' | 'principals'> & { principal: Principal };
+
+/**
  * syncEndUsers' change once the workspace is known: validation, the write and
- * the audit entry in one transaction; every item's result in input order.
+ * the audit entry in one transaction, announced once it committed; every
+ * item's result in input order.
  */
 async function syncIntoWorkspace(
-  deps: { prisma: PrismaClient; principal: Principal },
+  deps: SyncDeps,
   workspace: { id: string; organizationId: string },
   users: readonly unknown[],
   options: { removeMissing: boolean; pathPrefix: string[] },
-): Promise<{ results: SyncItemResult[]; removed: number }> {
+): Promise<{ results: SyncItemResult[]; removed: string[] }> {
   const { valid, failed } = validateRecords(users, options.pathPrefix);
   // removeMissing keeps every externalId the call names, even on an item that
   // failed validation: a typo in one field must not delete the user and its connections.
@@ -64,25 +79,27 @@ async function syncIntoWorkspace(
     await auditChange(tx, deps.principal, { target: targetOf('Workspace', workspace) });
     return outcome;
   }, SYNC_TRANSACTION);
+  await announceSynced(deps, workspace.id, applied);
   return { results: [...applied.results, ...failed].sort((a, b) => a.index - b.index), removed: applied.removed };
 }
 
 /**
  * `heddle sync-users`: one batch (at most MAX_SYNC_BATCH) through syncEndUsers'
  * rules, by an operator with database access rather than a principal, so it
- * is audited as a syncEndUsers call by SYSTEM. `workspaceId` is the
- * Workspace's global id or its uuid.
+ * is audited as a syncEndUsers call by SYSTEM, and announced on `services`'
+ * pub/sub as the mutation is. `workspaceId` is the Workspace's global id or its uuid.
  */
 export async function syncEndUsersAsSystem(
-  prisma: PrismaClient,
+  services: Pick<Services, 'prisma' | 'pubsub' | 'principals'>,
   workspaceId: string,
   users: readonly unknown[],
 ): Promise<{ results: SyncItemResult[] }> {
+  const { prisma } = services;
   const id = decodeId(workspaceId, 'Workspace') ?? (isUuid(workspaceId) ? workspaceId : null);
   const workspace = id && (await prisma.workspace.findUnique({ where: { id }, select: { id: true, organizationId: true } }));
   if (!workspace) throw new NotFoundError('workspace', ['workspace']);
   return runAuditedMutation(newMutationAudit('syncEndUsers'), () =>
-    syncIntoWorkspace({ prisma, principal: ANONYMOUS }, workspace, users, { removeMissing: false, pathPrefix: [] }),
+    syncIntoWorkspace({ ...services, principal: ANONYMOUS }, workspace, users, { removeMissing: false, pathPrefix: [] }),
   );
 }
 

@@ -23,7 +23,7 @@ import type { Logger } from '../../platform/logger.js';
 import type { PubSubHandle } from '../../platform/pubsub.js';
 import type { McpConfig } from '../../platform/config.js';
 import { callTool, type ToolCallDeps } from './tool-call.service.js';
-import { revocationReason, type AccessHolder, type AccessScope } from '../realtime/access.js';
+import { onAccessRevoked, revocationReason, type AccessHolder, type AccessScope } from '../realtime/access.js';
 import { authenticateMcpCaller, McpRefusal, type McpCaller } from './caller.js';
 
 export const MCP_PATH_PREFIX = '/mcp/';
@@ -220,17 +220,14 @@ export function createMcpEndpoint(deps: McpEndpointDeps): McpEndpoint {
     return null;
   };
 
-  // Revocations from any instance close the sessions they concern.
-  const revocations = deps.pubsub.pubsub.subscribe('access-revoked');
-  void (async () => {
-    for await (const message of revocations) {
-      for (const session of open) {
-        const { holder, scope } = accessOf(session.caller);
-        const reason = revocationReason(message, holder, scope);
-        if (reason) void session.close(reason);
-      }
+  // Revocations from any instance close the sessions they concern (the instance's one revocation listener).
+  const stopRevocations = onAccessRevoked(deps.pubsub, (message) => {
+    for (const session of open) {
+      const { holder, scope } = accessOf(session.caller);
+      const reason = revocationReason(message, holder, scope);
+      if (reason) void session.close(reason);
     }
-  })();
+  });
 
   return {
     get sessionCount() {
@@ -271,7 +268,7 @@ export function createMcpEndpoint(deps: McpEndpointDeps): McpEndpoint {
     },
 
     async close() {
-      await revocations.return?.();
+      stopRevocations();
       await Promise.all([...open].map((session) => session.close('shutdown')));
     },
   };

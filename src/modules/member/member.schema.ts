@@ -3,6 +3,7 @@
 // protect the single OWNER live in member.rules.ts and member.service.ts and here, in the
 // transaction that changes the rows.
 import { z } from 'zod';
+import { followRoleChange } from '../../auth/principal.js';
 import { requireMember, requireOrganization, visibleNode } from '../../auth/registry.js';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../platform/errors.js';
 import { emailSchema, GRANTABLE_ROLES, inviteStatus, pendingInviteWhere } from './member.rules.js';
@@ -155,6 +156,7 @@ deleteMutation('removeMember', {
   },
   type: 'Member',
   remove: removeMember,
+  afterCommit: (ctx, member) => followRoleChange(ctx, { userId: member.userId, organizationId: member.organizationId, role: null }),
   revokes: (member) => ({ kind: 'member', userId: member.userId, organizationId: member.organizationId }),
 });
 

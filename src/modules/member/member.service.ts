@@ -2,6 +2,7 @@
 // organization's membership are serialised by a row lock on the organization
 // (checks then writes, no races) and commit with their audit entry; then the
 // users whose roles changed are announced (their cached principals go).
+import { followRoleChange } from '../../auth/principal.js';
 import { requireInvite, requireMember, requireOrganization } from '../../auth/registry.js';
 import type { Prisma } from '../../generated/prisma/client.js';
 import { ConflictError, ForbiddenError, NotFoundError } from '../../platform/errors.js';
@@ -88,10 +89,11 @@ export async function acceptInvite(ctx: Context, globalId: string, query: Member
     if (already) throw new ConflictError('you are already a member of this organization', ['input', 'id']);
     await tx.invite.update({ where: { id }, data: { acceptedAt: new Date() } });
     const member = await tx.member.create({ ...query, data: { organizationId: invite.organizationId, userId: principal.userId, role: invite.role } });
-    return { result: member, target: ['Member', member] };
+    return { result: { member, role: invite.role }, target: ['Member', member] };
   });
   await ctx.principals.announce({ kind: 'user', userId: principal.userId });
-  return joined;
+  followRoleChange(ctx, { userId: principal.userId, organizationId: addressed.organizationId, role: joined.role });
+  return joined.member;
 }
 
 /** The OWNER keeps its role (FORBIDDEN): ownership moves only by transferOwnership. */
@@ -105,6 +107,7 @@ export async function updateMemberRole(ctx: Context, input: { id: string; role: 
     return { result: await tx.member.update({ ...query, where: { id: member.id }, data: { role: input.role } }), target: ['Member', member] };
   });
   await ctx.principals.announce({ kind: 'user', userId: found.userId });
+  followRoleChange(ctx, { userId: found.userId, organizationId: found.organizationId, role: input.role });
   return updated;
 }
 
@@ -131,6 +134,9 @@ export async function transferOwnership(ctx: Context, input: { organizationId: s
     return { result, target: ['Organization', organization] };
   });
   await Promise.all([member, ...demoted].map(({ userId }) => ctx.principals.announce({ kind: 'user', userId })));
+  // A caller who gave its ownership away acts as the ADMIN it is now.
+  for (const { userId } of demoted) followRoleChange(ctx, { userId, organizationId: organization.id, role: 'ADMIN' });
+  followRoleChange(ctx, { userId: member.userId, organizationId: organization.id, role: 'OWNER' });
   return transferred;
 }
 

@@ -1,4 +1,5 @@
 // Organization changes, each committed with its audit entry.
+import { followRoleChange } from '../../auth/principal.js';
 import { requireOrganization } from '../../auth/registry.js';
 import type { Prisma } from '../../generated/prisma/client.js';
 import { uniqueViolation } from '../../platform/db/errors.js';
@@ -23,8 +24,9 @@ export async function createOrganization(ctx: Context, input: { name: string; sl
     (tx) => tx.organization.create({ ...query, data: { ...input, members: { create: { userId: principal.userId, role: 'OWNER' } } } }),
     (organization) => targetOf('Organization', organization),
   ).catch((error: unknown) => slugConflict(error, input.slug));
-  // The caller's cached principal has no role in it yet.
+  // The caller's cached principal has no role in it yet, nor has this request's (its payload's viewerRole).
   await ctx.principals.announce({ kind: 'user', userId: principal.userId });
+  followRoleChange(ctx, { userId: principal.userId, organizationId: organization.id, role: 'OWNER' });
   return organization;
 }
 

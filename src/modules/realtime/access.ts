@@ -5,7 +5,7 @@
 import { GraphQLError } from 'graphql';
 import type { Principal } from '../../auth/principal.js';
 import type { PrincipalCache } from '../../auth/principal-cache.js';
-import type { AccessRevokedMessage, PubSubHandle } from '../../platform/pubsub.js';
+import { followTopics, type AccessRevokedMessage, type PubSubHandle } from '../../platform/pubsub.js';
 
 export class AccessLostError extends GraphQLError {
   constructor(reason: string) {
@@ -14,13 +14,18 @@ export class AccessLostError extends GraphQLError {
 }
 
 /**
- * Announces, after the change committed, that a principal lost access: every
- * instance ends its subscriptions and drops its cached principals; this one
- * at once, the others before the mutation answers (the message is delivered).
+ * Announces, after the change committed, that principals lost access: every
+ * instance ends their subscriptions and drops their cached principals; this one
+ * at once, the others before the mutation answers (the messages are delivered).
  */
-export async function announceAccessRevoked(services: { pubsub: PubSubHandle; principals: PrincipalCache }, message: AccessRevokedMessage): Promise<void> {
-  services.principals.apply({ topic: 'access-revoked', message });
-  services.pubsub.pubsub.publish('access-revoked', message);
+export async function announceAccessRevoked(
+  services: { pubsub: PubSubHandle; principals: PrincipalCache },
+  revoked: AccessRevokedMessage | readonly AccessRevokedMessage[],
+): Promise<void> {
+  for (const message of Array.isArray(revoked) ? revoked : [revoked]) {
+    services.principals.apply({ topic: 'access-revoked', message });
+    services.pubsub.pubsub.publish('access-revoked', message);
+  }
   await services.pubsub.delivered();
 }
 
@@ -83,20 +88,17 @@ const watches = new WeakMap<PubSubHandle, { listeners: Set<RevocationListener>; 
 
 /**
  * Calls `listener` with each revocation until the returned function is
- * called. All subscriptions of an instance share one pub/sub subscription
- * (an idle subscriber then holds a set entry, not an iterator of its own),
- * open while any of them listens.
+ * called. All subscriptions and the MCP endpoint of an instance share one
+ * pub/sub subscription (an idle subscriber then holds a set entry, not an
+ * iterator of its own), open while any of them listens.
  */
-function onAccessRevoked(pubsub: PubSubHandle, listener: RevocationListener): () => void {
+export function onAccessRevoked(pubsub: PubSubHandle, listener: RevocationListener): () => void {
   let watch = watches.get(pubsub);
   if (!watch) {
-    const messages = pubsub.pubsub.subscribe('access-revoked');
     const listeners = new Set<RevocationListener>();
-    watch = { listeners, stop: () => void messages.return?.() };
+    const stop = followTopics(pubsub, { 'access-revoked': (message) => [...listeners].forEach((each) => each(message)) });
+    watch = { listeners, stop };
     watches.set(pubsub, watch);
-    void (async () => {
-      for await (const message of messages) for (const each of [...listeners]) each(message);
-    })();
   }
   const current = watch;
   current.listeners.add(listener);
