@@ -376,10 +376,10 @@ function toLogFields(args: unknown[]): Record<string, unknown> {
 function useRequestLog(logger: Logger): Plugin<Context> {
   return {
     onExecute({ args }) {
+      if (!logger.isLevelEnabled('debug')) return;
       const started = performance.now();
       return {
         onExecuteDone({ result }) {
-          if (!logger.isLevelEnabled('debug')) return;
           logger.debug(
             {
               operation: getOperationAST(args.document, args.operationName)?.name?.value ?? null,
