@@ -1,8 +1,11 @@
 // `npm run heddle -- …` as an operator types it: usage on stdout with --help,
 // usage errors exit 2 and name what was wrong.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { decodeJwt } from 'jose';
 import { describe, expect, test } from 'vitest';
-import { runCli } from './support/process.js';
+import { runCli, spawnHeddle } from './support/process.js';
 
 describe('--help prints usage to stdout and exits 0', () => {
   test.each([[['--help']], [['help']], [['token', '--help']], [['help', 'token']], [['rewrap-keys', '--help']], [['sync-users', '--help']]])('heddle %j', async (args) => {
@@ -56,3 +59,27 @@ test('token prints a member token with the asked lifetime', async () => {
   expect(claims).toMatchObject({ sub: 'dev|ops@example.com', email: 'ops@example.com', name: 'Ops' });
   expect(claims.exp! - claims.iat!).toBe(30 * 60);
 });
+
+test('an embedded database opens in one process at a time: a command beside the running server is refused; a crashed server does not keep it', async () => {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'heddle-lock-'));
+  const crashed = spawnHeddle({ HEDDLE_DATA_DIR: dataDir });
+  await crashed.listening;
+  const beside = await runCli(['rewrap-keys'], { HEDDLE_DATA_DIR: dataDir });
+  expect(beside.code).toBe(1);
+  expect(beside.stderr).toMatch(/^heddle: the embedded database in .* is in use by another Heddle process/);
+  // Killed without a chance to let go: the next start waits for the lock to go stale.
+  crashed.child.kill('SIGKILL');
+  await crashed.exited;
+  const restarted = spawnHeddle({ HEDDLE_DATA_DIR: dataDir });
+  try {
+    await restarted.listening;
+  } finally {
+    restarted.child.kill('SIGTERM');
+    await restarted.exited;
+  }
+  // A clean stop lets go at once.
+  const after = await runCli(['rewrap-keys'], { HEDDLE_DATA_DIR: dataDir });
+  expect(after.stderr).toBe('');
+  expect(after.code).toBe(0);
+  expect(after.stdout).toMatch(/^rewrapped 0 data keys/m);
+}, 90_000);

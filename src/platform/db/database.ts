@@ -8,6 +8,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { PrismaPg } from '@prisma/adapter-pg';
 import type { SqlDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import pg from 'pg';
+import lockfile from 'proper-lockfile';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { redactUrl, type Config } from '../config.js';
 import { PrismaClient } from '../../generated/prisma/client.js';
@@ -92,12 +93,45 @@ import(workerData.pglite).then(({ PGlite }) => new PGlite(workerData.dataDir, wo
   if (code !== 0) throw new Error(`creating the embedded database in ${dataDir} failed (worker exited with ${code})`);
 }
 
+/**
+ * One process at a time on an embedded database: PGlite has no lock of its
+ * own, and a CLI command run beside the server on the same directory would
+ * write the same files. The lock is a directory whose time is refreshed while
+ * it is held; one left by a process that died goes stale within
+ * PGLITE_LOCK.stale, and the retries wait that long, so a restart after a
+ * crash still starts.
+ */
+const PGLITE_LOCK = { stale: 10_000, update: 5_000, retries: { retries: 5, factor: 1, minTimeout: 2_500 } };
+
+async function lockDataDir(dataDir: string): Promise<() => Promise<void>> {
+  try {
+    return await lockfile.lock(dataDir, {
+      ...PGLITE_LOCK,
+      lockfilePath: path.join(dataDir, 'heddle.lock'),
+      // Refreshing failed (the event loop stalled past `stale`): the lock is advisory, the process keeps its database.
+      onCompromised: () => {},
+    });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ELOCKED') throw error;
+    throw new DatabaseUnavailableError(
+      `the embedded database in ${dataDir} is in use by another Heddle process (a server or a heddle command): stop it first, or use DATABASE_URL`,
+    );
+  }
+}
+
 async function openPglite(dataDir: string, options: { onQuery?: QueryListener }): Promise<Database> {
   const onDisk = !dataDir.startsWith('memory://');
   if (onDisk) mkdirSync(dataDir, { recursive: true });
-  if (onDisk && !existsSync(path.join(dataDir, 'PG_VERSION'))) await createPgliteCluster(dataDir);
-  const db = new PGlite(dataDir, PGLITE_OPTIONS);
-  await db.waitReady;
+  const unlock = onDisk ? await lockDataDir(dataDir) : async () => {};
+  let db: PGlite;
+  try {
+    if (onDisk && !existsSync(path.join(dataDir, 'PG_VERSION'))) await createPgliteCluster(dataDir);
+    db = new PGlite(dataDir, PGLITE_OPTIONS);
+    await db.waitReady;
+  } catch (error) {
+    await unlock();
+    throw error;
+  }
   const prisma = createPrisma(new PrismaPGlite(db), options.onQuery);
   return {
     kind: 'pglite',
@@ -118,6 +152,7 @@ async function openPglite(dataDir: string, options: { onQuery?: QueryListener })
     async close() {
       await prisma.$disconnect();
       await db.close();
+      await unlock();
     },
   };
 }
