@@ -104,7 +104,7 @@ export async function* workspaceMessages<K extends WorkspaceTopic>(
   const rows = listen<Topics[K][0], string>(handle, topic, Infinity, (message, push) => {
     if (message.workspaceId !== workspaceId) return;
     const row = rowOf(message);
-    if (!unread.has(row)) void push(row);
+    if (!unread.has(row)) push(row);
     unread.set(row, message);
   });
   signal.addEventListener('abort', () => void rows.return(), { once: true });
@@ -160,7 +160,7 @@ type SubjectTopic = 'workspace-config' | 'mcp-tools';
  * The messages of `topic` about `id`, as `pubsub.subscribe(topic, id)` gives
  * them, except that at most `backlog` unread ones are kept: a reader too slow
  * to keep up loses the oldest. (The pub/sub's own queue is unbounded, and past
- * 1,024 unread messages its publisher throws.) Listens from the first next().
+ * 1,024 unread messages its publisher throws.) Listens from this call on.
  */
 export function subscribeLatest<K extends SubjectTopic>(handle: PubSubHandle, topic: K, id: string, backlog: number): UnreadQueue<Topics[K][1]> {
   // The channel name createPubSub gives a topic and an id.
