@@ -101,6 +101,27 @@ describeEachBackend(
       expect((await event).data?.workspaceConfigChanged).toMatchObject({ version: 1, workspace: { name: 'Changed on first' } });
       sub.stop();
     });
+
+    // A client that unsubscribes (graphql-ws complete, a closed socket, an aborted SSE request) from a
+    // workspace where nothing changes must not leave its live stream waiting for the next change.
+    test('a subscription ended by its client on a quiet workspace stops listening at once', async ({ t, tenant: { token }, workspaceId }) => {
+      const listening = () => expect.poll(() => redisListeners('WORKSPACE_CONFIG', workspaceId), { timeout: 5000 });
+      const completed = subscribeWs(t.wsClient(token), WorkspaceConfigChanged, { workspaceId });
+      await listening().toBe(1);
+      completed.stop();
+      await listening().toBe(0);
+
+      const client = t.wsClient(token);
+      subscribeWs(client, WorkspaceConfigChanged, { workspaceId });
+      await listening().toBe(1);
+      await client.dispose();
+      await listening().toBe(0);
+
+      const sse = await subscribeSse(t.url, WorkspaceConfigChanged, { workspaceId }, token);
+      await listening().toBe(1);
+      sse.stop();
+      await listening().toBe(0);
+    });
   },
   ALL_BACKENDS.filter((b) => b.pubsub === 'redis'),
 );

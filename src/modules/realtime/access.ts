@@ -113,16 +113,34 @@ export function onAccessRevoked(pubsub: PubSubHandle, listener: RevocationListen
 /**
  * Runs the stream `open` returns until the principal loses access to the
  * workspace, then throws AccessLostError (the client gets it as the
- * subscription's error). The stream must end when the signal aborts.
+ * subscription's error). The stream must end when the signal aborts, which it
+ * also does when the client unsubscribes.
  */
-export async function* whileAccessHolds<T>(
+export function whileAccessHolds<T>(
   deps: { pubsub: PubSubHandle; principal: Principal },
   scope: AccessScope,
   open: (signal: AbortSignal) => AsyncIterable<T>,
 ): AsyncGenerator<T> {
+  const controller = new AbortController();
+  const stream = streamWhileAccessHolds(deps, scope, open, controller);
+  // An async generator's return() waits for its next yield: a subscriber that
+  // unsubscribes from a quiet workspace would keep listening until it changes.
+  const finish = stream.return.bind(stream);
+  stream.return = (value) => {
+    controller.abort();
+    return finish(value);
+  };
+  return stream;
+}
+
+async function* streamWhileAccessHolds<T>(
+  deps: { pubsub: PubSubHandle; principal: Principal },
+  scope: AccessScope,
+  open: (signal: AbortSignal) => AsyncIterable<T>,
+  controller: AbortController,
+): AsyncGenerator<T> {
   const { principal } = deps;
   const holder = holderOf(principal);
-  const controller = new AbortController();
   let lost: string | null = null;
   const lose = (reason: string) => {
     lost ??= reason;
