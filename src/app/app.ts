@@ -15,10 +15,12 @@ import { routerTrust } from '../auth/router-secret.js';
 import type { Config } from '../platform/config.js';
 import { createConnectHandler } from '../modules/connect/handler.js';
 import { CONNECT_PATH } from '../modules/connect/urls.js';
+import { createRateLimiter } from '../modules/connect/rate-limit.js';
 import { createCredentialStore } from '../platform/crypto/credential-store.js';
 import { openDatabase, type Database, type QueryListener } from '../platform/db/database.js';
 import { migrate } from '../platform/db/migrate.js';
 import { createMcpEndpoint, MCP_PATH_PREFIX } from '../modules/mcp/endpoint.js';
+import { CONNECT_LINK_BUDGET } from '../modules/mcp/tool-call.service.js';
 import { startExecutionPruning } from '../modules/execution/execution.service.js';
 import { handleProxy, PROXY_PATH_PREFIX } from '../modules/execution/proxy.js';
 import { rederiveMcpTools } from '../modules/mcp/tools-sync.service.js';
@@ -116,7 +118,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     maxBodyBytes: config.limits.maxBodyBytes,
     limits: config.mcp,
     ownOrigin: () => new URL(publicUrl()).origin,
-    execution: services,
+    execution: { ...services, connectLinks: createRateLimiter('mcp-connect-link', CONNECT_LINK_BUDGET, pubsub.redis) },
   });
 
   const yoga = createYoga<{ principal?: Principal }, Context>({

@@ -55,7 +55,7 @@ test('while Redis is not ready, each instance limits from its own count', async 
   // Nothing listens on port 1; lazyConnect: the client never becomes ready.
   const away = new Redis('redis://127.0.0.1:1', { lazyConnect: true });
   try {
-    const limiter = createRateLimiter('test', 2, away);
+    const limiter = createRateLimiter('test', { points: 2, seconds: 60 }, away);
     const key = randomBytes(8).toString('hex');
     const waits = [await limiter.hit(key), await limiter.hit(key), await limiter.hit(key)];
     expect(waits.slice(0, 2)).toEqual([0, 0]);

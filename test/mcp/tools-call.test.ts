@@ -193,6 +193,35 @@ describeEachBackend(
         await forEve.close();
       }
     });
+
+    test('an agent calling a tool again and again before its end user connects gets at most 3 new connect links in 10 minutes', async () => {
+      await t.request(AllowRedirects, { input: { id: ws, allowedRedirectOrigins: ['https://app.example.com'] } }, owner);
+      await t.request(UpdateServer, { input: { id: server.id, connectRedirectUrl: 'https://app.example.com/connected' } }, owner);
+      const sessionsAudited = async () => (await t.request(SessionAudit, { org: orgId }, owner)).data!.organization!.auditEvents.edges.length;
+      const before = await sessionsAudited();
+      const call = async (client: ConnectedMcpClient) => textOf(await client.client.callTool({ name: 'mine__list_channels', arguments: {} }));
+      const linkIn = (text: string) => /Send the end user to (\S+) to connect slack/.exec(text)?.[1];
+      const forFinn = await connectMcp(server.url, server.token, { 'x-heddle-external-id': 'finn' });
+      const forGus = await connectMcp(server.url, server.token, { 'x-heddle-external-id': 'gus' });
+      try {
+        const answers: string[] = [];
+        for (let i = 0; i < 5; i++) answers.push(await call(forFinn));
+        const links = answers.map(linkIn);
+        expect(new Set(links.slice(0, 3)).size).toBe(3);
+        expect(links.slice(0, 3).every((link) => link?.includes('/connect/hcs_'))).toBe(true);
+        expect(links.slice(3)).toEqual([undefined, undefined]);
+        for (const answer of answers.slice(3)) {
+          expect(answer).toMatch(/^CONNECTION_REQUIRED: end user "finn" .*already created 3 connect links for end user "finn" and slack in the last 10 minutes: send the end user the latest one .*a new link can be created in \d+ s\.$/);
+        }
+        // Another end user has a budget of its own.
+        expect(linkIn(await call(forGus))).toMatch(/\/connect\/hcs_/);
+      } finally {
+        await forFinn.close();
+        await forGus.close();
+        await t.request(UpdateServer, { input: { id: server.id, connectRedirectUrl: null } }, owner);
+      }
+      expect((await sessionsAudited()) - before).toBe(4);
+    });
   },
   ALL_BACKENDS.slice(0, 2),
   callTest,

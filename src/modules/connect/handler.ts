@@ -63,8 +63,8 @@ export type ConnectHandler = (req: IncomingMessage, res: ServerResponse) => void
 
 export function createConnectHandler(services: Services): ConnectHandler {
   const { config, logger } = services;
-  const perAddress = createRateLimiter('address', config.connect.ipRatePerMinute, services.pubsub.redis);
-  const perToken = createRateLimiter('token', config.connect.tokenRatePerMinute, services.pubsub.redis);
+  const perAddress = createRateLimiter('address', { points: config.connect.ipRatePerMinute, seconds: 60 }, services.pubsub.redis);
+  const perToken = createRateLimiter('token', { points: config.connect.tokenRatePerMinute, seconds: 60 }, services.pubsub.redis);
 
   /** An error page, or the flow's own response. */
   type Route = (req: IncomingMessage, res: ServerResponse) => Promise<void>;

@@ -1,6 +1,6 @@
-// Request budgets for the connect endpoints, per client address and per
-// connect token: a fixed one-minute window from a key's first request
-// (rate-limiter-flexible). With Redis configured every instance counts in the
+// Request budgets: for the connect endpoints per client address and per
+// connect token, for the connect links MCP tools/call hands out per end user: a
+// fixed window from a key's first request (rate-limiter-flexible). With Redis configured every instance counts in the
 // same Redis key, so the budget holds however requests spread over instances;
 // on the in-process default (one instance) the count is in memory. While Redis
 // is not ready an instance counts in its own memory, so the pages keep working
@@ -13,8 +13,9 @@ export interface RateLimiter {
   hit(key: string): Promise<number>;
 }
 
-export function createRateLimiter(name: string, perMinute: number, redis: RedisClient | null): RateLimiter {
-  const options = { keyPrefix: `heddle:connect-rate:${name}`, points: perMinute, duration: 60 };
+/** `points` requests per key in each window of `seconds`. */
+export function createRateLimiter(name: string, { points, seconds }: { points: number; seconds: number }, redis: RedisClient | null): RateLimiter {
+  const options = { keyPrefix: `heddle:connect-rate:${name}`, points, duration: seconds };
   const memory = new RateLimiterMemory(options);
   const limiter = redis ? new RateLimiterRedis({ ...options, storeClient: redis, rejectIfRedisNotReady: true, insuranceLimiter: memory }) : memory;
   return {

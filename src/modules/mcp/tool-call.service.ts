@@ -11,14 +11,23 @@ import { outcomeAuditSql } from '../audit/audit.service.js';
 import type { Services } from '../common/context.js';
 import { DEFAULT_SESSION_SECONDS } from '../connect/connect.rules.js';
 import { openConnectSession } from '../connect/connect-session.service.js';
+import type { RateLimiter } from '../connect/rate-limit.js';
 import { executeAction, type ExecutionDeps } from '../execution/execution.service.js';
 import type { McpCaller } from './caller.js';
 import { storedTools, type ToolEntry } from './mcp-tools.rules.js';
 
 const toolError = (text: string): CallToolResult => ({ isError: true, content: [{ type: 'text', text }] });
 
-/** What tools/call needs: the execution layer, and Heddle's public URL for connect links. */
-export type ToolCallDeps = ExecutionDeps & Pick<Services, 'publicUrl'>;
+/** What tools/call needs: the execution layer, Heddle's public URL for connect links and their budget. */
+export type ToolCallDeps = ExecutionDeps & Pick<Services, 'publicUrl'> & { connectLinks: RateLimiter };
+
+/**
+ * New connect links per end user, tool integration and MCP server: an agent
+ * that calls a tool again and again before its end user has connected must not
+ * create a session (and an audit entry) each time. The links it was given stay
+ * valid for DEFAULT_SESSION_SECONDS.
+ */
+export const CONNECT_LINK_BUDGET = { points: 3, seconds: 10 * 60 };
 
 /** How an end user gets the connection a tool needs, when Heddle cannot hand out the link itself. */
 const howToConnect = (tool: ToolEntry) =>
@@ -32,6 +41,14 @@ const howToConnect = (tool: ToolEntry) =>
  */
 async function connectInstructions(deps: ToolCallDeps, caller: McpCaller, tool: ToolEntry, redirectUrl: string | null): Promise<string> {
   if (!caller.endUser || !redirectUrl) return howToConnect(tool);
+  const wait = await deps.connectLinks.hit(`${caller.server.id}:${caller.endUser.id}:${tool.alias}`);
+  if (wait > 0) {
+    return (
+      `This server already created ${CONNECT_LINK_BUDGET.points} connect links for end user "${caller.endUser.externalId}" and ${tool.integrationName} ` +
+      `in the last ${CONNECT_LINK_BUDGET.seconds / 60} minutes: send the end user the latest one (each is valid for ${DEFAULT_SESSION_SECONDS / 60} minutes); ` +
+      `a new link can be created in ${wait} s.`
+    );
+  }
   const mcpServer = encodeGlobalID('McpServer', caller.server.id);
   try {
     const session = await openConnectSession(
