@@ -9,7 +9,7 @@
 //   message (Redis down, instances without Redis) leaves stale lasts no longer;
 // - when the pub/sub resubscribes after a lost connection (messages were missed).
 import { LRUCache } from 'lru-cache';
-import { followTopics, type AccessRevokedMessage, type PrincipalChangedMessage, type PubSubHandle } from '../platform/pubsub.js';
+import { followTopics, revokedEndUsers, type AccessRevokedMessage, type PrincipalChangedMessage, type PubSubHandle } from '../platform/pubsub.js';
 import type { Principal, PrincipalStore } from './principal.js';
 
 export type AuthenticatedPrincipal = Exclude<Principal, { kind: 'anonymous' }>;
@@ -31,8 +31,8 @@ function revokes(message: AccessRevokedMessage, principal: AuthenticatedPrincipa
       return principal.kind === 'apiKey' && principal.apiKeyId === message.apiKeyId;
     case 'member':
       return principal.kind === 'member' && principal.userId === message.userId;
-    case 'endUser':
-      return principal.kind === 'endUser' && principal.endUserId === message.endUserId;
+    case 'endUsers':
+      return principal.kind === 'endUser' && revokedEndUsers(message).has(principal.endUserId);
     case 'organization':
       return principal.kind === 'member' ? principal.roles.has(message.organizationId) : principal.organizationId === message.organizationId;
     case 'workspace':

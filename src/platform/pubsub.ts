@@ -44,11 +44,23 @@ export interface ConnectSessionMessage {
 export type AccessRevokedMessage =
   | { kind: 'apiKey'; apiKeyId: string }
   | { kind: 'member'; userId: string; organizationId: string }
-  | { kind: 'endUser'; endUserId: string }
+  /** End users deleted (one, or a sync's removals in chunks of REVOKED_END_USERS_PER_MESSAGE). */
+  | { kind: 'endUsers'; endUserIds: string[] }
   | { kind: 'organization'; organizationId: string }
   | { kind: 'workspace'; workspaceId: string }
   /** An MCP server was deleted, or (serverTokenOnly) its token rotated: its MCP sessions end. */
   | { kind: 'mcpServer'; mcpServerId: string; serverTokenOnly: boolean };
+
+/** End users per access-revoked message: a sync that removes 10,000 sends 10 messages, not 10,000. */
+export const REVOKED_END_USERS_PER_MESSAGE = 1000;
+
+const endUserSets = new WeakMap<object, ReadonlySet<string>>();
+/** The end users a revocation names, as a set made once per message: it is checked against every subscription and cached principal. */
+export function revokedEndUsers(message: Extract<AccessRevokedMessage, { kind: 'endUsers' }>): ReadonlySet<string> {
+  let ids = endUserSets.get(message);
+  if (!ids) endUserSets.set(message, (ids = new Set(message.endUserIds)));
+  return ids;
+}
 
 /** A committed write: every instance purges the cached answers of these organizations and these rows. */
 export interface ResponseCacheInvalidation {

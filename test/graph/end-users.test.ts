@@ -5,6 +5,7 @@ import { graphql } from '../generated/index.js';
 import { describeEachBackend } from '../support/backends.js';
 import type { TestApp } from '../support/app.js';
 import { missingId, seedConnection, seedOrganization, seedWorkspace } from '../support/fixtures.js';
+import { collectEvents } from '../support/events.js';
 import { describeWorld, test as world, type Tenant } from '../support/world.js';
 
 const Upsert = graphql(`
@@ -272,6 +273,22 @@ describeEachBackend('end users', (_backend, test) => {
       expect(remaining.endUsers.edges.map((e) => e.node.externalId).sort()).toEqual(['newcomer', 'user-0', 'user-1', 'user-2']);
       expect((await t.request(NodeById, { id: doomedConnection }, owner)).data?.node).toBeNull();
       expect((await t.request(NodeById, { id: keptConnection }, owner)).data?.node).toMatchObject({ id: keptConnection });
+    });
+
+    test('removeMissing announces its removals to every instance in chunks of 1,000 end users, not one message each', async () => {
+      const workspaceId = await newWorkspace();
+      await sync({ workspaceId, users: batch() });
+      await sync({ workspaceId, users: Array.from({ length: 200 }, (_, i) => ({ externalId: `extra-${i}` })) });
+      const revocations = collectEvents(t.app.services.pubsub, 'access-revoked');
+      try {
+        const result = await sync({ workspaceId, users: [{ externalId: 'user-0' }], removeMissing: true });
+        expect(result).toMatchObject({ removed: 1199 });
+        const removals = () => revocations.events.filter((message) => message.kind === 'endUsers');
+        await expect.poll(() => removals().map((message) => message.endUserIds.length)).toEqual([1000, 199]);
+        expect(new Set(removals().flatMap((message) => message.endUserIds)).size).toBe(1199);
+      } finally {
+        revocations.stop();
+      }
     });
 
     test('more than 1,000 users is a ValidationError on input.users, and nothing is written', async () => {

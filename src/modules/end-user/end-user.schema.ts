@@ -230,7 +230,7 @@ deleteMutation('deleteEndUser', {
   type: 'EndUser',
   find: requireEndUser,
   remove: removeEndUser,
-  revokes: (user) => ({ kind: 'endUser', endUserId: user.id }),
+  revokes: (user) => ({ kind: 'endUsers', endUserIds: [user.id] }),
 });
 
 const SetEndUserDirectoryInput = builder.inputType('SetEndUserDirectoryInput', {

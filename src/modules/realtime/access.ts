@@ -5,7 +5,7 @@
 import { GraphQLError } from 'graphql';
 import type { Principal } from '../../auth/principal.js';
 import type { PrincipalCache } from '../../auth/principal-cache.js';
-import { followTopics, type AccessRevokedMessage, type PubSubHandle } from '../../platform/pubsub.js';
+import { followTopics, revokedEndUsers, type AccessRevokedMessage, type PubSubHandle } from '../../platform/pubsub.js';
 
 export class AccessLostError extends GraphQLError {
   constructor(reason: string) {
@@ -69,8 +69,8 @@ export function revocationReason(message: AccessRevokedMessage, holder: AccessHo
       return holder.apiKeyId === message.apiKeyId ? 'the API key was revoked' : null;
     case 'member':
       return holder.userId === message.userId && scope.organizationId === message.organizationId ? 'the member was removed from the organization' : null;
-    case 'endUser':
-      return holder.endUserId === message.endUserId ? 'the end user was deleted' : null;
+    case 'endUsers':
+      return holder.endUserId !== undefined && revokedEndUsers(message).has(holder.endUserId) ? 'the end user was deleted' : null;
     case 'organization':
       return scope.organizationId === message.organizationId ? 'the organization was deleted' : null;
     case 'workspace':
