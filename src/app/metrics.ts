@@ -34,8 +34,10 @@ export function useMetrics(): Plugin<Context> {
     },
     onSubscribe({ args }) {
       const done = graphqlOperationDuration.startTimer(operationLabels(args.document, args.operationName));
-      // Open subscriptions are counted by shared-events.ts, which owns their streams.
-      return { onSubscribeResult: () => void done(), onSubscribeError: () => void done() };
+      // Timed until the stream (or the errors) is returned; open subscriptions are counted by
+      // shared-events.ts, which owns their streams. No onSubscribeError: it would time again a
+      // stream that ends with an error, and envelop would wrap every subscriber's stream for it.
+      return { onSubscribeResult: () => void done() };
     },
     // Every HTTP and SSE answer, after masking: parse, validation and limit errors included.
     onResultProcess({ result }) {

@@ -135,6 +135,31 @@ describe.skipIf(unavailable(backend))('GET /metrics (postgres + redis)', () => {
     await client.dispose();
   });
 
+  test('a subscription is timed once, also when its stream ends with an error', async () => {
+    const organizationId = await seedOrganization(t, owner, 'metrics-doomed-org');
+    const doomed = await seedWorkspace(t, owner, organizationId, 'metrics-doomed');
+    const client = t.wsClient(owner);
+    try {
+      const subscription = client.iterate({ query: `subscription MetricsDoomed($ws: ID!) { workspaceConfigChanged(workspaceId: $ws) { version } }`, variables: { ws: doomed } });
+      const ended = subscription.next().then(
+        () => null,
+        (errors: readonly { extensions?: { code?: string } }[]) => errors[0]?.extensions?.code,
+      );
+      const timed = /^heddle_graphql_operation_duration_seconds_count\{operation_type="subscription",operation_name="MetricsDoomed"\} 1$/m;
+      await expect.poll(async () => await metricsText(t)).toMatch(timed);
+      const deleted = await t.requestRaw<{ deleteWorkspace: { __typename: string } }>(
+        'mutation MetricsDelete($input: DeleteWorkspaceInput!) { deleteWorkspace(input: $input) { __typename } }',
+        { input: { id: doomed } },
+        owner,
+      );
+      expect(deleted.data?.deleteWorkspace.__typename).toBe('Deleted');
+      expect(await ended).toBe('UNAUTHENTICATED');
+      expect(await metricsText(t)).toMatch(timed);
+    } finally {
+      await client.dispose();
+    }
+  });
+
   test('an action execution counts by integration, action and status', async () => {
     const executed = await t.requestRaw<{ executeAction: { __typename: string; status?: string } }>(
       'mutation MetricsExecute($input: ExecuteActionInput!) { executeAction(input: $input) { __typename ... on ActionExecution { status } } }',
