@@ -92,7 +92,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const refresher = new TokenRefresher({ prisma: database.prisma, credentials, pubsub, logger, lockRows: database.kind === 'postgres' });
   let boundPort = config.port;
   const publicUrl = () => config.connect.publicUrl ?? `http://localhost:${boundPort}`;
-  const responseCache = config.responseCache && new ResponseCache(pubsub, config.responseCache.ttlMs);
+  const responseCache = config.responseCache && new ResponseCache(pubsub, config.responseCache);
   const principals = new PrincipalCache(pubsub, config.authCacheTtlMs);
   const services: Services = {
     config,

@@ -144,6 +144,10 @@ export const envSchema = z.object({
     shownDefault: "(unset: none)",
     description: "comma list of `postgresql://…` URLs of read replicas of `DATABASE_URL` (streaming replicas; PostgreSQL only): GraphQL queries read from them, one picked at random per read, each through a pool of `DATABASE_POOL_SIZE`; mutations, subscriptions, authentication and whatever follows a request's own write read the primary (see \"Read replicas\")",
   }),
+  DATABASE_REPLICA_MAX_LAG_MS: integer('must be an integer from 0 to 60000', 0, 60_000).default(1000).meta({
+    shownDefault: "`1000`",
+    description: "with `DATABASE_REPLICA_URLS`: how far the replicas may lag behind the primary; for this long after a write, the response cache stores no answer in the written organization, since a replica may not have applied it yet (see \"Read replicas\")",
+  }),
   REDIS_URL: redisUrl.optional().meta({
     shownDefault: "(unset: in-process)",
     description: "Redis pub/sub, so several instances share events, and the `/connect` rate limits' counters: `redis://[user:password@]host:port[/db]` (`rediss://` for TLS); a Redis Cluster, `redis+cluster://[user:password@]host:port,host:port,…` (some of its nodes, the others are discovered); a Sentinel set, `redis+sentinel://[user:password@]host:port,host:port,…/<master name>[/db]` (the credentials are the data nodes'); `rediss+cluster://`, `rediss+sentinel://` for TLS (see \"Running several instances\")",
@@ -325,7 +329,8 @@ export type Config = {
   /** Bearer token for GET /metrics; unset: the endpoint answers 404. */
   metricsToken: string | null;
   /** Read queries' answers kept per principal (src/app/response-cache.ts); null: off. */
-  responseCache: { ttlMs: number } | null;
+  /** replicaLagMs: how long after a write no answer of its organization is stored (0 without replicas). */
+  responseCache: { ttlMs: number; replicaLagMs: number } | null;
 };
 
 /** Action execution (src/modules/execution): how long a call may take, and how long its record is kept. */
@@ -495,7 +500,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     authCacheTtlMs: e.HEDDLE_AUTH_CACHE_TTL_MS,
     providerBaseUrls: e.HEDDLE_PROVIDER_BASE_URLS,
     metricsToken: e.HEDDLE_METRICS_TOKEN ?? null,
-    responseCache: e.HEDDLE_RESPONSE_CACHE === 'on' ? { ttlMs: e.HEDDLE_RESPONSE_CACHE_TTL_MS } : null,
+    responseCache:
+      e.HEDDLE_RESPONSE_CACHE === 'on'
+        ? { ttlMs: e.HEDDLE_RESPONSE_CACHE_TTL_MS, replicaLagMs: e.DATABASE_URL && e.DATABASE_REPLICA_URLS?.length ? e.DATABASE_REPLICA_MAX_LAG_MS : 0 }
+        : null,
   };
 }
 

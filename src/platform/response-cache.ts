@@ -8,7 +8,9 @@
 //   or left, a count) is gone from every answer of that tenant, not only the
 //   answers that happen to name the written row.
 // - An answer computed while one of its tags or entities was invalidated is
-//   not stored: the read may have seen the database before the write.
+//   not stored: the read may have seen the database before the write. With
+//   read replicas, neither is one computed within the replicas' allowed lag
+//   after such an invalidation: the replica it read may not have the write yet.
 //
 // Other instances hear of an invalidation through the pub/sub (Redis when
 // configured); the TTL bounds what a lost message can leave behind.
@@ -28,16 +30,22 @@ const MAX_TRACKED = 50_000;
 
 const entityKey = (typename: string, id?: string | number) => (id === undefined ? typename : `${typename}:${id}`);
 
+/** A point in the store's history: the generation (raised by every invalidation) and the time. */
+type Moment = { generation: number; at: number };
+
 export class ResponseCacheStore implements Cache {
   private readonly answers = createInMemoryCache({ max: MAX_ANSWERS });
-  /** Generation counter, raised by every invalidation. */
   private generation = 0;
-  /** Entity or tag → the generation of its last invalidation. */
-  private readonly invalidatedAt: LRUCache<string, number>;
-  /** Key of an answer being computed → the generation when its lookup missed. */
-  private readonly computing = new LRUCache<string, number>({ max: MAX_TRACKED });
+  /** Entity or tag → its last invalidation. */
+  private readonly invalidatedAt: LRUCache<string, Moment>;
+  /** Key of an answer being computed → when its lookup missed. */
+  private readonly computing = new LRUCache<string, Moment>({ max: MAX_TRACKED });
 
-  constructor(private readonly ttlMs: number) {
+  /** replicaLagMs: how long after an invalidation the database read may still miss the write (0: never, no replicas). */
+  constructor(
+    private readonly ttlMs: number,
+    private readonly replicaLagMs = 0,
+  ) {
     this.invalidatedAt = new LRUCache({ max: MAX_TRACKED, ttl: ttlMs });
   }
 
@@ -48,7 +56,7 @@ export class ResponseCacheStore implements Cache {
 
   get(key: string): ExecutionResult | null | undefined {
     const answer = this.answers.get(key) as ExecutionResult | null | undefined;
-    if (!answer && !this.computing.has(key)) this.computing.set(key, this.generation);
+    if (!answer && !this.computing.has(key)) this.computing.set(key, { generation: this.generation, at: Date.now() });
     return answer;
   }
 
@@ -56,17 +64,22 @@ export class ResponseCacheStore implements Cache {
     const since = this.computing.get(key);
     this.computing.delete(key);
     const tagged = [...entities, ...organizationsOf(key).map((id) => ({ typename: ORGANIZATION, id: encodeGlobalID(ORGANIZATION, id) }))];
+    if (since === undefined) return;
+    // Invalidated after the lookup, or so shortly before it that a replica may not have had the write.
     const raced = (record: CacheEntityRecord) =>
-      [entityKey(record.typename), entityKey(record.typename, record.id)].some((k) => (this.invalidatedAt.get(k) ?? -1) > (since ?? Infinity));
-    if (since === undefined || tagged.some(raced)) return;
+      [entityKey(record.typename), entityKey(record.typename, record.id)].some((k) => {
+        const invalidated = this.invalidatedAt.get(k);
+        return invalidated !== undefined && (invalidated.generation > since.generation || invalidated.at > since.at - this.replicaLagMs);
+      });
+    if (tagged.some(raced)) return;
     this.answers.set(key, result, tagged, Math.min(ttl, this.ttlMs));
   }
 
   invalidate(entities: Iterable<CacheEntityRecord>): void {
     const list = [...entities];
     if (!list.length) return;
-    this.generation++;
-    for (const { typename, id } of list) this.invalidatedAt.set(entityKey(typename, id), this.generation);
+    const now = { generation: ++this.generation, at: Date.now() };
+    for (const { typename, id } of list) this.invalidatedAt.set(entityKey(typename, id), now);
     this.answers.invalidate(list);
   }
 
@@ -94,11 +107,14 @@ export class ResponseCache {
   readonly store: ResponseCacheStore;
   private stopListening = () => {};
 
+  readonly ttlMs: number;
+
   constructor(
     private readonly pubsub: PubSubHandle,
-    readonly ttlMs: number,
+    settings: { ttlMs: number; replicaLagMs: number },
   ) {
-    this.store = new ResponseCacheStore(ttlMs);
+    this.ttlMs = settings.ttlMs;
+    this.store = new ResponseCacheStore(settings.ttlMs, settings.replicaLagMs);
   }
 
   /** A committed write in these organizations (and on these rows): purged here before the caller is answered, then everywhere. */

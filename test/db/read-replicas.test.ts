@@ -3,7 +3,7 @@
 // there: whatever sees it read the primary, whatever misses it read the replica.
 import { describe, expect } from 'vitest';
 import { graphql } from '../generated/index.js';
-import { subscribeWs } from '../support/app.js';
+import { startTestApp, subscribeWs } from '../support/app.js';
 import type { Backend } from '../support/backends.js';
 import { seedApiKey, seedWorkspace } from '../support/fixtures.js';
 import { postgresBinaries, startReplication, type Replication } from '../support/replication.js';
@@ -87,6 +87,33 @@ describeWorld(
       await replication.caughtUp();
       const fresh = await t.request(OrganizationName, { id: tenant.organizationId }, tenant.token);
       expect(fresh.data?.organization?.name).toBe('Renamed while paused');
+    });
+
+    test('the response cache stores no answer read from a replica within DATABASE_REPLICA_MAX_LAG_MS of a write in its organization', async ({ tenant, replication }) => {
+      // With 0 (no window), the stale answer below is kept and served after the replica caught up.
+      const env = {
+        DATABASE_REPLICA_URLS: replication.replicaUrl,
+        HEDDLE_RESPONSE_CACHE: 'on',
+        HEDDLE_RESPONSE_CACHE_TTL_MS: '60000',
+        DATABASE_REPLICA_MAX_LAG_MS: '30000',
+        HEDDLE_AUTH_CACHE_TTL_MS: '0',
+      };
+      const cached = await startTestApp({ database: 'postgres', pubsub: 'memory' }, { databaseUrl: replication.primaryUrl, env });
+      try {
+        const name = async () => (await cached.request(OrganizationName, { id: tenant.organizationId }, tenant.token)).data?.organization?.name;
+        await replication.caughtUp();
+        const before = await name();
+        await replication.pauseReplay();
+        const renamed = await cached.request(RenameOrganization, { input: { id: tenant.organizationId, name: 'Renamed behind the cache' } }, tenant.token);
+        expect(renamed.data?.updateOrganization).toMatchObject({ name: 'Renamed behind the cache' });
+        // The replica has not applied the write: its answer is stale, and must not be kept.
+        expect(await name()).toBe(before);
+        await replication.resumeReplay();
+        await replication.caughtUp();
+        expect(await name()).toBe('Renamed behind the cache');
+      } finally {
+        await cached.stop();
+      }
     });
 
     test('mutations read the primary: one acting on a row another just created finds it, which queries do not yet', async ({ t, tenant, replication }) => {
