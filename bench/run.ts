@@ -116,17 +116,17 @@ async function main(): Promise<void> {
     const providerUrl = provider ? `${provider.url}/api` : '';
     if (provider) Object.assign(heddleEnv, { HEDDLE_PROVIDER_BASE_URLS: JSON.stringify({ slack: providerUrl }) });
     const entry = heddleEntry();
-    log(`database ${database}; starting Heddle (${entry})`);
+    log(`database ${database}; starting Heddle (${[...entry.nodeFlags, entry.script].join(' ')})`);
     counter = await startStatementCounter(databaseUrl);
-    const heddle = await started(startService('heddle', entry, { ...heddleEnv, HEDDLE_DATA_DIR: dataDir() }, cpuProfile('heddle')));
+    const heddle = await started(startService('heddle', entry.script, { ...heddleEnv, HEDDLE_DATA_DIR: dataDir() }, [...entry.nodeFlags, ...cpuProfile('heddle')]));
     // Migrated by now: the others start against the same database, and the embedded one on its own.
     const [counted, cached, pglite] = await Promise.all([
-      started(startService('heddle (counted)', entry, { ...heddleEnv, HEDDLE_DATA_DIR: dataDir(), DATABASE_URL: counter.url })),
+      started(startService('heddle (counted)', entry.script, { ...heddleEnv, HEDDLE_DATA_DIR: dataDir(), DATABASE_URL: counter.url }, entry.nodeFlags)),
       only.has('W1') || only.has('W2')
-        ? started(startService('heddle (response cache)', entry, { ...heddleEnv, HEDDLE_DATA_DIR: dataDir(), HEDDLE_RESPONSE_CACHE: 'on' }, cpuProfile('heddle-cached')))
+        ? started(startService('heddle (response cache)', entry.script, { ...heddleEnv, HEDDLE_DATA_DIR: dataDir(), HEDDLE_RESPONSE_CACHE: 'on' }, [...entry.nodeFlags, ...cpuProfile('heddle-cached')]))
         : undefined,
       only.has('W6')
-        ? started(startService('heddle on PGlite', entry, { ...heddleEnv, DATABASE_URL: '', REDIS_URL: '', HEDDLE_DATA_DIR: dataDir() }))
+        ? started(startService('heddle on PGlite', entry.script, { ...heddleEnv, DATABASE_URL: '', REDIS_URL: '', HEDDLE_DATA_DIR: dataDir() }, entry.nodeFlags))
         : undefined,
     ]);
 

@@ -6,14 +6,20 @@ import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
-/** Heddle's compiled entry (`npm start`'s), built first when stale. */
-export function heddleEntry(): string {
+/**
+ * Heddle's compiled entry (`npm start`'s), built first when stale, and the
+ * node flags package.json's start script gives it: the bench runs what
+ * `npm start` runs.
+ */
+export function heddleEntry(): { script: string; nodeFlags: string[] } {
   execFileSync(process.execPath, ['scripts/build-if-stale.mjs'], { cwd: ROOT, stdio: 'inherit' });
-  return 'dist/main.js';
+  const start = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
+  return { script: 'dist/main.js', nodeFlags: start.split(/\s+/).filter((word) => word.startsWith('--')) };
 }
 
 export interface Memory {

@@ -512,7 +512,8 @@ async function main(): Promise<number> {
 
   try {
     log(`database ${database.name}; starting Heddle`);
-    heddle = await startService('heddle', heddleEntry(), heddleEnv);
+    const entry = heddleEntry();
+    heddle = await startService('heddle', entry.script, heddleEnv, entry.nodeFlags);
     log('seeding through the API');
     const seeded = await seed(heddle, jwtSecret);
     // The version the subscribers start after.
