@@ -119,7 +119,10 @@ describeEachBackend(
     });
 
     test('approving at the provider stores a USER connection for a new end user and sends the browser back with success', async () => {
-      const before = sessionEvents.events.length;
+      // Other test files share the Redis: count this workspace's sessions.
+      const workspaceRow = Buffer.from(w.workspaceId, 'base64').toString().split(':')[1];
+      const sessionsEnded = () => sessionEvents.events.filter((e) => e.workspaceId === workspaceRow).length;
+      const before = sessionsEnded();
       const subscriber = subscribeWs(t.wsClient(w.apiKey), SessionCompleted, { ws: w.workspaceId });
       // It replays nothing: probe sessions complete until it hears one, so it is in place.
       let probes = 0;
@@ -151,7 +154,7 @@ describeEachBackend(
         status: 'SUCCEEDED', error: null, externalId: 'alice', connection: { id: connectionId, status: 'ACTIVE' },
       });
       subscriber.stop();
-      await expect.poll(() => sessionEvents.events.length).toBe(before + probes + 1);
+      await expect.poll(sessionsEnded).toBe(before + probes + 1);
       expect(statusEvents.events.map((e) => e.connectionId)).toContain(Buffer.from(connectionId, 'base64').toString().split(':')[1]);
       const audit = await t.app.database.prisma.auditEvent.findFirst({ where: { action: 'connect.succeeded' }, orderBy: { occurredAt: 'desc' } });
       expect(audit).toMatchObject({ actorType: 'END_USER', outcome: 'SUCCESS', targetId: connectionId });
