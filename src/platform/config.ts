@@ -328,8 +328,10 @@ export type Config = {
   providerBaseUrls: Record<string, string>;
   /** Bearer token for GET /metrics; unset: the endpoint answers 404. */
   metricsToken: string | null;
-  /** Read queries' answers kept per principal (src/app/response-cache.ts); null: off. */
-  /** replicaLagMs: how long after a write no answer of its organization is stored (0 without replicas). */
+  /**
+   * Read queries' answers kept per principal (src/app/response-cache.ts); null: off. replicaLagMs:
+   * how long after a write no answer of its organization is stored (0 without replicas).
+   */
   responseCache: { ttlMs: number; replicaLagMs: number } | null;
 };
 
@@ -502,7 +504,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     metricsToken: e.HEDDLE_METRICS_TOKEN ?? null,
     responseCache:
       e.HEDDLE_RESPONSE_CACHE === 'on'
-        ? { ttlMs: e.HEDDLE_RESPONSE_CACHE_TTL_MS, replicaLagMs: e.DATABASE_URL && e.DATABASE_REPLICA_URLS?.length ? e.DATABASE_REPLICA_MAX_LAG_MS : 0 }
+        ? { ttlMs: e.HEDDLE_RESPONSE_CACHE_TTL_MS, replicaLagMs: e.DATABASE_REPLICA_URLS?.length ? e.DATABASE_REPLICA_MAX_LAG_MS : 0 }
         : null,
   };
 }

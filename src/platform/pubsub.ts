@@ -52,7 +52,16 @@ export type AccessRevokedMessage =
   | { kind: 'mcpServer'; mcpServerId: string; serverTokenOnly: boolean };
 
 /** End users per access-revoked message: a sync that removes 10,000 sends 10 messages, not 10,000. */
-export const REVOKED_END_USERS_PER_MESSAGE = 1000;
+const REVOKED_END_USERS_PER_MESSAGE = 1000;
+
+/** The revocations of deleted end users, REVOKED_END_USERS_PER_MESSAGE to a message. */
+export function endUsersRevoked(endUserIds: readonly string[]): AccessRevokedMessage[] {
+  const messages: AccessRevokedMessage[] = [];
+  for (let i = 0; i < endUserIds.length; i += REVOKED_END_USERS_PER_MESSAGE) {
+    messages.push({ kind: 'endUsers', endUserIds: endUserIds.slice(i, i + REVOKED_END_USERS_PER_MESSAGE) });
+  }
+  return messages;
+}
 
 const endUserSets = new WeakMap<object, ReadonlySet<string>>();
 /** The end users a revocation names, as a set made once per message: it is checked against every subscription and cached principal. */

@@ -63,8 +63,8 @@ export class ResponseCacheStore implements Cache {
   set(key: string, result: ExecutionResult, entities: Iterable<CacheEntityRecord>, ttl: number): void {
     const since = this.computing.get(key);
     this.computing.delete(key);
-    const tagged = [...entities, ...organizationsOf(key).map((id) => ({ typename: ORGANIZATION, id: encodeGlobalID(ORGANIZATION, id) }))];
     if (since === undefined) return;
+    const tagged = [...entities, ...organizationsOf(key).map((id) => ({ typename: ORGANIZATION, id: encodeGlobalID(ORGANIZATION, id) }))];
     // Invalidated after the lookup, or so shortly before it that a replica may not have had the write.
     const raced = (record: CacheEntityRecord) =>
       [entityKey(record.typename), entityKey(record.typename, record.id)].some((k) => {

@@ -1,10 +1,10 @@
-// Request budgets: for the connect endpoints per client address and per
-// connect token, for the connect links MCP tools/call hands out per end user: a
-// fixed window from a key's first request (rate-limiter-flexible). With Redis configured every instance counts in the
-// same Redis key, so the budget holds however requests spread over instances;
-// on the in-process default (one instance) the count is in memory. While Redis
-// is not ready an instance counts in its own memory, so the pages keep working
-// and stay limited per instance.
+// Request budgets (the connect endpoints' per client address and per connect
+// token, the connect links MCP tools/call hands out per end user): a fixed
+// window from a key's first request (rate-limiter-flexible). With Redis
+// configured every instance counts in the same Redis key, so the budget holds
+// however requests spread over instances; on the in-process default (one
+// instance) the count is in memory. While Redis is not ready an instance counts
+// in its own memory, so the pages keep working and stay limited per instance.
 import type { RedisClient } from '../../platform/redis.js';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 

@@ -9,7 +9,7 @@ import { NotFoundError } from '../../platform/errors.js';
 import { auditChange, auditedTransaction, newMutationAudit, runAuditedMutation, targetOf } from '../audit/audit.service.js';
 import type { Context, Services } from '../common/context.js';
 import type { Tx } from '../../platform/outbox.js';
-import { REVOKED_END_USERS_PER_MESSAGE, type AccessRevokedMessage } from '../../platform/pubsub.js';
+import { endUsersRevoked } from '../../platform/pubsub.js';
 import { announceAccessRevoked } from '../realtime/access.js';
 import { announceConnectionsChanged } from '../realtime/connection-status.js';
 import { applyEndUserRecords, validateRecords, type EndUserRecord, type SyncItemResult } from './end-user-sync.service.js';
@@ -53,11 +53,7 @@ async function announceSynced(
   workspaceId: string,
   applied: { results: SyncItemResult[]; removed: string[] },
 ): Promise<void> {
-  const revoked: AccessRevokedMessage[] = [];
-  for (let i = 0; i < applied.removed.length; i += REVOKED_END_USERS_PER_MESSAGE) {
-    revoked.push({ kind: 'endUsers', endUserIds: applied.removed.slice(i, i + REVOKED_END_USERS_PER_MESSAGE) });
-  }
-  if (revoked.length) await announceAccessRevoked(services, revoked);
+  if (applied.removed.length) await announceAccessRevoked(services, endUsersRevoked(applied.removed));
   if (applied.results.some((r) => r.status === 'UPDATED')) await services.principals.announce({ kind: 'workspaceEndUsers', workspaceId });
 }
 
