@@ -3,7 +3,8 @@
 // (one authenticated point query, autocannon, 50 connections) and at its peak,
 // on the embedded default (PGlite), for each way of starting the server below:
 // first on an empty data directory (the database is created), then again on it;
-// the last reading is 10 s after the load, idle.
+// the last reading is 10 s after the load, idle. Each reading is the whole
+// tree's and, `server…`, the server process's own.
 // `tsx bench/production-start.ts [rounds]`; prints one JSON line per run and a table.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -37,10 +38,13 @@ function tree(pid: number): number[] {
   return found;
 }
 
-/** Sum over the tree of a /proc/<pid>/status field in kB (VmRSS: now, VmHWM: peak), in MB. */
-function memoryMb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
+/** The server itself: the tree's largest process (npm and tsx run it in a child; tsx's esbuild is another). */
+const server = (pid: number) => tree(pid).reduce((largest, p) => (memoryMb(p, 'VmRSS', true) > memoryMb(largest, 'VmRSS', true) ? p : largest));
+
+/** Sum over the tree of a /proc/<pid>/status field in kB (VmRSS: now, VmHWM: peak), in MB; `only` reads one process. */
+function memoryMb(pid: number, field: 'VmRSS' | 'VmHWM', only = false): number {
   let kb = 0;
-  for (const p of tree(pid)) {
+  for (const p of only ? [pid] : tree(pid)) {
     try {
       kb += Number(new RegExp(`${field}:\\s+(\\d+)`).exec(readFileSync(`/proc/${p}/status`, 'utf8'))?.[1] ?? 0);
     } catch {
@@ -69,7 +73,8 @@ async function measure(name: string, command: string[], dataDir: string, withLoa
     }
     const readyMs = Math.round(performance.now() - startedAt);
     const atReady = memoryMb(child.pid!, 'VmRSS');
-    if (!withLoad) return { name, start: 'empty data directory', readyMs, rssAtReadyMb: atReady, peakRssMb: memoryMb(child.pid!, 'VmHWM') };
+    const serverAtReady = memoryMb(server(child.pid!), 'VmRSS', true);
+    if (!withLoad) return { name, start: 'empty data directory', readyMs, rssAtReadyMb: atReady, serverRssAtReadyMb: serverAtReady, peakRssMb: memoryMb(child.pid!, 'VmHWM') };
     const member = await memberSession(url, JWT_SECRET);
     const seed = await seedPoint(member);
     const target: HttpTarget = {
@@ -84,8 +89,9 @@ async function measure(name: string, command: string[], dataDir: string, withLoa
     // Idle again: V8 shrinks its heap some seconds after the allocation rate drops.
     await new Promise((resolve) => setTimeout(resolve, 10_000));
     const idleAfterLoad = memoryMb(child.pid!, 'VmRSS');
+    const serverIdleAfterLoad = memoryMb(server(child.pid!), 'VmRSS', true);
     const peak = memoryMb(child.pid!, 'VmHWM');
-    return { name, start: 'existing data directory', readyMs, rssAtReadyMb: atReady, rssAfterW1Mb: afterLoad, rssIdle10sAfterW1Mb: idleAfterLoad, peakRssMb: peak, w1Rps: Math.round(load[name]!.rps), processes: tree(child.pid!).length };
+    return { name, start: 'existing data directory', readyMs, rssAtReadyMb: atReady, serverRssAtReadyMb: serverAtReady, rssAfterW1Mb: afterLoad, rssIdle10sAfterW1Mb: idleAfterLoad, serverRssIdle10sAfterW1Mb: serverIdleAfterLoad, peakRssMb: peak, w1Rps: Math.round(load[name]!.rps), processes: tree(child.pid!).length };
   } finally {
     const exited = new Promise((resolve) => child.once('exit', resolve));
     process.kill(-child.pid!, 'SIGTERM');

@@ -13,7 +13,8 @@ import { Harness, fanoutRound, type FanoutResult, type FanoutSettings } from './
 import { alternate, fetchOnce, type HttpTarget, type LoadSettings, type ServerTarget } from './http-load.js';
 import { summaryLines, writeReport, type Results } from './report.js';
 import { GraphqlClient, memberSession, seedNested, seedPoint, type PointSeed } from './seed.js';
-import { heddleEntry, startService, type Service } from './services.js';
+import { nodeFlags } from '../scripts/node-flags.mjs';
+import { heddleEntry, startHeddle, startService, type Service } from './services.js';
 import { startStatementCounter, type StatementCounter } from './statement-counter.js';
 import { CONFIG_SUBSCRIPTION, EXECUTE_MESSAGE, EXECUTE_QUERY, NESTED_QUERY, POINT_QUERY, RESOLUTIONS, RESOLVE_QUERY, TOUCH_WORKSPACE } from './workloads.js';
 
@@ -115,18 +116,17 @@ async function main(): Promise<void> {
     const provider = only.has('W7') ? await started(startService('fake provider', 'bench/baselines/fake-provider.ts', {}, cpuProfile('fake-provider'))) : undefined;
     const providerUrl = provider ? `${provider.url}/api` : '';
     if (provider) Object.assign(heddleEnv, { HEDDLE_PROVIDER_BASE_URLS: JSON.stringify({ slack: providerUrl }) });
-    const entry = heddleEntry();
-    log(`database ${database}; starting Heddle (${[...entry.nodeFlags, entry.script].join(' ')})`);
+    log(`database ${database}; starting Heddle (${[...nodeFlags(heddleEnv), heddleEntry()].join(' ')})`);
     counter = await startStatementCounter(databaseUrl);
-    const heddle = await started(startService('heddle', entry.script, { ...heddleEnv, HEDDLE_DATA_DIR: dataDir() }, [...entry.nodeFlags, ...cpuProfile('heddle')]));
+    const heddle = await started(startHeddle('heddle', { ...heddleEnv, HEDDLE_DATA_DIR: dataDir() }, cpuProfile('heddle')));
     // Migrated by now: the others start against the same database, and the embedded one on its own.
     const [counted, cached, pglite] = await Promise.all([
-      started(startService('heddle (counted)', entry.script, { ...heddleEnv, HEDDLE_DATA_DIR: dataDir(), DATABASE_URL: counter.url }, entry.nodeFlags)),
+      started(startHeddle('heddle (counted)', { ...heddleEnv, HEDDLE_DATA_DIR: dataDir(), DATABASE_URL: counter.url })),
       only.has('W1') || only.has('W2')
-        ? started(startService('heddle (response cache)', entry.script, { ...heddleEnv, HEDDLE_DATA_DIR: dataDir(), HEDDLE_RESPONSE_CACHE: 'on' }, [...entry.nodeFlags, ...cpuProfile('heddle-cached')]))
+        ? started(startHeddle('heddle (response cache)', { ...heddleEnv, HEDDLE_DATA_DIR: dataDir(), HEDDLE_RESPONSE_CACHE: 'on' }, cpuProfile('heddle-cached')))
         : undefined,
       only.has('W6')
-        ? started(startService('heddle on PGlite', entry.script, { ...heddleEnv, DATABASE_URL: '', REDIS_URL: '', HEDDLE_DATA_DIR: dataDir() }, entry.nodeFlags))
+        ? started(startHeddle('heddle on PGlite', { ...heddleEnv, DATABASE_URL: '', REDIS_URL: '', HEDDLE_DATA_DIR: dataDir() }))
         : undefined,
     ]);
 

@@ -1,25 +1,28 @@
 // The processes under test (Heddle and the baselines), each its own Node
 // process with an IPC channel for memory readings (memory-probe.ts): Heddle as
-// `npm start` runs it, compiled (HEDDLE_ENTRY), the baselines from their
+// `npm start` runs it, compiled, with its node flags (startHeddle), the baselines from their
 // TypeScript through tsx (a loader that costs at start-up, not per request).
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { nodeFlags } from '../scripts/node-flags.mjs';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
-/**
- * Heddle's compiled entry (`npm start`'s), built first when stale, and the
- * node flags package.json's start script gives it: the bench runs what
- * `npm start` runs.
- */
-export function heddleEntry(): { script: string; nodeFlags: string[] } {
+/** Heddle's compiled entry (`npm start`'s), built first when stale. */
+export function heddleEntry(): string {
   execFileSync(process.execPath, ['scripts/build-if-stale.mjs'], { cwd: ROOT, stdio: 'inherit' });
-  const start = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
-  return { script: 'dist/main.js', nodeFlags: start.split(/\s+/).filter((word) => word.startsWith('--')) };
+  return 'dist/main.js';
+}
+
+/**
+ * Heddle as `npm start` runs it: the compiled entry with the node flags
+ * scripts/start.mjs gives it for `env`'s database, then `extraFlags`.
+ */
+export function startHeddle(name: string, env: NodeJS.ProcessEnv, extraFlags: string[] = []): Promise<Service> {
+  return startService(name, heddleEntry(), env, [...nodeFlags(env), ...extraFlags]);
 }
 
 export interface Memory {
@@ -66,11 +69,11 @@ async function freePort(): Promise<number> {
 
 /**
  * Spawns `script` (relative to the repository) with PORT set, and resolves once
- * GET /readyz answers 200. `nodeFlags` go before the script (e.g. --cpu-prof).
+ * GET /readyz answers 200. `flags` go before the script (e.g. --cpu-prof).
  */
-export async function startService(name: string, script: string, env: NodeJS.ProcessEnv, nodeFlags: string[] = []): Promise<Service> {
+export async function startService(name: string, script: string, env: NodeJS.ProcessEnv, flags: string[] = []): Promise<Service> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', '--import', './bench/memory-probe.ts', ...nodeFlags, script], {
+  const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', '--import', './bench/memory-probe.ts', ...flags, script], {
     cwd: ROOT,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, HOST: '127.0.0.1', PORT: String(port), ...env },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],

@@ -17,7 +17,7 @@ import { Redis } from 'ioredis';
 import WebSocket from 'ws';
 import { adminQuery, createThrowawayDatabase, heddleEnvironment, machine, REDIS_URL, type ThrowawayDatabase } from './environment.js';
 import { GraphqlClient, memberSession, seedNested, seedPoint } from './seed.js';
-import { heddleEntry, ROOT, startService, type Service } from './services.js';
+import { ROOT, startHeddle, type Service } from './services.js';
 import { percentile } from './stats.js';
 import { CONFIG_SUBSCRIPTION_SINCE, NESTED_PAGE, NESTED_QUERY, POINT_QUERY, RESOLUTIONS, RESOLVE_QUERY, TOUCH_WORKSPACE } from './workloads.js';
 
@@ -512,8 +512,7 @@ async function main(): Promise<number> {
 
   try {
     log(`database ${database.name}; starting Heddle`);
-    const entry = heddleEntry();
-    heddle = await startService('heddle', entry.script, heddleEnv, entry.nodeFlags);
+    heddle = await startHeddle('heddle', heddleEnv);
     log('seeding through the API');
     const seeded = await seed(heddle, jwtSecret);
     // The version the subscribers start after.

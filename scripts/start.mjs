@@ -5,6 +5,15 @@
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { DIST, ensureBuilt } from './build-if-stale.mjs';
+import { nodeFlags } from './node-flags.mjs';
+
+// V8 reads its heap and WebAssembly flags only at start-up: the process
+// replaces itself (same pid) with one that has them. Where execve is missing
+// (Windows), it runs without them.
+const missing = nodeFlags(process.env).filter((flag) => !process.execArgv.includes(flag));
+if (missing.length && typeof process.execve === 'function' && process.platform !== 'win32') {
+  process.execve(process.execPath, [process.execPath, ...process.execArgv, ...missing, ...process.argv.slice(1)], process.env);
+}
 
 const entry = process.argv[2] === 'cli' ? 'cli.js' : 'main.js';
 ensureBuilt();

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, expect, test } from 'vitest';
+import { nodeFlags } from '../scripts/node-flags.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const manifest = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
@@ -66,11 +67,18 @@ test('npm start runs the server on that Node, even with only the system Node on 
     });
   const servers = group.filter((command) => command.includes('scripts/start.mjs') && !command.startsWith('sh '));
   expect(servers).toHaveLength(1);
-  // WebAssembly stays on V8's baseline compiler: optimizing PGlite's Postgres took about 450 MB more at every start.
-  expect(servers[0]).toMatch(/ --liftoff-only scripts\/start\.mjs/);
+  // scripts/start.mjs re-executed itself with the embedded database's flags (scripts/node-flags.mjs).
+  expect(servers[0]).toMatch(/ --liftoff-only --max-semi-space-size=16 \S*scripts\/start\.mjs\s*$/);
   expect(group.filter((command) => command.includes('tsx'))).toEqual([]);
   // npm and the server form one process group: stop them together.
   const exited = new Promise((resolve) => child.once('exit', resolve));
   process.kill(-child.pid!, 'SIGTERM');
   await exited;
+});
+
+test('the server keeps V8\'s young generation on PostgreSQL, and an operator\'s NODE_OPTIONS wins', () => {
+  expect(nodeFlags({})).toEqual(['--liftoff-only', '--max-semi-space-size=16']);
+  expect(nodeFlags({ DATABASE_URL: ' ' })).toEqual(['--liftoff-only', '--max-semi-space-size=16']);
+  expect(nodeFlags({ DATABASE_URL: 'postgresql://heddle@db/heddle' })).toEqual(['--liftoff-only']);
+  expect(nodeFlags({ NODE_OPTIONS: '--max-semi-space-size=64 --enable-source-maps' })).toEqual(['--liftoff-only']);
 });

@@ -1,0 +1,20 @@
+// The V8 flags the server and the operator commands run with. scripts/start.mjs
+// re-executes itself with them (same process, so npm and signals see no
+// difference); the bench starts Heddle with the same ones. Measured in
+// BENCHMARKS.md ("Production start"):
+//
+// --liftoff-only: WebAssembly (PGlite's Postgres, Prisma's query compiler)
+//   stays on V8's baseline compiler. Optimizing PGlite's Postgres took about
+//   450 MB more at every start and left about 75 MB of it behind.
+// --max-semi-space-size=16, on the embedded database only: under load V8 grows
+//   the young generation to 128 MB and keeps it. 32 MB keeps about 85 MB less
+//   and costs the embedded server nothing measurable; on PostgreSQL the larger
+//   young generation served about 8 % more nested reads, so there V8 decides.
+//
+// A flag the operator's NODE_OPTIONS already names is theirs: it is not added.
+export function nodeFlags(env) {
+  const embedded = !env.DATABASE_URL?.trim();
+  const flags = ['--liftoff-only', ...(embedded ? ['--max-semi-space-size=16'] : [])];
+  const operators = env.NODE_OPTIONS ?? '';
+  return flags.filter((flag) => !operators.includes(flag.split('=')[0]));
+}
