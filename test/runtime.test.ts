@@ -20,8 +20,15 @@ test('npm test runs on Node 24, the version package.json brings', () => {
 });
 
 const children: ReturnType<typeof spawn>[] = [];
+// Each child leads its own process group (detached): npm, sh and the server go together, even after a failed expectation.
 afterAll(() => {
-  for (const child of children) child.kill('SIGKILL');
+  for (const child of children) {
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
 });
 
 test('npm start runs the server on that Node, even with only the system Node on PATH', async () => {
