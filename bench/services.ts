@@ -1,7 +1,8 @@
 // The processes under test (Heddle and the baselines), each its own Node
 // process with an IPC channel for memory readings (memory-probe.ts): Heddle as
-// `npm start` runs it, compiled, with its node flags (startHeddle), the baselines from their
-// TypeScript through tsx (a loader that costs at start-up, not per request).
+// `npm start` runs it, compiled and with its node flags (startHeddle), the
+// baselines from their TypeScript through tsx (a loader that costs at
+// start-up, not per request).
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
