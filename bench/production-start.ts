@@ -39,7 +39,7 @@ function tree(pid: number): number[] {
 }
 
 /** The server itself: the tree's largest process (npm and tsx run it in a child; tsx's esbuild is another). */
-const server = (pid: number) => tree(pid).reduce((largest, p) => (memoryMb(p, 'VmRSS', true) > memoryMb(largest, 'VmRSS', true) ? p : largest));
+const server = (pid: number) => tree(pid).map((p) => ({ p, mb: memoryMb(p, 'VmRSS', true) })).reduce((a, b) => (b.mb > a.mb ? b : a)).p;
 
 /** Sum over the tree of a /proc/<pid>/status field in kB (VmRSS: now, VmHWM: peak), in MB; `only` reads one process. */
 function memoryMb(pid: number, field: 'VmRSS' | 'VmHWM', only = false): number {

@@ -12,11 +12,13 @@
 //   the larger young generation served about 8 % more nested reads, so there
 //   V8 decides.
 //
-// A flag the operator's NODE_OPTIONS already names is theirs: it is not added
-// (start.mjs also keeps one given on node's command line).
-export function nodeFlags(env) {
+// A flag the operator already gives, in NODE_OPTIONS or on node's command line
+// (`execArgv`), is theirs: it is not added.
+const named = (flag) => flag.split('=')[0];
+
+export function nodeFlags(env, execArgv = []) {
   const embedded = !env.DATABASE_URL?.trim();
   const flags = ['--liftoff-only', ...(embedded ? ['--max-semi-space-size=16'] : [])];
-  const operators = env.NODE_OPTIONS ?? '';
-  return flags.filter((flag) => !operators.includes(flag.split('=')[0]));
+  const given = [...(env.NODE_OPTIONS ?? '').split(/\s+/), ...execArgv].map(named);
+  return flags.filter((flag) => !given.includes(named(flag)));
 }

@@ -8,11 +8,9 @@ import { DIST, ensureBuilt } from './build-if-stale.mjs';
 import { nodeFlags } from './node-flags.mjs';
 
 // V8 reads its heap and WebAssembly flags only at start-up: the process
-// replaces itself (same pid) with one that has them. A flag already on the
-// command line (`node --max-semi-space-size=64 scripts/start.mjs`) is kept as
-// given. Where execve is missing (Windows), it runs without them.
-const named = (flag) => flag.split('=')[0];
-const missing = nodeFlags(process.env).filter((flag) => !process.execArgv.some((given) => named(given) === named(flag)));
+// replaces itself (same pid) with one that has them. Where execve is missing
+// (Windows), it runs without them.
+const missing = nodeFlags(process.env, process.execArgv);
 if (missing.length && typeof process.execve === 'function' && process.platform !== 'win32') {
   process.execve(process.execPath, [process.execPath, ...process.execArgv, ...missing, ...process.argv.slice(1)], process.env);
 }

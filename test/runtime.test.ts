@@ -83,9 +83,11 @@ test('npm start runs the server on that Node, even with only the system Node on 
   await exited;
 });
 
-test('the server keeps V8\'s young generation on PostgreSQL, and an operator\'s NODE_OPTIONS wins', () => {
+test('the server keeps V8\'s young generation on PostgreSQL, and a flag the operator gives wins', () => {
   expect(nodeFlags({})).toEqual(['--liftoff-only', '--max-semi-space-size=16']);
   expect(nodeFlags({ DATABASE_URL: ' ' })).toEqual(['--liftoff-only', '--max-semi-space-size=16']);
   expect(nodeFlags({ DATABASE_URL: 'postgresql://heddle@db/heddle' })).toEqual(['--liftoff-only']);
   expect(nodeFlags({ NODE_OPTIONS: '--max-semi-space-size=64 --enable-source-maps' })).toEqual(['--liftoff-only']);
+  expect(nodeFlags({}, ['--max-semi-space-size=64'])).toEqual(['--liftoff-only']);
+  expect(nodeFlags({}, ['--liftoff-only', '--max-semi-space-size=16'])).toEqual([]);
 });

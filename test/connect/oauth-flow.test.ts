@@ -6,6 +6,7 @@
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { hashToken } from '../../src/platform/crypto/tokens.js';
+import { decodeId } from '../../src/platform/ids.js';
 import { graphql } from '../generated/index.js';
 import { databaseTables, nextWhere, startTestApp, subscribeWs, type TestApp } from '../support/app.js';
 import { ALL_BACKENDS, describeEachBackend } from '../support/backends.js';
@@ -120,7 +121,7 @@ describeEachBackend(
 
     test('approving at the provider stores a USER connection for a new end user and sends the browser back with success', async () => {
       // Other test files share the Redis: count this workspace's sessions.
-      const workspaceRow = Buffer.from(w.workspaceId, 'base64').toString().split(':')[1];
+      const workspaceRow = decodeId(w.workspaceId, 'Workspace');
       const sessionsEnded = () => sessionEvents.events.filter((e) => e.workspaceId === workspaceRow).length;
       const before = sessionsEnded();
       const subscriber = subscribeWs(t.wsClient(w.apiKey), SessionCompleted, { ws: w.workspaceId });

@@ -5,6 +5,7 @@ import { graphql } from '../generated/index.js';
 import { describeEachBackend } from '../support/backends.js';
 import type { TestApp } from '../support/app.js';
 import { missingId, seedConnection, seedOrganization, seedWorkspace } from '../support/fixtures.js';
+import { decodeId } from '../../src/platform/ids.js';
 import { collectEvents } from '../support/events.js';
 import { describeWorld, test as world, type Tenant } from '../support/world.js';
 
@@ -281,7 +282,7 @@ describeEachBackend('end users', (_backend, test) => {
       await sync({ workspaceId, users: Array.from({ length: 200 }, (_, i) => ({ externalId: `extra-${i}` })) });
       // Other test files share the Redis and delete end users too: this workspace's removals.
       const doomed = await t.app.database.prisma.endUser.findMany({
-        where: { workspaceId: Buffer.from(workspaceId, 'base64').toString().split(':')[1], externalId: { not: 'user-0' } },
+        where: { workspaceId: decodeId(workspaceId, 'Workspace')!, externalId: { not: 'user-0' } },
         select: { id: true },
       });
       const doomedIds = new Set(doomed.map((row) => row.id));

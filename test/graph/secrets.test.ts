@@ -4,6 +4,7 @@
 import { afterAll, expect } from 'vitest';
 import type { Connection } from '../../src/generated/prisma/client.js';
 import { WITH_SEALED_COLUMNS } from '../../src/platform/crypto/credential-store.js';
+import { decodeId } from '../../src/platform/ids.js';
 import { graphql } from '../generated/index.js';
 import { ALL_BACKENDS, describeEachBackend } from '../support/backends.js';
 import type { TestApp } from '../support/app.js';
@@ -102,7 +103,7 @@ describeEachBackend(
       await request(Everything, { org: orgId }, owner);
       expect(server.calls).toHaveLength(2);
       // Other test files share the Redis: count this workspace's status changes (the refused refresh's).
-      const workspaceRow = Buffer.from(workspaceId, 'base64').toString().split(':')[1];
+      const workspaceRow = decodeId(workspaceId, 'Workspace');
       await expect.poll(() => statusEvents.events.filter((event) => event.workspaceId === workspaceRow).length).toBe(1);
 
       // The audited read is the one place the secret comes out.
