@@ -9,6 +9,7 @@ import { displayNameSchema } from '../../platform/identifiers.js';
 import { parseInput } from '../../platform/validate.js';
 import type { Prisma } from '../../generated/prisma/client.js';
 import { builder } from '../common/builder.js';
+import { pointRead } from '../common/point-reads.js';
 import { resolveReferenceById } from '../common/references.js';
 import { Deleted } from '../common/deleted.schema.js';
 import { createConnection, deleteConnection, renameConnection, setConnectionStatus } from './connection.service.js';
@@ -40,9 +41,11 @@ export const ConnectionRef = builder.prismaNode('Connection', {
   }),
 });
 
+const readConnection = pointRead('Connection', (prisma, args) => prisma.connection.findMany(args));
+
 builder.asEntity(ConnectionRef, {
   key: builder.selection<{ id: string }>('id'),
-  resolveReference: resolveReferenceById('Connection', (ctx, where) => ctx.prisma.connection.findMany({ where })),
+  resolveReference: resolveReferenceById('Connection', readConnection),
 });
 
 /** The list filters every connection list accepts. */

@@ -14,6 +14,7 @@ import { parseInput } from '../../platform/validate.js';
 import type { Prisma } from '../../generated/prisma/client.js';
 import type { Context } from '../common/context.js';
 import { builder, type HeddleTypes } from '../common/builder.js';
+import { pointRead } from '../common/point-reads.js';
 import { decodeId, NIL_UUID } from '../../platform/ids.js';
 import { resolveReferenceById } from '../common/references.js';
 import { may, workspaceScoped } from '../common/scopes.js';
@@ -86,9 +87,11 @@ export const EndUserRef = builder.prismaNode('EndUser', {
   }),
 });
 
+const readEndUser = pointRead('EndUser', (prisma, args) => prisma.endUser.findMany(args));
+
 builder.asEntity(EndUserRef, {
   key: builder.selection<{ id: string }>('id'),
-  resolveReference: resolveReferenceById('EndUser', (ctx, where) => ctx.prisma.endUser.findMany({ where })),
+  resolveReference: resolveReferenceById('EndUser', readEndUser),
 });
 
 builder.prismaObjectFields('Workspace', (t) => ({

@@ -21,6 +21,7 @@ import { externalIdSchema } from '../../platform/identifiers.js';
 import { decodeId, safeUuid } from '../../platform/ids.js';
 import { parseInput } from '../../platform/validate.js';
 import { builder } from '../common/builder.js';
+import { pointRead } from '../common/point-reads.js';
 import { ErrorCodeEnum } from '../common/errors.schema.js';
 import { workspaceScoped } from '../common/scopes.js';
 import { ResolutionSourceEnum } from '../resolution/resolution.schema.js';
@@ -137,6 +138,8 @@ builder.prismaObjectFields('Workspace', (t) => ({
   }),
 }));
 
+const readExecution = pointRead('ActionExecution', (prisma, args) => prisma.actionExecution.findMany(args));
+
 builder.queryField('actionExecution', (t) =>
   t.prismaField({
     type: 'ActionExecution',
@@ -146,7 +149,7 @@ builder.queryField('actionExecution', (t) =>
     args: { id: t.arg.id({ required: true }) },
     resolve: (query, _root, args, ctx) => {
       const id = decodeId(String(args.id), 'ActionExecution');
-      return id ? ctx.prisma.actionExecution.findFirst({ ...query, where: { id, AND: [visible('ActionExecution', ctx.principal)] } }) : null;
+      return id ? readExecution(ctx, query, id) : null;
     },
   }),
 );

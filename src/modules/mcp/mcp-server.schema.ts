@@ -13,7 +13,7 @@ import { whileAccessHolds } from '../realtime/access.js';
 import { assertReplayable, mcpToolsSubject, subjectEvents } from '../realtime/config-stream.js';
 import type { ConfigEventMessage } from '../../platform/pubsub.js';
 import { builder } from '../common/builder.js';
-import { encodeGlobalID } from '../../platform/ids.js';
+import { pointRead } from '../common/point-reads.js';
 import { resolveReferenceById } from '../common/references.js';
 import { may, staffOnly } from '../common/scopes.js';
 import { deleteMutation } from '../common/deleted.schema.js';
@@ -27,9 +27,7 @@ const McpEndUserAccessEnum = builder.enumType('McpEndUserAccess', {
   },
 });
 
-const loadIntegration = resolveReferenceById('WorkspaceIntegration', (ctx, where) =>
-  ctx.prisma.workspaceIntegration.findMany({ where }),
-);
+const readIntegration = pointRead('WorkspaceIntegration', (prisma, args) => prisma.workspaceIntegration.findMany(args));
 
 const McpToolRef = builder.objectRef<ToolEntry>('McpTool').implement({
   description: 'A tool derived from one workspace integration and one of its allowed actions. Never edited by hand.',
@@ -49,7 +47,7 @@ const McpToolRef = builder.objectRef<ToolEntry>('McpTool').implement({
       nullable: true,
       description: 'null once the integration is removed (tools of past versions in mcpToolsChanged).',
       // Batched: every tool of a list shares one query.
-      resolve: (tool, _args, ctx) => loadIntegration({ id: encodeGlobalID('WorkspaceIntegration', tool.workspaceIntegrationId) }, ctx),
+      resolve: (tool, _args, ctx) => readIntegration(ctx, {}, tool.workspaceIntegrationId),
     }),
   }),
 });
@@ -79,9 +77,11 @@ export const McpServerRef = builder.prismaNode('McpServer', {
   }),
 });
 
+const readMcpServer = pointRead('McpServer', (prisma, args) => prisma.mcpServer.findMany(args));
+
 builder.asEntity(McpServerRef, {
   key: builder.selection<{ id: string }>('id'),
-  resolveReference: resolveReferenceById('McpServer', (ctx, where) => ctx.prisma.mcpServer.findMany({ where })),
+  resolveReference: resolveReferenceById('McpServer', readMcpServer),
 });
 
 builder.prismaObjectFields('Workspace', (t) => ({

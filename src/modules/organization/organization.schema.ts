@@ -9,6 +9,7 @@ import { builder } from '../common/builder.js';
 import { may } from '../common/scopes.js';
 import { decodeId } from '../../platform/ids.js';
 import { resolveReferenceById } from '../common/references.js';
+import { pointRead } from '../common/point-reads.js';
 import { createOrganization, updateOrganization } from './organization.service.js';
 
 export const OrganizationRef = builder.prismaNode('Organization', {
@@ -30,9 +31,11 @@ export const OrganizationRef = builder.prismaNode('Organization', {
   }),
 });
 
+const readOrganization = pointRead('Organization', (prisma, args) => prisma.organization.findMany(args));
+
 builder.asEntity(OrganizationRef, {
   key: builder.selection<{ id: string }>('id'),
-  resolveReference: resolveReferenceById('Organization', (ctx, where) => ctx.prisma.organization.findMany({ where })),
+  resolveReference: resolveReferenceById('Organization', readOrganization),
 });
 
 builder.queryField('organization', (t) =>
@@ -48,10 +51,8 @@ builder.queryField('organization', (t) =>
       }
       const id = args.id != null ? decodeId(String(args.id), 'Organization') : undefined;
       if (id === null) return null;
-      return ctx.prisma.organization.findFirst({
-        ...query,
-        where: { ...(id ? { id } : { slug: args.slug! }), AND: [visible('Organization', ctx.principal)] },
-      });
+      if (id) return readOrganization(ctx, query, id);
+      return ctx.prisma.organization.findFirst({ ...query, where: { slug: args.slug!, AND: [visible('Organization', ctx.principal)] } });
     },
   }),
 );

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { requireWorkspace, visible, visibleNode } from '../../auth/registry.js';
+import { requireWorkspace, visibleNode } from '../../auth/registry.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../platform/errors.js';
 import { originListSchema } from '../connect/connect.rules.js';
 import { displayNameSchema, slugSchema } from '../../platform/identifiers.js';
@@ -9,6 +9,7 @@ import { may, staffOnly } from '../common/scopes.js';
 import { decodeId } from '../../platform/ids.js';
 import { createWorkspace, updateWorkspace, removeWorkspace } from './workspace.service.js';
 import { resolveReferenceById } from '../common/references.js';
+import { pointRead } from '../common/point-reads.js';
 import { deleteMutation } from '../common/deleted.schema.js';
 
 export const WorkspaceRef = builder.prismaNode('Workspace', {
@@ -34,9 +35,11 @@ export const WorkspaceRef = builder.prismaNode('Workspace', {
   }),
 });
 
+const readWorkspace = pointRead('Workspace', (prisma, args) => prisma.workspace.findMany(args));
+
 builder.asEntity(WorkspaceRef, {
   key: builder.selection<{ id: string }>('id'),
-  resolveReference: resolveReferenceById('Workspace', (ctx, where) => ctx.prisma.workspace.findMany({ where })),
+  resolveReference: resolveReferenceById('Workspace', readWorkspace),
 });
 
 builder.queryField('workspace', (t) =>
@@ -47,7 +50,7 @@ builder.queryField('workspace', (t) =>
     args: { id: t.arg.id({ required: true }) },
     resolve: (query, _root, args, ctx) => {
       const id = decodeId(String(args.id), 'Workspace');
-      return id ? ctx.prisma.workspace.findFirst({ ...query, where: { id, AND: [visible('Workspace', ctx.principal)] } }) : null;
+      return id ? readWorkspace(ctx, query, id) : null;
     },
   }),
 );

@@ -19,6 +19,12 @@ export function readFromReplicas<T>(work: () => T): T {
   return requestReads.run({ primary: false }, work);
 }
 
+/** Whether a read made here may go to a replica: inside `readFromReplicas`, before a write of its own. */
+export function readsMayUseReplica(): boolean {
+  const reads = requestReads.getStore();
+  return !!reads && !reads.primary;
+}
+
 type QueryArgs = {
   model?: string;
   operation: string;
