@@ -1,18 +1,27 @@
-// HTTP load from a separate process: autocannon's CLI, one run per round.
+// HTTP load from a separate process: autocannon's CLI, one run per round
+// (./load-per-connection.mjs where each connection sends its own request).
 // Servers of one workload take turns (alternating rounds, the starting server
 // rotating), each after a warm-up run; the figures are the rounds' medians.
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { median } from './stats.js';
 
 const AUTOCANNON = createRequire(import.meta.url).resolve('autocannon/autocannon.js');
+const PER_CONNECTION = fileURLToPath(new URL('./load-per-connection.mjs', import.meta.url));
 
 export interface HttpTarget {
   url: string;
   method: 'GET' | 'POST';
   headers: Record<string, string>;
   body?: string;
+  /** Each connection's own headers and body (connection i sends the i-th, modulo their number); `headers` and `body` are the first's. */
+  perConnection?: { headers: Record<string, string>; body?: string }[];
 }
+
+/** The requests a target sends: one, or one per connection. */
+export const requestsOf = (target: HttpTarget): HttpTarget[] =>
+  target.perConnection ? target.perConnection.map((request) => ({ ...target, ...request, perConnection: undefined })) : [target];
 
 export interface LoadSettings {
   rounds: number;
@@ -32,10 +41,10 @@ export interface RoundResult {
   cpuMs: number;
 }
 
-/** A server's request for one workload, the body it must answer, and its process's CPU clock. */
+/** A server's request for one workload, the body it must answer to each of its requests, and its process's CPU clock. */
 export interface ServerTarget {
   target: HttpTarget;
-  expectBody: string;
+  expectBodies: string[];
   cpuSeconds: () => number;
 }
 
@@ -62,11 +71,10 @@ interface AutocannonJson {
 }
 
 /** One autocannon run. Any error, timeout, non-2xx answer or body other than `expectBody` fails the bench. */
-async function autocannon({ target, expectBody, cpuSeconds }: ServerTarget, seconds: number, connections: number): Promise<RoundResult> {
-  const args = [AUTOCANNON, '-j', '-n', '-c', String(connections), '-d', String(seconds), '-m', target.method, '-E', expectBody];
-  for (const [name, value] of Object.entries(target.headers)) args.push('-H', `${name}=${value}`);
-  if (target.body) args.push('-b', target.body);
-  args.push(target.url);
+async function autocannon({ target, expectBodies, cpuSeconds }: ServerTarget, seconds: number, connections: number): Promise<RoundResult> {
+  const args = target.perConnection
+    ? [PER_CONNECTION, JSON.stringify({ url: target.url, method: target.method, seconds, connections, requests: requestsOf(target).map((request, i) => ({ headers: request.headers, body: request.body, expectBody: expectBodies[i] })) })]
+    : cliArguments(target, expectBodies[0]!, seconds, connections);
   const cpuBefore = cpuSeconds();
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
@@ -89,6 +97,14 @@ async function autocannon({ target, expectBody, cpuSeconds }: ServerTarget, seco
     p99: result.latency.p99,
     cpuMs: (cpu * 1000) / result.requests.total,
   };
+}
+
+function cliArguments(target: HttpTarget, expectBody: string, seconds: number, connections: number): string[] {
+  const args = [AUTOCANNON, '-j', '-n', '-c', String(connections), '-d', String(seconds), '-m', target.method, '-E', expectBody];
+  for (const [name, value] of Object.entries(target.headers)) args.push('-H', `${name}=${value}`);
+  if (target.body) args.push('-b', target.body);
+  args.push(target.url);
+  return args;
 }
 
 /** Runs every server's target in alternating rounds; returns each server's medians. */

@@ -84,7 +84,7 @@ async function measure(name: string, command: string[], dataDir: string, withLoa
       body: JSON.stringify({ query: POINT_QUERY, variables: { id: seed.workspaceId } }),
     };
     const expectBody = await fetchOnce(target);
-    const load = await alternate({ [name]: { target, expectBody, cpuSeconds: () => 0 } }, { rounds: 1, seconds: 10, warmupSeconds: 1, connections: 50 });
+    const load = await alternate({ [name]: { target, expectBodies: [expectBody], cpuSeconds: () => 0 } }, { rounds: 1, seconds: 10, warmupSeconds: 1, connections: 50 });
     const afterLoad = memoryMb(child.pid!, 'VmRSS');
     // Idle again: V8 shrinks its heap some seconds after the allocation rate drops.
     await new Promise((resolve) => setTimeout(resolve, 10_000));

@@ -172,7 +172,7 @@ function httpTable(r: Results): string[] {
     for (const [server, result] of Object.entries(servers)) {
       if (server === 'heddle-pglite') continue; // W6 has its own table
       const heddle = server === 'heddle';
-      const againstRaw = server === 'raw' ? '' : times(ratio(result.rps, servers.raw?.rps));
+      const againstRaw = server === 'raw' || !servers.raw ? '' : times(ratio(result.rps, servers.raw.rps));
       const againstYoga = server === 'raw' || server === 'yoga' || !servers.yoga ? '' : times(ratio(result.rps, servers.yoga.rps));
       const againstW1 =
         heddle && workload.startsWith('W3') && w1?.heddle
@@ -187,6 +187,7 @@ function httpTable(r: Results): string[] {
 
 function workloadLabel(workload: string): string {
   if (workload === 'W1') return 'W1 point query';
+  if (workload === 'W1 tenants') return 'W1 point query, one organization per connection';
   if (workload === 'W2') return `W2 nested (${NESTED_OBJECTS} objects)`;
   if (workload === 'W7') return 'W7 executeAction (Slack send_message, loopback provider)';
   const resolution = RESOLUTIONS.find((c) => `W3 ${c.key}` === workload);
@@ -241,6 +242,12 @@ export function summaryLines(r: Results): string[] {
     const step = w1['yoga-prisma'] ? `; Yoga + Heddle's authenticator + Prisma ${num(w1['yoga-prisma'].rps)} = ${times(ratio(w1['yoga-prisma'].rps, w1.yoga?.rps))} bare Yoga` : '';
     lines.push(
       `W1 point query: Heddle ${num(w1.heddle.rps)} req/s, p99 ${num(w1.heddle.p99)} ms, ${num(w1.heddle.cpuMs, 2)} CPU ms/req = ${times(ratio(w1.heddle.rps, w1.raw?.rps))} raw (${num(w1.raw?.rps ?? NaN)}), ${times(ratio(w1.heddle.rps, w1.yoga?.rps))} bare Yoga (${num(w1.yoga?.rps ?? NaN)}, ${num(w1.yoga?.cpuMs ?? NaN, 2)} CPU ms/req)${step}${cachedText(w1['heddle-cached'], 'bare Yoga', w1.yoga)}; ${r.statements.W1} statements${status('W1')}`,
+    );
+  }
+  const tenants = r.http['W1 tenants'];
+  if (tenants?.heddle) {
+    lines.push(
+      `W1 across ${r.load.connections} organizations, one per connection (informational: no two requests in flight share a point read): Heddle ${num(tenants.heddle.rps)} req/s, p99 ${num(tenants.heddle.p99)} ms, ${num(tenants.heddle.cpuMs, 2)} CPU ms/req = ${times(ratio(tenants.heddle.rps, tenants.yoga?.rps))} bare Yoga (${num(tenants.yoga?.rps ?? NaN)}, ${num(tenants.yoga?.cpuMs ?? NaN, 2)} CPU ms/req)`,
     );
   }
   const w2 = r.http.W2;

@@ -10,9 +10,9 @@ import { isDeepStrictEqual } from 'node:util';
 import { rowId } from './baselines/by-hand.js';
 import { createThrowawayDatabase, heddleEnvironment, machine, REDIS_URL } from './environment.js';
 import { Harness, fanoutRound, type FanoutResult, type FanoutSettings } from './fanout.js';
-import { alternate, fetchOnce, type HttpTarget, type LoadSettings, type ServerTarget } from './http-load.js';
+import { alternate, fetchOnce, requestsOf, type HttpTarget, type LoadSettings, type ServerTarget } from './http-load.js';
 import { summaryLines, writeReport, type Results } from './report.js';
-import { GraphqlClient, memberSession, seedNested, seedPoint, type PointSeed } from './seed.js';
+import { GraphqlClient, memberSession, seedNested, seedPoint, seedTenants, type PointSeed } from './seed.js';
 import { nodeFlags } from '../scripts/node-flags.mjs';
 import { heddleEntry, startHeddle, startService, type Service } from './services.js';
 import { startStatementCounter, type StatementCounter } from './statement-counter.js';
@@ -67,15 +67,18 @@ function withoutIds(value: unknown): unknown {
  */
 async function checkedTargets(targets: Record<string, [Service, HttpTarget]>, otherDatabase: string[] = []): Promise<Record<string, ServerTarget>> {
   const checked: Record<string, ServerTarget> = {};
-  let reference: unknown;
+  let reference: unknown[] | undefined;
   for (const [name, [service, target]] of Object.entries(targets)) {
-    const body = await fetchOnce(target);
-    const answer = JSON.parse(body) as { data?: unknown; errors?: unknown };
-    if (answer.errors || !answer.data) throw new Error(`${name} answered with errors: ${body.slice(0, 500)}`);
-    reference ??= answer.data;
-    const same = otherDatabase.includes(name) ? isDeepStrictEqual(withoutIds(answer.data), withoutIds(reference)) : isDeepStrictEqual(answer.data, reference);
-    if (!same) throw new Error(`${name} answers differently:\n${body.slice(0, 1000)}\nexpected\n${JSON.stringify(reference).slice(0, 1000)}`);
-    checked[name] = { target, expectBody: body, cpuSeconds: service.cpuSeconds };
+    const bodies = await Promise.all(requestsOf(target).map(fetchOnce));
+    const answers = bodies.map((body) => {
+      const answer = JSON.parse(body) as { data?: unknown; errors?: unknown };
+      if (answer.errors || !answer.data) throw new Error(`${name} answered with errors: ${body.slice(0, 500)}`);
+      return answer.data;
+    });
+    reference ??= answers;
+    const same = otherDatabase.includes(name) ? isDeepStrictEqual(withoutIds(answers), withoutIds(reference)) : isDeepStrictEqual(answers, reference);
+    if (!same) throw new Error(`${name} answers differently:\n${bodies.join('\n').slice(0, 1000)}\nexpected\n${JSON.stringify(reference).slice(0, 1000)}`);
+    checked[name] = { target, expectBodies: bodies, cpuSeconds: service.cpuSeconds };
   }
   return checked;
 }
@@ -133,6 +136,8 @@ async function main(): Promise<void> {
     log('seeding through the API');
     const point = await seedPoint(await memberSession(heddle.url, jwtSecret));
     const nested = only.has('W2') ? await seedNested(await memberSession(heddle.url, jwtSecret)) : undefined;
+    // W1 across organizations: one per connection, so no two requests in flight share a tenancy filter.
+    const tenants = only.has('W1') ? await seedTenants(await memberSession(heddle.url, jwtSecret), load.connections) : [];
     const pglitePoint = pglite ? await seedPoint(await memberSession(pglite.url, jwtSecret)) : undefined;
     const baselineEnv = {
       NODE_ENV: 'production',
@@ -176,6 +181,12 @@ async function main(): Promise<void> {
         'yoga-prisma': graphqlTarget(yogaPrisma, POINT_QUERY, { id: point.workspaceId }, point.apiKey),
         ...(cached ? { 'heddle-cached': graphqlTarget(cached, POINT_QUERY, { id: point.workspaceId }, point.apiKey) } : {}),
       });
+      // Heddle's point reads coalesce per tenancy filter: here, where none can, each request pays its own statement.
+      const eachTenant = (service: Service): [Service, HttpTarget] => {
+        const requests = tenants.map((tenant) => graphqlTarget(service, POINT_QUERY, { id: tenant.workspaceId }, tenant.apiKey)[1]);
+        return [service, { ...requests[0]!, perConnection: requests.map(({ headers, body }) => ({ headers, body })) }];
+      };
+      await runHttp('W1 tenants', { yoga: eachTenant(yoga), heddle: eachTenant(heddle) });
     }
     if (only.has('W3')) {
       for (const resolution of RESOLUTIONS) {

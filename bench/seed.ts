@@ -83,6 +83,17 @@ export async function seedPoint(member: GraphqlClient): Promise<PointSeed> {
   return { organizationId, workspaceId: workspaceId!, apiKey };
 }
 
+/** W1 across organizations: `count` organizations, each with its own API key and a workspace like W1's. */
+export async function seedTenants(member: GraphqlClient, count: number): Promise<PointSeed[]> {
+  return Promise.all(
+    Array.from({ length: count }, async (_, i) => {
+      const { organizationId, apiKey } = await organizationWithKey(member, `bench-tenant-${i}`);
+      const { id: workspaceId } = await member.mutate('createWorkspace', { organizationId, name: 'Point', slug: 'point' }, '... on Workspace { id }');
+      return { organizationId, workspaceId: workspaceId!, apiKey };
+    }),
+  );
+}
+
 const NESTED_INTEGRATIONS = ['slack', 'github', 'notion', 'linear', 'hubspot'];
 
 /** W2: an organization of 10 workspaces, each with 5 FIXED integrations and 10 end users with one connection each. */
