@@ -70,7 +70,7 @@ interface AutocannonJson {
   mismatches: number;
 }
 
-/** One autocannon run. Any error, timeout, non-2xx answer or body other than `expectBody` fails the bench. */
+/** One autocannon run. Any error, timeout, non-2xx answer or body other than the expected one fails the bench. */
 async function autocannon({ target, expectBodies, cpuSeconds }: ServerTarget, seconds: number, connections: number): Promise<RoundResult> {
   const args = target.perConnection
     ? [PER_CONNECTION, JSON.stringify({ url: target.url, method: target.method, seconds, connections, requests: requestsOf(target).map((request, i) => ({ headers: request.headers, body: request.body, expectBody: expectBodies[i] })) })]

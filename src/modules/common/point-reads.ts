@@ -3,8 +3,9 @@
 // the same tenancy filter and the same selection that start in one event-loop
 // turn cost one statement (`id IN (...)`), not one each. Another tenant's
 // rows are filtered out by the statement and come back null, like missing
-// ones; a principal that can see no row of the type costs no statement. Prisma batches its own findUnique calls only within one tick, which
-// two concurrent requests never share. Nothing outlives the statement: this
+// ones; a principal that can see no row of the type costs no statement.
+// Prisma batches its own findUnique calls only within one tick, which two
+// concurrent requests never share. Nothing outlives the statement: this
 // batches, it does not cache, so a read that starts after a write's answer
 // reads that write.
 //
@@ -23,16 +24,8 @@ type FindMany<T extends NodeType, Row> = (prisma: PrismaClient, args: Selection 
 /** The row of a type with row id `id` that the caller may see, with `selection`; null if none. */
 export type PointRead<Row> = (ctx: Context, selection: Selection, id: string) => Promise<Row | null> | null;
 
-/** The batches waiting for this turn's end, by client, replica routing, type, tenancy and selection. */
-const pending = new Map<string, DataLoader<string, unknown>>();
-const clientIds = new WeakMap<object, number>();
-let clients = 0;
-
-function clientId(prisma: object): number {
-  let id = clientIds.get(prisma);
-  if (id === undefined) clientIds.set(prisma, (id = ++clients));
-  return id;
-}
+/** The batches waiting for this turn's end: per client, by replica routing, type, tenancy and selection. */
+const pendingByClient = new WeakMap<PrismaClient, Map<string, DataLoader<string, unknown>>>();
 
 /** The point read of `typename`, through `findMany` of its model. */
 export function pointRead<T extends NodeType, Row extends { id: string }>(typename: T, findMany: FindMany<T, Row>): PointRead<Row> {
@@ -41,7 +34,9 @@ export function pointRead<T extends NodeType, Row extends { id: string }>(typena
     if (matchesNothing(tenancy)) return null;
     // The rows are matched to their reads by id, so the selection must return it.
     const selection = query.select ? { ...query, select: { ...query.select, id: true } } : query;
-    const key = `${clientId(ctx.prisma)}${readsMayUseReplica() ? 'r' : 'p'}\u0000${typename}\u0000${JSON.stringify(tenancy)}\u0000${JSON.stringify(selection)}`;
+    let pending = pendingByClient.get(ctx.prisma);
+    if (!pending) pendingByClient.set(ctx.prisma, (pending = new Map()));
+    const key = `${readsMayUseReplica() ? 'r' : 'p'}\u0000${typename}\u0000${JSON.stringify(tenancy)}\u0000${JSON.stringify(selection)}`;
     let loader = pending.get(key) as DataLoader<string, Row | null> | undefined;
     if (!loader) {
       loader = new DataLoader<string, Row | null>(
